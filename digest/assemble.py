@@ -1,0 +1,57 @@
+"""Put the selected entries, curated links, editor's note and cover together into an Issue."""
+
+from __future__ import annotations
+
+import uuid
+
+import markdown
+
+from digest.articles import prepare_article
+from digest.config import Config
+from digest.cover import draw_cover, load_cover
+from digest.issuefile import LINK_KINDS
+from digest.models import Article, CuratedGroup, Entry, Issue, IssueSection, IssueSpec
+from digest.xhtml import clean_html
+
+
+def issue_identifier(config: Config, spec: IssueSpec) -> str:
+    """Stable across rebuilds: derived from the publication and the month, never random."""
+    pub = config.publication
+    name = f"{pub.base_url or 'digest:'}{pub.slug}/{spec.month}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...]) -> Issue:
+    pub = config.publication
+    by_section: dict[str, list[Article]] = {s.id: [] for s in config.sections}
+    for number, entry in enumerate(_in_section_order(config, entries), start=1):
+        by_section[entry.section].append(prepare_article(entry, number))
+    sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
+
+    curated = tuple(
+        CuratedGroup(kind, title, tuple(link for link in spec.links if link.kind == kind))
+        for kind, title in LINK_KINDS.items()
+        if any(link.kind == kind for link in spec.links)
+    )
+    note_html = ""
+    if spec.note.strip():
+        html = markdown.markdown(spec.note, extensions=["extra", "sane_lists"], output_format="xhtml")
+        note_html = clean_html(html, base_url=pub.base_url, id_prefix="note").xhtml
+
+    number = spec.number or spec.month.month
+    volume = spec.volume or spec.month.year
+    title = spec.title or f"{pub.title}, {spec.month.label}"
+    headlines = [a.title for s in sections for a in s.articles][: config.output.cover_headlines]
+    cover = load_cover(spec.cover) if spec.cover else draw_cover(
+        pub.title, pub.subtitle, spec.month.label, f"Vol. {volume} · No. {number}", headlines, pub.publisher)
+    return Issue(
+        publication=pub, month=spec.month, number=number, volume=volume, title=title,
+        identifier=issue_identifier(config, spec), sections=sections, curated=curated,
+        note_html=note_html, cover=cover,
+    )
+
+
+def _in_section_order(config: Config, entries: tuple[Entry, ...]) -> list[Entry]:
+    """Sections in config order, entries within a section in the order selection gave."""
+    rank = {s.id: i for i, s in enumerate(config.sections)}
+    return sorted(entries, key=lambda e: rank[e.section])

@@ -1,0 +1,53 @@
+"""The only writer to the output directory: stage a month's files, then swap them into place.
+
+A failed build removes its staging folder and leaves what was published untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from digest.config import Config
+from digest.month import Month
+
+log = logging.getLogger(__name__)
+
+
+def month_dir(config: Config, month: Month) -> Path:
+    return config.output.dir / config.publication.slug / str(month)
+
+
+def file_stem(config: Config, month: Month) -> str:
+    return f"{config.publication.slug}-{month}"
+
+
+@contextmanager
+def staged(final: Path) -> Iterator[Path]:
+    """Yield an empty folder beside ``final``; on success it replaces ``final`` whole."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    os.chmod(stage, 0o755)
+    _swap_into_place(stage, final)
+
+
+def _swap_into_place(stage: Path, final: Path) -> None:
+    retired = None
+    if final.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{final.name}.previous-", dir=final.parent))
+        retired.rmdir()
+        final.rename(retired)
+    stage.rename(final)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+    log.info("published %s", final)

@@ -1,0 +1,46 @@
+"""`digest sources`: what each configured source yields, overall and for one month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from digest.config import Config, Source
+from digest.errors import SourceError
+from digest.feeds import read_source
+from digest.issuefile import load_issue
+from digest.month import Month
+from digest.select import entry_date, select_entries
+
+
+@dataclass(frozen=True)
+class SourceSurvey:
+    source: Source
+    entries: int = 0
+    in_month: int = 0
+    selected: int = 0
+    skipped: tuple[str, ...] = ()
+    error: str = ""
+
+
+def survey_sources(config: Config, month: Month | None) -> tuple[SourceSurvey, ...]:
+    spec = load_issue(config, month) if month else None
+    results = []
+    for source in config.sources:
+        try:
+            feed = read_source(config, source)
+        except SourceError as exc:
+            results.append(SourceSurvey(source, error=exc.reason))
+            continue
+        if spec is None:
+            results.append(SourceSurvey(source, entries=len(feed.entries)))
+            continue
+        selection = select_entries(config, spec, feed.entries)
+        zone = config.publication.zone
+        results.append(SourceSurvey(
+            source,
+            entries=len(feed.entries),
+            in_month=sum(1 for e in feed.entries if month.contains(entry_date(e), zone)),
+            selected=len(selection.articles),
+            skipped=tuple(f"{s.title}: {s.reason}" for s in selection.skipped),
+        ))
+    return tuple(results)

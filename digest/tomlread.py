@@ -1,0 +1,113 @@
+"""Typed reads from parsed TOML that collect problems with their key paths.
+
+Used by the config and issue-file loaders so both report every problem at once,
+as ``file: key.path: message``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+
+class TableReader:
+    """Reads one TOML table; all readers of a file share one ``problems`` list."""
+
+    def __init__(self, data: dict[str, Any], file_label: str, prefix: str = "",
+                 problems: list[str] | None = None):
+        self.data = data
+        self.file_label = file_label
+        self.prefix = prefix
+        self.problems: list[str] = problems if problems is not None else []
+        self._seen: set[str] = set()
+
+    def _path(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(f"{self.file_label}: {self._path(key)}: {message}")
+
+    def _get(self, key: str, required: bool) -> Any:
+        self._seen.add(key)
+        if key not in self.data:
+            if required:
+                self.problem(key, "required key is missing")
+            return None
+        return self.data[key]
+
+    def string(self, key: str, *, required: bool = False, default: str = "",
+               pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
+        value = self._get(key, required)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.problem(key, f"expected a string, got {type(value).__name__}")
+            return default
+        if required and not value.strip():
+            self.problem(key, "must not be empty")
+        elif pattern is not None and value and not pattern.match(value):
+            self.problem(key, f"invalid value {value!r}" + (f" ({hint})" if hint else ""))
+        return value
+
+    def integer(self, key: str, *, default: int = 0, minimum: int | None = None) -> int:
+        value = self._get(key, False)
+        if value is None:
+            return default
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.problem(key, f"expected an integer, got {type(value).__name__}")
+            return default
+        if minimum is not None and value < minimum:
+            self.problem(key, f"must be at least {minimum}, got {value}")
+            return default
+        return value
+
+    def strings(self, key: str, *, default: Iterable[str] = (), pattern: re.Pattern[str] | None = None,
+                choices: Iterable[str] | None = None) -> tuple[str, ...]:
+        value = self._get(key, False)
+        if value is None:
+            return tuple(default)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(key, "expected a list of strings")
+            return tuple(default)
+        allowed = tuple(choices) if choices is not None else None
+        for item in value:
+            if allowed is not None and item not in allowed:
+                self.problem(key, f"unknown value {item!r} (expected one of: {', '.join(allowed)})")
+            elif pattern is not None and not pattern.match(item):
+                self.problem(key, f"invalid value {item!r}")
+        return tuple(value)
+
+    def table(self, key: str) -> TableReader:
+        value = self._get(key, False)
+        if value is not None and not isinstance(value, dict):
+            self.problem(key, "expected a table")
+            value = None
+        return TableReader(value or {}, self.file_label, self._path(key), self.problems)
+
+    def tables(self, key: str, *, required: bool = False) -> list[TableReader]:
+        value = self._get(key, required)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.problem(key, "expected an array of tables ([[%s]])" % key)
+            return []
+        if required and not value:
+            self.problem(key, "must have at least one entry")
+        return [
+            TableReader(item, self.file_label, f"{self._path(key)}[{i}]", self.problems)
+            for i, item in enumerate(value)
+        ]
+
+    def unique(self, values: list[str], key: str, field: str) -> None:
+        seen: set[str] = set()
+        for i, value in enumerate(values):
+            if value in seen:
+                self.problem(f"{key}[{i}].{field}", f"duplicate {field} {value!r}")
+            seen.add(value)
+
+    def done(self) -> None:
+        """Report keys nobody asked for: a typo should not be silently ignored."""
+        for key in self.data:
+            if key not in self._seen:
+                self.problem(key, "unknown key")

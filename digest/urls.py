@@ -1,0 +1,37 @@
+"""URL normalisation used for de-duplication and link rewriting."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+# Query parameters that identify a campaign or click, never the document.
+TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid",
+    "_hsenc", "_hsmi", "mkt_tok", "ref_src", "sc_channel", "sc_campaign", "sc_medium",
+    "sc_content", "sc_country", "sc_geo", "sc_outcome", "trk", "trkcampaign",
+})
+
+
+def is_tracking_param(name: str) -> bool:
+    return name.lower().startswith("utm_") or name.lower() in TRACKING_PARAMS
+
+
+def canonical_url(url: str) -> str:
+    """The URL without fragment, tracking parameters, default port or case noise in the host.
+
+    Two links to the same post from different feeds compare equal after this.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        return url.strip()
+    host = (parts.hostname or "").lower()
+    if parts.port and not (parts.scheme, parts.port) in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k))
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, urlencode(query), ""))
+
+
+def absolute_url(base: str, href: str) -> str:
+    """``href`` resolved against ``base`` (the page or feed it came from)."""
+    return urljoin(base, href.strip()) if base else href.strip()
