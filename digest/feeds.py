@@ -67,7 +67,8 @@ def _parse_xml_feed(source: Source, location: str, body: bytes, headers: dict[st
         where = f"{location} entry {index + 1}"
         title = (raw.get("title") or "").strip()
         published = _to_datetime(raw.get("published_parsed"))
-        updated = _to_datetime(raw.get("updated_parsed"))
+        # plain dict lookup: feedparser's .get() maps a missing updated to published, with a warning
+        updated = _to_datetime(dict.get(raw, "updated_parsed"))
         link = raw.get("link") or ""
         if not title:
             problems.append(Problem(where, f"entry without a title ({link or 'no link'})"))

