@@ -1,12 +1,15 @@
 # make issue MONTH=YYYY-MM   build and publish one month (sample data: 2018-01, 2018-02)
+# make publish MONTH=YYYY-MM build it, its year's bundle and the site with the catalogs
+# make preview MONTH=YYYY-MM preview it in a browser, reloading on every save (PORT=8000)
 # make test                  the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 MONTH  ?= $(shell date +%Y-%m)
 CONFIG ?= digest.toml
+PORT   ?= 8000
 
-.PHONY: issue test deps system-deps clean
+.PHONY: issue publish preview test deps system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +20,20 @@ $(VENV)/.installed: pyproject.toml
 deps: $(VENV)/.installed
 
 issue: deps
-	@sh scripts/install-system-deps.sh calibre
+	@sh scripts/install-system-deps.sh calibre java
 	$(BIN)/digest build --config $(CONFIG) --month $(MONTH)
 
+# Build MONTH, rebuild its year's subscription bundle and the site (what CI's publish job runs).
+publish: deps
+	@sh scripts/install-system-deps.sh calibre java
+	$(BIN)/digest build --config $(CONFIG) --month $(MONTH)
+	$(BIN)/digest bundle --config $(CONFIG) --year $(firstword $(subst -, ,$(MONTH)))
+
+preview: deps
+	$(BIN)/digest preview --config $(CONFIG) --month $(MONTH) --port $(PORT)
+
 system-deps:
-	sh scripts/install-system-deps.sh calibre java
+	sh scripts/install-system-deps.sh calibre java chromium
 
 test: deps system-deps
 	$(BIN)/pytest

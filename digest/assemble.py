@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 import markdown
 
@@ -10,7 +11,8 @@ from digest.articles import prepare_article
 from digest.config import Config
 from digest.cover import draw_cover, load_cover
 from digest.issuefile import LINK_KINDS
-from digest.models import Article, CuratedGroup, Entry, Issue, IssueSection, IssueSpec
+from digest.images import ProcessedImage
+from digest.models import Article, BookImage, CuratedGroup, Entry, Issue, IssueSection, IssueSpec
 from digest.xhtml import clean_html
 
 
@@ -21,11 +23,23 @@ def issue_identifier(config: Config, spec: IssueSpec) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 
-def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...]) -> Issue:
+def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
+                   images: Mapping[str, ProcessedImage] | None = None) -> Issue:
+    """``images`` maps the absolute URLs articles use to processed images; others become captions."""
     pub = config.publication
+    used: dict[str, BookImage] = {}
+
+    def resolve_image(url: str) -> str | None:
+        image = (images or {}).get(url)
+        if image is None:
+            return None
+        href = f"images/{image.sha256[:20]}.{image.extension}"
+        used.setdefault(href, BookImage(href, image.media_type, image.data))
+        return href
+
     by_section: dict[str, list[Article]] = {s.id: [] for s in config.sections}
     for number, entry in enumerate(_in_section_order(config, entries), start=1):
-        by_section[entry.section].append(prepare_article(entry, number))
+        by_section[entry.section].append(prepare_article(entry, number, resolve_image))
     sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
 
     curated = tuple(
@@ -41,14 +55,21 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...]) 
     number = spec.number or spec.month.month
     volume = spec.volume or spec.month.year
     title = spec.title or f"{pub.title}, {spec.month.label}"
-    headlines = [a.title for s in sections for a in s.articles][: config.output.cover_headlines]
+    headlines = _headlines(sections, config.output.cover_headlines)
     cover = load_cover(spec.cover) if spec.cover else draw_cover(
         pub.title, pub.subtitle, spec.month.label, f"Vol. {volume} · No. {number}", headlines, pub.publisher)
     return Issue(
         publication=pub, month=spec.month, number=number, volume=volume, title=title,
         identifier=issue_identifier(config, spec), sections=sections, curated=curated,
-        note_html=note_html, cover=cover,
+        note_html=note_html, cover=cover, images=tuple(used.values()),
     )
+
+
+def _headlines(sections: tuple[IssueSection, ...], count: int) -> list[str]:
+    """The first article of each section, then the second of each, ... : the cover shows range."""
+    rounds = max((len(s.articles) for s in sections), default=0)
+    ordered = [s.articles[i].title for i in range(rounds) for s in sections if i < len(s.articles)]
+    return ordered[:count]
 
 
 def _in_section_order(config: Config, entries: tuple[Entry, ...]) -> list[Entry]:

@@ -5,17 +5,26 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import webbrowser
 from pathlib import Path
 
 import click
 
 from digest import __version__
-from digest.config import DEFAULT_CONFIG_NAME, load_config
-from digest.errors import DigestError
+from digest.bundle import verify as verify_bundle
+from digest.check import check_path, check_report_json, format_check_report
+from digest.config import DEFAULT_CONFIG_NAME, KNOWN_FORMATS, load_config
+from digest.delivery import format_deliveries, format_send_report, ledger, send_issue
+from digest.errors import ConfigError, DigestError
 from digest.month import Month
-from digest.pipeline import build_issue
-from digest.report import format_build_report, format_sources_report
+from digest.pipeline import build_issue, fetch_sources, make_fetcher
+from digest.preview import Preview
+from digest.report import format_build_report, format_fetch_report, format_sources_report
+from digest.site import publish_site, publish_year_bundle
 from digest.sources import survey_sources
+from digest.store import open_store
+from digest.subscribers import (add_subscriber, format_subscribers, import_subscribers, list_subscribers,
+                                remove_subscriber)
 
 
 def _handle_errors(command):
@@ -83,7 +92,187 @@ def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, a
 def sources(config_path: Path, month: Month | None) -> None:
     """List the configured sources, and what each yields for a month."""
     config = load_config(config_path)
-    click.echo(format_sources_report(survey_sources(config, month)))
+    with make_fetcher(config, None) as fetcher:
+        click.echo(format_sources_report(survey_sources(config, month, fetcher)))
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--no-epubcheck", is_flag=True, help="Only the Kindle rules (fast, needs no java).")
+@_handle_errors
+def check(path: Path, as_json: bool, no_epubcheck: bool) -> None:
+    """Check an EPUB, or every EPUB of a built month folder, against EPUBCheck and the Kindle rules.
+
+    Exits 1 on any violation, 2 if PATH cannot be read as an EPUB.
+    """
+    report = check_path(path, epubcheck=not no_epubcheck)
+    click.echo(check_report_json(report) if as_json else format_check_report(report))
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@config_option
+@_handle_errors
+def fetch(config_path: Path) -> None:
+    """Read every source now and remember its entries in the store (run daily)."""
+    gathered = fetch_sources(load_config(config_path))
+    click.echo(format_fetch_report(gathered))
+    if any(report.error for report in gathered.reports):
+        sys.exit(1)
+
+
+@cli.command()
+@config_option
+@month_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback exposes the preview to the network.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in the default browser.")
+@_handle_errors
+def preview(config_path: Path, month: Month, host: str, port: int, open_browser: bool) -> None:
+    """Serve the issue for MONTH locally; pages reload whenever an input changes."""
+    with Preview(config_path, month, host=host, port=port) as running:
+        click.echo(f"Previewing {month.label} at {running.url} (Ctrl-C to stop)")
+        if open_browser:
+            webbrowser.open(running.url)
+        try:
+            running.wait()
+        except KeyboardInterrupt:
+            click.echo("stopped")
+
+
+@cli.group()
+def subscribers() -> None:
+    """Manage who receives the issue by e-mail."""
+
+
+format_choice = click.Choice(KNOWN_FORMATS)
+
+
+@subscribers.command("add")
+@config_option
+@click.argument("address")
+@click.option("--format", "fmt", type=format_choice, help="Format to send (default: the config's delivery.format).")
+@click.option("--name", default="", help="The reader's name, for the To: header.")
+@_handle_errors
+def subscribers_add(config_path: Path, address: str, fmt: str | None, name: str) -> None:
+    """Add ADDRESS (a Kindle address such as name@kindle.com for EPUB)."""
+    config = load_config(config_path)
+    with open_store(config.store.path) as store:
+        added = add_subscriber(store, address, format=fmt or config.delivery.format, name=name)
+    click.echo(f"added {added.address} ({added.format})")
+
+
+@subscribers.command("remove")
+@config_option
+@click.argument("address")
+@_handle_errors
+def subscribers_remove(config_path: Path, address: str) -> None:
+    """Remove ADDRESS; what was already sent to it stays in the delivery ledger."""
+    with open_store(load_config(config_path).store.path) as store:
+        remove_subscriber(store, address)
+    click.echo(f"removed {address}")
+
+
+@subscribers.command("list")
+@config_option
+@_handle_errors
+def subscribers_list(config_path: Path) -> None:
+    """List every subscriber with format, state and date added."""
+    with open_store(load_config(config_path).store.path) as store:
+        click.echo(format_subscribers(list_subscribers(store)))
+
+
+@subscribers.command("import")
+@config_option
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@_handle_errors
+def subscribers_import(config_path: Path, csv_file: Path) -> None:
+    """Add or update subscribers from a CSV file: address[,format,name,active]."""
+    config = load_config(config_path)
+    with open_store(config.store.path) as store:
+        result = import_subscribers(store, csv_file, default_format=config.delivery.format)
+    click.echo(f"imported {csv_file}: {result.added} added, {result.updated} updated")
+    if result.problems:
+        raise ConfigError([f"{len(result.problems)} rows rejected (the others were imported):",
+                           *result.problems])
+
+
+@cli.command()
+@config_option
+@month_option
+@click.option("--to", "to", metavar="ADDRESS", help="Only this subscriber.")
+@click.option("--dry-run", is_flag=True, help="Show who would receive what; send and record nothing.")
+@click.option("--resend", is_flag=True, help="With --to: send even if the ledger says sent or unconfirmed.")
+@_handle_errors
+def send(config_path: Path, month: Month, to: str | None, dry_run: bool, resend: bool) -> None:
+    """E-mail the published issue for MONTH to every subscriber not yet served."""
+    config = load_config(config_path)
+    with open_store(config.store.path) as store:
+        report = send_issue(config, store, month, to=to, dry_run=dry_run, resend=resend)
+    click.echo(format_send_report(report))
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@config_option
+@month_option
+@_handle_errors
+def deliveries(config_path: Path, month: Month) -> None:
+    """Show the delivery ledger for MONTH."""
+    with open_store(load_config(config_path).store.path) as store:
+        click.echo(format_deliveries(month, ledger(store, month)))
+
+
+out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                          help="Output folder (overrides the config's output.dir).")
+
+
+def _load(config_path: Path, out_dir: Path | None):
+    config = load_config(config_path)
+    return config if out_dir is None else config.with_output_dir(out_dir)
+
+
+@cli.command()
+@config_option
+@out_option
+@click.option("--year", required=True, type=click.IntRange(1970, 9999), metavar="YYYY",
+              help="Bundle every published issue of this year.")
+@_handle_errors
+def bundle(config_path: Path, out_dir: Path | None, year: int) -> None:
+    """Write the yearly subscription bundle (one zip of every issue of YEAR) and list it on the site."""
+    click.echo(f"wrote {publish_year_bundle(_load(config_path, out_dir), year)}")
+
+
+@cli.command()
+@config_option
+@out_option
+@_handle_errors
+def site(config_path: Path, out_dir: Path | None) -> None:
+    """Regenerate the site, Atom feed and OPDS catalog from the issues in place."""
+    changed = publish_site(_load(config_path, out_dir))
+    click.echo(f"site: {len(changed)} files changed")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@_handle_errors
+def verify(path: Path) -> None:
+    """Check a bundle (month folder, its zip or a yearly zip) against its manifest's sizes and SHA-256.
+
+    Exits 1 when a file is missing or differs, 2 if PATH is not a bundle.
+    """
+    result = verify_bundle(path)
+    for line in result.mismatches:
+        click.echo(line)
+    if result.mismatches:
+        click.echo(f"{len(result.mismatches)} problems in {result.checked} files checked", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {result.checked} files match the manifest")
 
 
 def main() -> None:

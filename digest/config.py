@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest.addresses import address_problem
 from digest.errors import ConfigError
 from digest.tomlread import TableReader
 
@@ -78,6 +79,9 @@ class Source:
     """Entries whose title or summary contains any of these words are dropped."""
     max_articles: int = 0
     """At most this many articles per issue from this source (0: no limit)."""
+    summary_only: bool = False
+    """The feed carries only summaries: fetch each article's page and extract the full text.
+    Entries that look truncated are fetched even without this."""
 
     @property
     def is_remote(self) -> bool:
@@ -96,8 +100,69 @@ class Output:
     """Which formats to produce; EPUB is always built."""
     kindle_profile: str = "kindle_pw3"
     """calibre output profile for AZW3/MOBI."""
+    convert_timeout: int = 300
+    """Seconds calibre may spend on one format before it is stopped and the build fails."""
     cover_headlines: int = 4
     """How many article titles the generated cover lists."""
+
+
+@dataclass(frozen=True)
+class Fetching:
+    timeout: float = 20.0
+    """Seconds to wait for a connection or for the next bytes of a response."""
+    retries: int = 2
+    """Extra attempts after a connection error, a 5xx or a 429."""
+    per_host: int = 2
+    """Concurrent requests to one host (be polite to the blogs you read)."""
+    max_mb: float = 20.0
+    """Largest response accepted, in MB (after decompression)."""
+
+
+@dataclass(frozen=True)
+class Images:
+    max_width: int = 1264
+    """Images are scaled down to fit this box (an e-ink screen; never scaled up)."""
+    max_height: int = 1680
+    grayscale: bool = False
+    """Store images in grayscale: smaller books for e-ink-only readers."""
+    jpeg_quality: int = 82
+    """Starting JPEG quality; lowered step by step when the issue exceeds the budget."""
+    budget_mb: float = 45.0
+    """Largest EPUB size in MB (Send to Kindle accepts 50 MB by e-mail)."""
+
+
+@dataclass(frozen=True)
+class Storage:
+    path: Path
+    """The SQLite database (subscribers, delivery ledger, ...); relative to the config file."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    host: str = ""
+    """SMTP server that relays to Send to Kindle; empty means e-mail delivery is not set up."""
+    port: int = 0
+    """SMTP port; 0 picks the usual one for ``security`` (465 ssl, 587 starttls, 25 none)."""
+    security: str = "starttls"
+    """``ssl`` (implicit TLS), ``starttls`` or ``none`` (only for a relay on the same machine)."""
+    username: str = ""
+    """Login name; empty means no login."""
+    password_env: str = "DIGEST_SMTP_PASSWORD"
+    """Name of the environment variable holding the password (never put it in this file)."""
+    from_address: str = ""
+    """Sender address; it must be on each reader's Approved Personal Document E-mail List."""
+    rate_limit_seconds: int = 2
+    """Pause between two messages, to stay under the relay's sending limits."""
+    max_retries: int = 3
+    """How often a temporary (4xx) failure is retried before the delivery is recorded as failed."""
+    retry_backoff_seconds: int = 30
+    """Wait before the first retry; doubled for each further one."""
+    format: str = "epub"
+    """Format given to new subscribers who ask for none (Send to Kindle takes EPUB)."""
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port or {"ssl": 465, "starttls": 587}.get(self.security, 25)
 
 
 @dataclass(frozen=True)
@@ -108,6 +173,10 @@ class Config:
     sections: tuple[Section, ...]
     sources: tuple[Source, ...]
     output: Output = field(compare=False)
+    store: Storage = field(default=Storage(Path("digest.sqlite3")), compare=False)
+    fetching: Fetching = field(default=Fetching(), compare=False)
+    images: Images = field(default=Images(), compare=False)
+    delivery: Delivery = field(default=Delivery(), compare=False)
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)
@@ -123,6 +192,9 @@ class Config:
 
 
 KNOWN_FORMATS = ("epub", "azw3", "mobi")
+SECURITY_RE = re.compile(r"^(ssl|starttls|none)$")
+FORMAT_RE = re.compile(r"^(epub|azw3|mobi)$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def load_config(path: Path | str) -> Config:
@@ -180,6 +252,7 @@ def load_config(path: Path | str) -> Config:
             include_keywords=src.strings("include_keywords"),
             exclude_keywords=src.strings("exclude_keywords"),
             max_articles=src.integer("max_articles", default=0, minimum=0),
+            summary_only=src.boolean("summary_only"),
         )
         src.done()
         if source.section and source.section not in section_ids:
@@ -198,17 +271,77 @@ def load_config(path: Path | str) -> Config:
         templates_dir=(path.parent / templates).resolve() if templates else None,
         formats=tuple(dict.fromkeys(("epub", *formats))),
         kindle_profile=out.string("kindle_profile", default="kindle_pw3"),
+        convert_timeout=out.integer("convert_timeout", default=300, minimum=1),
         cover_headlines=out.integer("cover_headlines", default=4, minimum=0),
     )
     out.done()
     if output.templates_dir and not output.templates_dir.is_dir():
         out.problem("templates", f"no such folder: {templates}")
+    store = root.table("store")
+    storage = Storage((path.parent / store.string("path", default="digest.sqlite3")).resolve())
+    store.done()
+    delivery = _load_delivery(root.table("delivery"))
+    fetching, images = _load_fetching(root.table("fetch")), _load_images(root.table("images"))
     root.done()
 
     if root.problems:
         raise ConfigError(root.problems)
     return Config(path=path.resolve(), publication=publication, sections=tuple(sections),
-                  sources=tuple(sources), output=output)
+                  sources=tuple(sources), output=output, store=storage, delivery=delivery,
+                  fetching=fetching, images=images)
+
+
+def _load_fetching(table: TableReader) -> Fetching:
+    fetching = Fetching(
+        timeout=table.number("timeout", default=20.0, minimum=0.1),
+        retries=table.integer("retries", default=2, minimum=0),
+        per_host=table.integer("per_host", default=2, minimum=1),
+        max_mb=table.number("max_mb", default=20.0, minimum=0.001),
+    )
+    table.done()
+    return fetching
+
+
+def _load_images(table: TableReader) -> Images:
+    images = Images(
+        max_width=table.integer("max_width", default=1264, minimum=16),
+        max_height=table.integer("max_height", default=1680, minimum=16),
+        grayscale=table.boolean("grayscale"),
+        jpeg_quality=table.integer("jpeg_quality", default=82, minimum=10),
+        budget_mb=table.number("budget_mb", default=45.0, minimum=1.0),
+    )
+    table.done()
+    if images.jpeg_quality > 95:
+        table.problem("jpeg_quality", "must be at most 95")
+    return images
+
+
+def _load_delivery(table: TableReader) -> Delivery:
+    delivery = Delivery(
+        host=table.string("host"),
+        port=table.integer("port", default=0, minimum=0),
+        security=table.string("security", default="starttls", pattern=SECURITY_RE,
+                              hint="one of: ssl, starttls, none"),
+        username=table.string("username"),
+        password_env=table.string("password_env", default="DIGEST_SMTP_PASSWORD", pattern=ENV_NAME_RE,
+                                  hint="an environment variable name"),
+        from_address=table.string("from_address"),
+        rate_limit_seconds=table.integer("rate_limit_seconds", default=2, minimum=0),
+        max_retries=table.integer("max_retries", default=3, minimum=0),
+        retry_backoff_seconds=table.integer("retry_backoff_seconds", default=30, minimum=0),
+        format=table.string("format", default="epub", pattern=FORMAT_RE, hint="one of: epub, azw3, mobi"),
+    )
+    table.done()
+    if delivery.port > 65535:
+        table.problem("port", f"must be at most 65535, got {delivery.port}")
+    if delivery.host and not delivery.from_address:
+        table.problem("from_address", "required when host is set")
+    if delivery.from_address and (problem := address_problem(delivery.from_address)):
+        table.problem("from_address", problem)
+    if delivery.username and delivery.security == "none":
+        table.problem("username", "a login needs security = \"ssl\" or \"starttls\": "
+                                  "the password would cross the network in clear")
+    return delivery
 
 
 def _check_timezone(table: TableReader, name: str) -> None:

@@ -34,9 +34,8 @@ def cover_href(issue: Issue) -> str:
     return f"images/cover.{issue.cover.extension}"
 
 
-def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme,
-               images: tuple[tuple[str, str, bytes], ...] = ()) -> bytes:
-    """The EPUB file's bytes. ``images`` are (href, media type, data) of content images."""
+def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
+    """The EPUB file's bytes."""
     pub = issue.publication
     book = epub.EpubBook()
     book.set_identifier(issue.identifier)
@@ -59,8 +58,9 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme,
     book.add_metadata(None, "meta", "", {"name": "cover", "content": COVER_IMAGE_ID})
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css",
                                 content=theme.css.encode("utf-8")))
-    for index, (href, media_type, data) in enumerate(images):
-        book.add_item(epub.EpubItem(uid=f"img{index + 1:03d}", file_name=href, media_type=media_type, content=data))
+    for index, image in enumerate(issue.images):
+        book.add_item(epub.EpubItem(uid=f"img{index + 1:03d}", file_name=image.href, media_type=image.media_type,
+                                    content=image.data))
 
     items = []
     for page in pages:

@@ -32,9 +32,49 @@ class SourceError(DigestError):
         super().__init__(f"{where}: {reason}")
 
 
+class ExtractionError(SourceError):
+    """A fetched page has no usable content: no main text, or neither HTML nor PDF."""
+
+
 class BuildError(DigestError):
     """The issue could not be built (nothing to publish, strict-mode failures...)."""
 
 
 class ConversionError(DigestError):
     """An external converter (calibre) failed, crashed or timed out."""
+
+
+class StoreError(DigestError):
+    """The SQLite store cannot be opened or migrated (e.g. it is newer than this code)."""
+
+
+class DeliveryError(DigestError):
+    """A send cannot start or go on: nothing published, file too large, SMTP login refused..."""
+
+
+class NotKindleReady(BuildError):
+    """The built book fails EPUBCheck or a Kindle rule, so it is not published."""
+
+
+class UnreadableBookError(DigestError):
+    """A book given to ``digest check`` is missing, not an EPUB, or a folder without one."""
+
+    exit_code = 2
+
+
+class BundleError(DigestError):
+    """A bundle or manifest is missing or unreadable, or there is nothing to bundle."""
+
+    exit_code = 2
+
+
+class ImageError(DigestError):
+    """An image cannot go into the book (corrupt, unsupported, a bomb, a tracking pixel...).
+
+    The caller drops the image, keeps its alt text and lists it in the build report.
+    """
+
+    def __init__(self, source: str, reason: str):
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}" if source else reason)

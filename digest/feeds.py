@@ -14,7 +14,7 @@ import feedparser
 
 from digest.config import Config, Source
 from digest.errors import SourceError
-from digest.fetch import fetch
+from digest.fetch import Fetcher, sniff
 from digest.models import Entry, Problem
 from digest.urls import absolute_url
 
@@ -28,12 +28,14 @@ class FeedResult:
     problems: tuple[Problem, ...]
 
 
-def read_source(config: Config, source: Source) -> FeedResult:
+def read_source(config: Config, source: Source, fetcher: Fetcher | None = None) -> FeedResult:
     """Load and parse one source. A broken source raises SourceError; a broken entry is a Problem."""
     location = config.resolve(source.url)
     if source.is_remote:
-        response = fetch(location)
-        body, headers, base = response.body, response.headers, response.url
+        if fetcher is None:
+            raise SourceError(location, "remote source but no network access in this run")
+        response = fetcher.get(location)
+        body, headers, base = response.body, response.headers, response.final_url
     else:
         try:
             body = Path(location).read_bytes()
@@ -46,8 +48,7 @@ def read_source(config: Config, source: Source) -> FeedResult:
 
 
 def _looks_like_json(body: bytes, headers: dict[str, str]) -> bool:
-    content_type = headers.get("content-type", "").lower()
-    return "json" in content_type or body.lstrip()[:1] == b"{"
+    return sniff(body, headers.get("content-type", "").lower()) == "json"
 
 
 def _parse_xml_feed(source: Source, location: str, body: bytes, headers: dict[str, str],

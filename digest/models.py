@@ -104,6 +104,15 @@ class Cover:
 
 
 @dataclass(frozen=True)
+class BookImage:
+    """A content image inside the book."""
+
+    href: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Issue:
     """Everything the book is made of, gathered before anything is written."""
 
@@ -117,6 +126,7 @@ class Issue:
     curated: tuple[CuratedGroup, ...]
     note_html: str
     cover: Cover
+    images: tuple[BookImage, ...] = ()
 
     @property
     def articles(self) -> tuple[Article, ...]:

@@ -1,21 +1,32 @@
-"""The whole build, top to bottom: config -> gather -> select -> assemble -> render -> package."""
+"""The whole build, top to bottom: config -> gather -> select -> enrich -> assemble -> render -> package."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
+from digest.archive import published_elsewhere, record_published
 from digest.assemble import assemble_issue
+from digest.bundle import write_bundle
+from digest.check import require_kindle_ready
 from digest.config import Config
 from digest.epub import build_epub, cover_href
-from digest.errors import BuildError, SourceError
+from digest.enrich import enrich
+from digest.errors import BuildError
 from digest.feeds import read_source
+from digest.fetch import Fetcher, FetchPolicy
+from digest.gather import Gathered, SourceReader, gather
+from digest.httpcache import StoreCache
 from digest.issuefile import load_issue
-from digest.models import BuildResult, Entry, Issue, Problem, Skipped
+from digest.kindle import build_kindle_formats
+from digest.models import BuildResult, Issue, Problem, Skipped
 from digest.month import Month
 from digest.publish import file_stem, month_dir, staged
 from digest.render import Page, Theme, render_pages
 from digest.select import select_entries
+from digest.site import render_site, write_site
+from digest.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -34,46 +45,64 @@ class Composition:
 def build_issue(config: Config, month: Month, *, strict: bool = False,
                 allow_empty: bool = False) -> BuildResult:
     """Build and publish one month. Everything is gathered before anything is written."""
-    composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty)
-    issue = composition.issue
-    epub_bytes = build_epub(issue, composition.pages, composition.theme)
+    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+        composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
+                                    fetcher=fetcher, store=store)
+        issue = composition.issue
+        epub_bytes = build_epub(issue, composition.pages, composition.theme)
 
-    final = month_dir(config, month)
-    epub_name = f"{file_stem(config, month)}.epub"
-    with staged(final) as stage:
-        (stage / epub_name).write_bytes(epub_bytes)
-    return BuildResult(issue=issue, epub=final / epub_name, files=(final / epub_name,),
-                       skipped=composition.skipped, problems=composition.problems)
+        final = month_dir(config, month)
+        epub_name = f"{file_stem(config, month)}.epub"
+        with staged(final) as stage:
+            epub_path = stage / epub_name
+            epub_path.write_bytes(epub_bytes)
+            checked = require_kindle_ready(epub_path)
+            kindle = build_kindle_formats(config.output, epub_path, issue, composition.pages, composition.theme)
+            notes = (*checked.notes, *kindle.notes)
+            bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
+                                   problems=composition.problems, notes=notes)
+            # Rendered before the swap so a broken site template leaves everything as it was.
+            site = render_site(config, pending=(month, stage))
+        record_published(store, month, issue.articles)
+    write_site(config, site)
+    return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),
+                       skipped=composition.skipped, problems=composition.problems, notes=notes)
 
 
-def compose_issue(config: Config, month: Month, *, strict: bool = False,
-                  allow_empty: bool = False) -> Composition:
-    """Read the issue file and every source, select the month, assemble and render the pages."""
+def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_empty: bool = False,
+                  fetcher: Fetcher | None = None, store: Store | None = None,
+                  reader: SourceReader | None = None) -> Composition:
+    """Read the issue file and every source, select the month, assemble and render the pages.
+
+    Without a ``fetcher`` nothing is downloaded; without a ``store`` nothing is remembered.
+    ``reader`` reads one source; the preview passes one that remembers remote feeds.
+    """
     spec = load_issue(config, month)
     theme = Theme.load(config.output.templates_dir)
-    entries, problems = gather_entries(config)
-    selection = select_entries(config, spec, entries)
-    if strict and problems:
-        raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
+    gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher), store)
+    earlier = published_elsewhere(store, month) if store is not None else frozenset()
+    selection = select_entries(config, spec, gathered.entries, earlier)
     if not selection.articles and not allow_empty:
         raise BuildError(f"no articles for {month.label}: nothing to publish "
-                         f"({len(entries)} entries read from {len(config.sources)} sources)")
-    issue = assemble_issue(config, spec, selection.articles)
+                         f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
+    enriched = enrich(config, selection.articles, fetcher)
+    problems = (*gathered.problems, *enriched.problems)
+    if strict and problems:
+        raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
+    issue = assemble_issue(config, spec, enriched.entries, enriched.images)
     pages = render_pages(issue, theme, cover_href(issue))
-    return Composition(issue, pages, theme, selection.skipped, tuple(problems))
+    return Composition(issue, pages, theme, selection.skipped, problems)
 
 
-def gather_entries(config: Config) -> tuple[tuple[Entry, ...], list[Problem]]:
-    """Every entry of every source, in config order; a broken source becomes a Problem."""
-    entries: list[Entry] = []
-    problems: list[Problem] = []
-    for source in config.sources:
-        try:
-            result = read_source(config, source)
-        except SourceError as exc:
-            log.warning("%s", exc)
-            problems.append(Problem(exc.where, exc.reason))
-            continue
-        entries.extend(result.entries)
-        problems.extend(result.problems)
-    return tuple(entries), problems
+def fetch_sources(config: Config) -> Gathered:
+    """`digest fetch`: read every source now and remember its entries (run it daily)."""
+    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+        return gather(config, functools.partial(read_source, fetcher=fetcher), store)
+
+
+def make_fetcher(config: Config, store: Store | None) -> Fetcher:
+    fetching = config.fetching
+    policy = FetchPolicy(connect_timeout=fetching.timeout, read_timeout=fetching.timeout,
+                         retries=fetching.retries, per_host=fetching.per_host,
+                         max_bytes=int(fetching.max_mb * 1024 * 1024))
+    return Fetcher(policy, StoreCache(store) if store is not None else None)

@@ -19,8 +19,13 @@ from digest.month import Month
 log = logging.getLogger(__name__)
 
 
+def publication_root(config: Config) -> Path:
+    """The folder holding every month of the publication, the site and the catalogs."""
+    return config.output.dir / config.publication.slug
+
+
 def month_dir(config: Config, month: Month) -> Path:
-    return config.output.dir / config.publication.slug / str(month)
+    return publication_root(config) / str(month)
 
 
 def file_stem(config: Config, month: Month) -> str:
@@ -51,3 +56,16 @@ def _swap_into_place(stage: Path, final: Path) -> None:
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
     log.info("published %s", final)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` whole: readers see the old file or the new one, never half of one."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from digest.gather import Gathered
 from digest.models import BuildResult
 from digest.sources import SourceSurvey
 
@@ -22,6 +23,17 @@ def format_build_report(result: BuildResult) -> str:
     if result.problems:
         lines.append(f"problems {len(result.problems)}:")
         lines.extend(f"  - {p.where}: {p.reason}" for p in result.problems)
+    return "\n".join(lines)
+
+
+def format_fetch_report(gathered: Gathered) -> str:
+    lines = []
+    for report in gathered.reports:
+        if report.error:
+            lines.append(f"{report.source}: ERROR {report.error}")
+        else:
+            lines.append(f"{report.source}: {report.entries} entries, {report.new} new")
+    lines.extend(f"  - {p.where}: {p.reason}" for p in gathered.problems if "entry" in p.where)
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from digest.config import Config, Source
 from digest.errors import SourceError
 from digest.feeds import read_source
+from digest.fetch import Fetcher
 from digest.issuefile import load_issue
 from digest.month import Month
 from digest.select import entry_date, select_entries
@@ -22,12 +23,13 @@ class SourceSurvey:
     error: str = ""
 
 
-def survey_sources(config: Config, month: Month | None) -> tuple[SourceSurvey, ...]:
+def survey_sources(config: Config, month: Month | None, fetcher: Fetcher) -> tuple[SourceSurvey, ...]:
+    """Read each source live (nothing is stored) and count what it yields."""
     spec = load_issue(config, month) if month else None
     results = []
     for source in config.sources:
         try:
-            feed = read_source(config, source)
+            feed = read_source(config, source, fetcher)
         except SourceError as exc:
             results.append(SourceSurvey(source, error=exc.reason))
             continue

@@ -51,7 +51,8 @@ def build_landmarks(pages: tuple[Page, ...]) -> tuple[Landmark, ...]:
     by_kind = {}
     for page in pages:
         by_kind.setdefault(page.kind, page)
-    body = next(p for p in pages if p.kind in ("note", "section", "further"))
+    # A forced empty issue (--allow-empty) may have none of these: its contents page starts it.
+    body = next((p for p in pages if p.kind in ("note", "section", "further")), by_kind["contents"])
     return (
         Landmark("cover", by_kind["cover"].file_name, "Cover"),
         Landmark("toc", by_kind["contents"].file_name, "Contents"),

@@ -62,6 +62,27 @@ class TableReader:
             return default
         return value
 
+    def boolean(self, key: str, *, default: bool = False) -> bool:
+        value = self._get(key, False)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(key, f"expected true or false, got {type(value).__name__}")
+            return default
+        return value
+
+    def number(self, key: str, *, default: float, minimum: float = 0.0) -> float:
+        value = self._get(key, False)
+        if value is None:
+            return default
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            self.problem(key, f"expected a number, got {type(value).__name__}")
+            return default
+        if value < minimum:
+            self.problem(key, f"must be at least {minimum:g}, got {value}")
+            return default
+        return float(value)
+
     def strings(self, key: str, *, default: Iterable[str] = (), pattern: re.Pattern[str] | None = None,
                 choices: Iterable[str] | None = None) -> tuple[str, ...]:
         value = self._get(key, False)

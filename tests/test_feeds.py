@@ -10,6 +10,7 @@ from conftest import ROOT
 from digest.config import load_config
 from digest.errors import SourceError
 from digest.feeds import read_source
+from digest.fetch import Fetcher
 from digest.month import Month
 from digest.pipeline import build_issue
 from loopback import LoopbackServer, Reply
@@ -48,6 +49,7 @@ def test_atom_entry_fields(sample_config):
 def _config_with_feed(project_copy: Path, url: str):
     toml = (project_copy / "digest.toml").read_text()
     toml = toml.replace('url = "assets/sample-feeds/compute.atom"', f'url = "{url}"')
+    toml += "\n[fetch]\nretries = 0\n"
     (project_copy / "digest.toml").write_text(toml)
     return load_config(project_copy / "digest.toml")
 
@@ -57,7 +59,8 @@ def test_feed_over_http_from_a_loopback_server(project_copy):
         server.routes["/compute.atom"] = Reply(200, (FEEDS / "compute.atom").read_bytes(),
                                                {"Content-Type": "application/atom+xml"})
         config = _config_with_feed(project_copy, server.url("/compute.atom"))
-        result = read_source(config, _source(config, "AWS Compute Blog"))
+        with Fetcher() as fetcher:
+            result = read_source(config, _source(config, "AWS Compute Blog"), fetcher)
     assert len(result.entries) == 2
     assert server.requests[0][1]["User-Agent"].startswith("digest/")
 

@@ -1,0 +1,31 @@
+"""E-mail addresses: the checks shared by the config (sender) and the subscriber list."""
+
+from __future__ import annotations
+
+import re
+from email.utils import parseaddr
+
+# Deliberately plain: one @, no spaces or angle brackets, a dotted domain. Stricter
+# RFC 5322 forms (quoted local parts, IP literals) never occur as Kindle addresses.
+_ADDRESS_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+KINDLE_DOMAINS = ("kindle.com", "free.kindle.com")
+
+
+def address_problem(address: str) -> str:
+    """Why ``address`` is not a usable bare e-mail address, or '' when it is."""
+    if not address:
+        return "empty address"
+    _, parsed = parseaddr(address)
+    if parsed != address or not _ADDRESS_RE.match(address):
+        return f"not a valid e-mail address: {address!r}"
+    local, _, domain = address.rpartition("@")
+    if local.startswith(".") or local.endswith(".") or ".." in local or len(address) > 254:
+        return f"not a valid e-mail address: {address!r}"
+    if any(label.startswith("-") or label.endswith("-") for label in domain.split(".")):
+        return f"not a valid e-mail address: {address!r}"
+    return ""
+
+
+def is_kindle_address(address: str) -> bool:
+    return address.rpartition("@")[2].lower() in KINDLE_DOMAINS

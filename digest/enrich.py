@@ -1,0 +1,117 @@
+"""Complete the selected entries from the web: full text for summaries, and their images.
+
+Every failure here is a Problem for the report; the article then keeps its summary, or
+its image's alt text as a caption.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from digest.config import Config
+from digest.errors import ExtractionError, SourceError
+from digest.extract import extract_article, needs_full_text
+from digest.fetch import Fetcher, sniff
+from digest.imagebudget import fit_budget
+from digest.images import ImageProfile, ProcessedImage
+from digest.models import Entry, Problem
+from digest.xhtml import clean_html
+
+log = logging.getLogger(__name__)
+
+# Text compresses to about a third in the EPUB's zip; close enough for the image budget.
+TEXT_COMPRESSION = 3
+
+
+@dataclass(frozen=True)
+class Enriched:
+    entries: tuple[Entry, ...]
+    images: Mapping[str, ProcessedImage]
+    """Processed image by the absolute URL the article used."""
+    problems: tuple[Problem, ...]
+
+
+def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
+           fixed_bytes: int = 0) -> Enriched:
+    """Full text where needed, then every content image, fitted to the size budget."""
+    if fetcher is None:
+        return Enriched(entries, {}, ())
+    entries, problems = _full_text(config, entries, fetcher)
+    images, image_problems = _images(config, entries, fetcher, fixed_bytes)
+    return Enriched(entries, images, (*problems, *image_problems))
+
+
+def image_profile(config: Config) -> ImageProfile:
+    images = config.images
+    return ImageProfile(max_width=images.max_width, max_height=images.max_height,
+                        grayscale=images.grayscale, jpeg_quality=images.jpeg_quality)
+
+
+def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> tuple[tuple[Entry, ...], list]:
+    summary_only = {s.name for s in config.sources if s.summary_only}
+    wanted = [e for e in entries if e.link.startswith(("http://", "https://"))
+              and (e.source in summary_only or needs_full_text(e.content))]
+    if not wanted:
+        return entries, []
+    pages = fetcher.get_all(e.link for e in wanted)
+    replaced: dict[str, Entry] = {}
+    problems = []
+    for entry in wanted:
+        page = pages[entry.link]
+        try:
+            if isinstance(page, SourceError):
+                raise page
+            if sniff(page.body, page.content_type) != "html":
+                raise ExtractionError(entry.link, f"not an HTML page ({page.content_type or 'no type'})")
+            extracted = extract_article(page.body, page.final_url)
+        except SourceError as exc:
+            problems.append(Problem(exc.where, f"full text of {entry.title!r}: {exc.reason}; kept the summary"))
+            continue
+        if needs_full_text(entry.content, extracted.text_length) or entry.source in summary_only:
+            replaced[entry.guid] = dataclasses.replace(
+                entry, content=extracted.html, authors=entry.authors or extracted.authors)
+    log.info("full text fetched for %d of %d summary-only entries", len(replaced), len(wanted))
+    return tuple(replaced.get(e.guid, e) for e in entries), problems
+
+
+def content_image_urls(entries: Iterable[Entry]) -> list[str]:
+    """Every image URL the sanitizer would ask for, in reading order, without repeats."""
+    urls: list[str] = []
+
+    def record(url: str) -> None:
+        urls.append(url)
+
+    for entry in entries:
+        clean_html(entry.content or entry.summary, base_url=entry.link, id_prefix="x", resolve_image=record)
+    return list(dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))))
+
+
+def _images(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher,
+            fixed_bytes: int) -> tuple[dict[str, ProcessedImage], list[Problem]]:
+    urls = content_image_urls(entries)
+    if not urls:
+        return {}, []
+    profile = image_profile(config)
+    downloads = fetcher.get_all(urls, max_bytes=profile.max_bytes)
+    originals, problems = {}, []
+    for url, outcome in downloads.items():
+        if isinstance(outcome, SourceError):
+            problems.append(Problem(url, f"image not downloaded: {outcome.reason}"))
+        else:
+            originals[url] = outcome.body
+    text_bytes = sum(len(e.content) for e in entries) // TEXT_COMPRESSION
+    fit = fit_budget(originals, profile, budget_bytes=int(config.images.budget_mb * 1_000_000),
+                     fixed_bytes=fixed_bytes + text_bytes)
+    problems.extend(Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items())
+    if not fit.fits:
+        problems.append(Problem("images", f"issue is {fit.total_bytes} bytes even at the smallest image "
+                                          f"size, over the {config.images.budget_mb:g} MB budget"))
+    elif fit.profile != profile:
+        log.info("images lowered to quality %d, box %dx%d to fit the budget",
+                 fit.profile.jpeg_quality, fit.profile.max_width, fit.profile.max_height)
+    saved = sum(len(b) for b in originals.values()) - sum(len(i.data) for i in fit.images.values())
+    log.info("%d images, %d bytes saved by the image pipeline", len(fit.images), saved)
+    return dict(fit.images), problems

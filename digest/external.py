@@ -1,0 +1,34 @@
+"""Run an external program (calibre, java) with a time limit that really holds.
+
+The program gets its own process group so that a timeout or an interrupt also stops
+the helpers it spawned; otherwise a hung calibre worker would outlive the build.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+
+
+def run_external(args: Sequence[str], *, timeout: float,
+                 env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run to completion and capture stdout and stderr; raise TimeoutExpired after ``timeout`` s."""
+    process = subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=dict(env) if env is not None else None,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException:
+        _kill_group(process)
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.communicate()

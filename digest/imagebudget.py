@@ -1,0 +1,107 @@
+"""Keep an issue's images within the EPUB size budget by lowering their quality step by step.
+
+Send to Kindle refuses e-mails over 50 MB, so the book must stay under the budget (45 MB
+by default, leaving room for the mail encoding's overhead). ``fit_budget`` first tries the
+profile as given, then lower JPEG qualities (82 -> 70 -> 60 -> 50 -> 40, never below the
+profile's ``min_quality``), then shrinks the fitting box by 0.8 at a time at that lowest
+quality, and stops at the first profile whose total fits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from digest.errors import ImageError
+from digest.images import ImageProfile, ProcessedImage, content_hash, process_image
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUDGET_BYTES = 45_000_000
+QUALITY_STEPS = (82, 70, 60, 50, 40)
+BOX_SHRINK = 0.8
+# Below this width diagrams and screenshots become unreadable: give up rather than go on.
+SMALLEST_BOX_WIDTH = 400
+
+Processor = Callable[..., ProcessedImage]
+
+
+@dataclass(frozen=True)
+class BudgetFit:
+    """The outcome of ``fit_budget``."""
+
+    profile: ImageProfile
+    """The profile the images were processed with (the first one that fitted, or the last tried)."""
+    images: Mapping[str, ProcessedImage]
+    """Processed image by source URL, for every original that could be processed."""
+    failures: Mapping[str, ImageError]
+    """The error by source URL, for every original that was dropped."""
+    total_bytes: int
+    """``fixed_bytes`` plus the bytes of each distinct processed image (counted once by hash)."""
+    fits: bool
+    """Whether ``total_bytes`` is within the budget. False: even the smallest profile is too big."""
+
+
+def degraded_profiles(profile: ImageProfile) -> Iterator[ImageProfile]:
+    """``profile`` itself, then each step down the ladder described in the module docstring."""
+    yield profile
+    floor = min(profile.min_quality, profile.jpeg_quality)
+    for quality in [*QUALITY_STEPS, floor]:
+        if floor <= quality < profile.jpeg_quality:
+            profile = dataclasses.replace(profile, jpeg_quality=quality)
+            yield profile
+    scale = BOX_SHRINK
+    while round(profile.max_width * scale) >= SMALLEST_BOX_WIDTH:
+        yield dataclasses.replace(profile, max_width=round(profile.max_width * scale),
+                                  max_height=round(profile.max_height * scale))
+        scale *= BOX_SHRINK
+
+
+def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProfile(), *,
+               budget_bytes: int = DEFAULT_BUDGET_BYTES, fixed_bytes: int = 0,
+               process: Processor = process_image) -> BudgetFit:
+    """Process every original (source URL -> downloaded bytes) so the book fits the budget.
+
+    ``fixed_bytes`` is the size of everything else in the EPUB (text, CSS, cover, fonts).
+    ``process`` has the signature of ``process_image``; pass a caching wrapper to reuse
+    results stored from earlier runs. Each distinct original is processed once per step,
+    and originals that fail once are not retried at the smaller steps.
+    """
+    remaining = dict(originals)
+    failures: dict[str, ImageError] = {}
+    for candidate in degraded_profiles(profile):
+        images, new_failures = _process_all(remaining, candidate, process)
+        for source, error in new_failures.items():
+            failures[source] = error
+            del remaining[source]
+        total = fixed_bytes + sum(len(image.data) for image in
+                                  {image.sha256: image for image in images.values()}.values())
+        fits = total <= budget_bytes
+        log.info("images at quality %d, box %dx%d: %d bytes in total (budget %d)",
+                 candidate.jpeg_quality, candidate.max_width, candidate.max_height, total, budget_bytes)
+        if fits:
+            break
+    return BudgetFit(candidate, images, failures, total, fits)
+
+
+def _process_all(originals: Mapping[str, bytes], profile: ImageProfile,
+                 process: Processor) -> tuple[dict[str, ProcessedImage], dict[str, ImageError]]:
+    by_hash: dict[str, ProcessedImage | ImageError] = {}
+    images: dict[str, ProcessedImage] = {}
+    failures: dict[str, ImageError] = {}
+    for source, data in originals.items():
+        key = content_hash(data)
+        if key not in by_hash:
+            try:
+                by_hash[key] = process(data, profile, source=source)
+            except ImageError as error:
+                by_hash[key] = error
+        outcome = by_hash[key]
+        if isinstance(outcome, ImageError):
+            # Keep the message naming this URL, not the first one with the same bytes.
+            failures[source] = ImageError(source, outcome.reason)
+        else:
+            images[source] = outcome
+    return images, failures

@@ -1,0 +1,99 @@
+"""Curated links describe themselves: OpenGraph, Twitter cards, JSON-LD, <title>, PDF metadata."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+
+from digest.errors import ExtractionError
+from digest.linkmeta import page_metadata
+
+PAGES = Path(__file__).parent / "data" / "pages" / "linkmeta"
+
+
+def read(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def make_pdf(pages: int, **metadata: str) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
+    if metadata:
+        writer.add_metadata(metadata)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_opengraph_wins_over_twitter_and_plain_meta_and_relative_image_is_resolved():
+    meta = page_metadata(read("opengraph-rich.html"), "text/html; charset=utf-8",
+                         "https://aws.example.com/whitepapers/serverless-lens/")
+    assert meta.title == "Serverless Application Lens: AWS Well-Architected Framework"
+    assert meta.description.startswith("Best practices for designing serverless applications")
+    assert meta.image_url == "https://aws.example.com/images/whitepapers/serverless-lens-cover.png"
+    assert meta.site_name == "AWS Whitepapers & Guides"
+    assert meta.kind_hint == "website"
+    assert meta.page_count is None
+
+
+def test_a_page_with_only_a_title_gives_the_title_and_nothing_made_up():
+    meta = page_metadata(read("title-only.html"), "text/html", "https://example.com/ref-arch/clickstream")
+    assert meta.title == "Reference Architecture: Real-Time Clickstream Analytics"
+    assert (meta.description, meta.image_url, meta.site_name, meta.kind_hint) == (None, None, None, None)
+
+
+def test_json_ld_fills_what_meta_tags_do_not_and_broken_json_ld_is_ignored():
+    meta = page_metadata(read("json-ld.html"), "text/html", "https://training.example.org/courses/architecting/")
+    assert meta.title == "Architecting on AWS: Three-Day Classroom Course"
+    assert meta.description == "Learn to design scalable, highly available and fault-tolerant systems on AWS."
+    assert meta.image_url == "https://training.example.org/courses/img/architecting-course.jpg"
+    assert meta.site_name == "Cloud Training Hub"
+    assert meta.kind_hint == "Course"
+
+
+def test_html_is_recognised_by_its_bytes_when_the_server_mislabels_it():
+    meta = page_metadata(b"\xef\xbb\xbf  <!DOCTYPE html><html><head><title>Caf\xc3\xa9 guide</title></head></html>",
+                         "application/octet-stream", "https://example.com/x")
+    assert meta.title == "Café guide"
+
+
+def test_pdf_title_author_subject_and_page_count():
+    pdf = make_pdf(3, **{"/Title": "Hybrid Cloud Networking", "/Author": "AWS Solutions Architects",
+                         "/Subject": "Connecting data centres to VPCs"})
+    meta = page_metadata(pdf, "application/octet-stream", "https://example.com/hybrid.pdf")
+    assert (meta.title, meta.author, meta.description) == (
+        "Hybrid Cloud Networking", "AWS Solutions Architects", "Connecting data centres to VPCs")
+    assert meta.page_count == 3
+    assert meta.kind_hint == "pdf"
+
+
+def test_pdf_without_metadata_and_a_damaged_pdf_still_describe_what_they_can():
+    plain = page_metadata(make_pdf(2), "application/pdf", "https://example.com/plain.pdf")
+    assert (plain.title, plain.page_count, plain.kind_hint) == (None, 2, "pdf")
+    damaged = page_metadata(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ngarbage", "application/pdf",
+                            "https://example.com/broken.pdf")
+    assert damaged.kind_hint == "pdf" and damaged.title is None
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"),
+    (b'{"error": "not found"}', "application/json"),
+    (b"", ""),
+])
+def test_a_body_that_is_neither_html_nor_pdf_is_an_extraction_error(body, content_type):
+    with pytest.raises(ExtractionError) as raised:
+        page_metadata(body, content_type, "https://example.com/thing")
+    assert "https://example.com/thing" in str(raised.value)
+
+
+def test_an_html_page_with_junk_meta_tags_never_raises():
+    meta = page_metadata(b'<html><head><meta property="og:image" content="  "><meta name="description">'
+                         b'<script type="application/ld+json">[1, "x", {"@type": ["Article"], '
+                         b'"headline": ["Odd list headline"]}]</script></head></html>',
+                         "text/html", "https://example.com/odd")
+    assert meta.title == "Odd list headline"
+    assert meta.image_url is None and meta.kind_hint == "Article"

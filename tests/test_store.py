@@ -1,0 +1,92 @@
+"""The SQLite store: numbered, transactional, idempotent migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from digest.errors import StoreError
+from digest.store import MIGRATIONS, open_store
+
+TWO = [
+    (1, "people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"),
+    (2, "pets", """
+        CREATE TABLE pets (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES people(id), name TEXT);
+        CREATE TRIGGER pets_named AFTER INSERT ON pets BEGIN
+            UPDATE pets SET name = 'unnamed; really' WHERE id = new.id AND name IS NULL;
+        END;
+    """),
+]
+
+
+def migrations_of(store):
+    return [tuple(r) for r in store.connection.execute("SELECT number, name FROM schema_migrations ORDER BY number")]
+
+
+def test_in_memory_store_has_every_migration_in_order():
+    with open_store(":memory:") as store:
+        assert migrations_of(store) == [(n, name) for n, name, _ in MIGRATIONS]
+        assert store.connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_file_store_creates_folders_uses_wal_and_reopens_without_reapplying(tmp_path):
+    path = tmp_path / "state" / "nested" / "digest.sqlite3"
+    with open_store(path, migrations=TWO) as store:
+        assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.connection.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+        applied_at = store.connection.execute("SELECT applied_at FROM schema_migrations").fetchall()
+        with store.transaction() as conn:
+            conn.execute("INSERT INTO people (name) VALUES ('Ada')")
+            conn.execute("INSERT INTO pets (owner) VALUES (1)")
+    with open_store(path, migrations=TWO) as store:
+        assert store.connection.execute("SELECT applied_at FROM schema_migrations").fetchall() == applied_at
+        # The trigger body holds a ';' inside BEGIN...END and a string: split correctly.
+        assert store.connection.execute("SELECT name FROM pets").fetchone()[0] == "unnamed; really"
+        with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced
+            with store.transaction() as conn:
+                conn.execute("INSERT INTO pets (owner) VALUES (99)")
+
+
+def test_later_migrations_apply_to_an_older_database(tmp_path):
+    path = tmp_path / "digest.sqlite3"
+    open_store(path, migrations=TWO[:1]).close()
+    with open_store(path, migrations=TWO) as store:
+        assert migrations_of(store) == [(1, "people"), (2, "pets")]
+
+
+def test_a_failing_migration_leaves_no_trace_and_earlier_ones_stay(tmp_path):
+    path = tmp_path / "digest.sqlite3"
+    broken = [*TWO, (3, "broken", "CREATE TABLE toys (id INTEGER); INSERT INTO nowhere VALUES (1);")]
+    with pytest.raises(StoreError, match="nowhere"):
+        open_store(path, migrations=broken)
+    with open_store(path, migrations=TWO) as store:
+        assert migrations_of(store) == [(1, "people"), (2, "pets")]
+        tables = {r[0] for r in store.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "toys" not in tables
+
+
+def test_refuses_a_database_newer_than_the_code(tmp_path):
+    path = tmp_path / "digest.sqlite3"
+    open_store(path, migrations=TWO).close()
+    with pytest.raises(StoreError, match=r"schema migration 2, newer than this version of digest knows \(up to 1\)"):
+        open_store(path, migrations=TWO[:1])
+
+
+def test_transaction_rolls_back_on_error():
+    with open_store(":memory:", migrations=TWO) as store:
+        with pytest.raises(RuntimeError):
+            with store.transaction() as conn:
+                conn.execute("INSERT INTO people (name) VALUES ('Ada')")
+                raise RuntimeError("boom")
+        assert store.connection.execute("SELECT count(*) FROM people").fetchone()[0] == 0
+
+
+def test_a_locked_database_is_a_store_error(tmp_path):
+    path = tmp_path / "digest.sqlite3"
+    with open_store(path, migrations=TWO) as holder, open_store(path, migrations=TWO) as waiter:
+        waiter.connection.execute("PRAGMA busy_timeout = 0")
+        with holder.transaction():
+            with pytest.raises(StoreError, match="locked"):
+                with waiter.transaction():
+                    pass
