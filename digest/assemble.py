@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 
 import markdown
 
 from digest.articles import prepare_article
-from digest.config import Config
+from digest.config import LINK_KINDS, Config
 from digest.cover import draw_cover, load_cover
-from digest.issuefile import LINK_KINDS
 from digest.images import ProcessedImage
-from digest.models import Article, BookImage, CuratedGroup, Entry, Issue, IssueSection, IssueSpec
+from digest.models import Article, BookImage, CuratedGroup, CuratedLink, Entry, Issue, IssueSection, IssueSpec
 from digest.xhtml import clean_html
 
 
@@ -24,8 +24,10 @@ def issue_identifier(config: Config, spec: IssueSpec) -> str:
 
 
 def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
+                   links: tuple[CuratedLink, ...] | None = None,
                    images: Mapping[str, ProcessedImage] | None = None) -> Issue:
-    """``images`` maps the absolute URLs articles use to processed images; others become captions."""
+    """``links`` default to the issue file's; ``images`` maps absolute image URLs to processed
+    images (articles' images missing from it become their alt text)."""
     pub = config.publication
     used: dict[str, BookImage] = {}
 
@@ -42,10 +44,12 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
         by_section[entry.section].append(prepare_article(entry, number, resolve_image))
     sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
 
+    links = tuple(dataclasses.replace(link, image=resolve_image(link.image_url) or "") if link.image_url else link
+                  for link in (spec.links if links is None else links))
     curated = tuple(
-        CuratedGroup(kind, title, tuple(link for link in spec.links if link.kind == kind))
+        CuratedGroup(kind, title, tuple(link for link in links if link.kind == kind))
         for kind, title in LINK_KINDS.items()
-        if any(link.kind == kind for link in spec.links)
+        if any(link.kind == kind for link in links)
     )
     note_html = ""
     if spec.note.strip():

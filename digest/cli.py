@@ -9,6 +9,8 @@ import webbrowser
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.logging import RichHandler
 
 from digest import __version__
 from digest.bundle import verify as verify_bundle
@@ -17,6 +19,7 @@ from digest.config import DEFAULT_CONFIG_NAME, KNOWN_FORMATS, load_config
 from digest.delivery import format_deliveries, format_send_report, ledger, send_issue
 from digest.errors import ConfigError, DigestError
 from digest.month import Month
+from digest.progress import interactive
 from digest.pipeline import build_issue, fetch_sources, make_fetcher
 from digest.preview import Preview
 from digest.report import format_build_report, format_fetch_report, format_sources_report
@@ -65,7 +68,11 @@ month_option = click.option("--month", required=True, callback=_month, metavar="
 def cli(verbose: int, quiet: bool) -> None:
     """Publish a monthly digest of technical blogs as Kindle-ready ebooks."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if interactive():
+        logging.basicConfig(level=level, format="%(message)s",
+                            handlers=[RichHandler(show_path=False, console=Console(stderr=True))])
+    else:  # CI logs: one plain line per message
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
 @cli.command()

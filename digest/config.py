@@ -88,6 +88,41 @@ class Source:
         return self.url.startswith(("http://", "https://"))
 
 
+# Curated-link kinds, in the order their pages appear, with their page titles.
+LINK_KINDS = {
+    "industry-trend": "Industry Trends",
+    "whitepaper": "Technical Whitepapers",
+    "reference-architecture": "Reference Architectures",
+    "solution": "Solutions and Implementation Guides",
+    "training": "Training and Certification",
+    "sample-code": "Sample Code",
+}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A web page listing items (a whitepaper directory...), read with CSS selectors."""
+
+    name: str
+    """Display name, used in the build report."""
+    url: str
+    """The listing page (http or https)."""
+    kind: str
+    """Curated-link kind its items get (see LINK_KINDS)."""
+    item: str
+    """CSS selector of one item on the page."""
+    title: str
+    """CSS selector, inside an item, of its title."""
+    link: str = ""
+    """CSS selector of the element whose href is the item's URL (default: the title's link)."""
+    date: str = ""
+    """CSS selector of the item's date; only items dated in the issue's month are taken."""
+    summary: str = ""
+    """CSS selector of a short description."""
+    date_format: str = ""
+    """strptime format for dates the lenient parser cannot read, e.g. "%d/%m/%Y"."""
+
+
 @dataclass(frozen=True)
 class Output:
     dir: Path
@@ -176,6 +211,7 @@ class Config:
     store: Storage = field(default=Storage(Path("digest.sqlite3")), compare=False)
     fetching: Fetching = field(default=Fetching(), compare=False)
     images: Images = field(default=Images(), compare=False)
+    listings: tuple[Listing, ...] = field(default=(), compare=False)
     delivery: Delivery = field(default=Delivery(), compare=False)
 
     def section(self, section_id: str) -> Section:
@@ -282,13 +318,34 @@ def load_config(path: Path | str) -> Config:
     store.done()
     delivery = _load_delivery(root.table("delivery"))
     fetching, images = _load_fetching(root.table("fetch")), _load_images(root.table("images"))
+    listings = tuple(_load_listing(table) for table in root.tables("listings"))
     root.done()
 
     if root.problems:
         raise ConfigError(root.problems)
     return Config(path=path.resolve(), publication=publication, sections=tuple(sections),
                   sources=tuple(sources), output=output, store=storage, delivery=delivery,
-                  fetching=fetching, images=images)
+                  fetching=fetching, images=images, listings=listings)
+
+
+def _load_listing(table: TableReader) -> Listing:
+    listing = Listing(
+        name=table.string("name", required=True),
+        url=table.string("url", required=True),
+        kind=table.string("kind", required=True),
+        item=table.string("item", required=True),
+        title=table.string("title", required=True),
+        link=table.string("link"),
+        date=table.string("date"),
+        summary=table.string("summary"),
+        date_format=table.string("date_format"),
+    )
+    table.done()
+    if listing.kind and listing.kind not in LINK_KINDS:
+        table.problem("kind", f"unknown kind {listing.kind!r} (expected one of: {', '.join(LINK_KINDS)})")
+    if listing.url and urlsplit(listing.url).scheme not in ("http", "https"):
+        table.problem("url", f"not an http(s) URL: {listing.url!r}")
+    return listing
 
 
 def _load_fetching(table: TableReader) -> Fetching:

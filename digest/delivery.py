@@ -19,6 +19,7 @@ row seen by a run always belongs to a run that is gone.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import logging
 import os
 import re
@@ -165,7 +166,7 @@ def _deliver(config: Config, store: Store, relay: _Relay, month: Month, subscrib
     settings = config.delivery
     message_id = _ledger_row(config, store, month, subscriber)
     message = _message(config, month, subscriber, path, message_id)
-    for attempt in range(settings.max_retries + 1):
+    for attempt in itertools.count():
         if attempt:
             time.sleep(settings.retry_backoff_seconds * 2 ** (attempt - 1))
         _update(store, month, subscriber, "pending", attempts=True)
@@ -195,7 +196,6 @@ def _deliver(config: Config, store: Store, relay: _Relay, month: Month, subscrib
         _update(store, month, subscriber, "sent", error="")
         log.info("sent %s to %s (%s)", path.name, subscriber.address, reply)
         return Outcome(subscriber.address, subscriber.format, "sent", message_id)
-    raise AssertionError("unreachable: the last attempt always returns or raises")
 
 
 def _ledger_row(config: Config, store: Store, month: Month, subscriber: Subscriber) -> str:

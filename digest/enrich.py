@@ -35,12 +35,13 @@ class Enriched:
 
 
 def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
-           fixed_bytes: int = 0) -> Enriched:
-    """Full text where needed, then every content image, fitted to the size budget."""
+           extra_images: Iterable[str] = (), fixed_bytes: int = 0) -> Enriched:
+    """Full text where needed, then every content image (and ``extra_images``), fitted to the budget."""
     if fetcher is None:
         return Enriched(entries, {}, ())
     entries, problems = _full_text(config, entries, fetcher)
-    images, image_problems = _images(config, entries, fetcher, fixed_bytes)
+    urls = list(dict.fromkeys([*content_image_urls(entries), *extra_images]))
+    images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes)
     return Enriched(entries, images, (*problems, *image_problems))
 
 
@@ -56,7 +57,7 @@ def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> 
               and (e.source in summary_only or needs_full_text(e.content))]
     if not wanted:
         return entries, []
-    pages = fetcher.get_all(e.link for e in wanted)
+    pages = fetcher.get_all((e.link for e in wanted), label="full text")
     replaced: dict[str, Entry] = {}
     problems = []
     for entry in wanted:
@@ -89,13 +90,12 @@ def content_image_urls(entries: Iterable[Entry]) -> list[str]:
     return list(dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))))
 
 
-def _images(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher,
+def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,
             fixed_bytes: int) -> tuple[dict[str, ProcessedImage], list[Problem]]:
-    urls = content_image_urls(entries)
     if not urls:
         return {}, []
     profile = image_profile(config)
-    downloads = fetcher.get_all(urls, max_bytes=profile.max_bytes)
+    downloads = fetcher.get_all(urls, label="images", max_bytes=profile.max_bytes)
     originals, problems = {}, []
     for url, outcome in downloads.items():
         if isinstance(outcome, SourceError):

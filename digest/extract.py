@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 
 import trafilatura
 from bs4 import BeautifulSoup
@@ -20,7 +21,7 @@ from lxml import etree
 
 from digest.errors import ExtractionError
 from digest.urls import absolute_url
-from digest.xhtml import _best_srcset, _remove
+from digest.xhtml import best_srcset, remove_element
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     log.debug("%s: %d characters and %d images extracted", url, text_length, len(images))
     return Extracted(
         title=title,
-        html=(body.text or "") + fragment,
+        html=escape(body.text or "", quote=False) + fragment,
         text_length=text_length,
         lead_image_url=absolute_url(url, document.image) if document.image else (images[0] if images else None),
         published=_date(document.date),
@@ -157,13 +158,13 @@ def _resolve_lazy_images(tree, url: str) -> None:
         if src and not src.startswith("data:") and not re.search(r"placeholder|blank|spacer|lazy", src):
             continue
         candidate = next((image.get(name) for name in LAZY_ATTRIBUTES if image.get(name)), None)
-        candidate = candidate or _best_srcset(image.get("data-srcset") or image.get("srcset"))
+        candidate = candidate or best_srcset(image.get("data-srcset") or image.get("srcset"))
         parent = image.getparent()
         if candidate is None and parent is not None and parent.tag == "picture":
             # The source without a type is the plain format; WebP needs converting later.
             sources = sorted((s for s in parent.iter("source") if s.get("srcset")),
                              key=lambda s: s.get("type") == "image/webp")
-            candidate = _best_srcset(sources[0].get("srcset")) if sources else None
+            candidate = best_srcset(sources[0].get("srcset")) if sources else None
         if candidate:
             image.set("src", absolute_url(url, candidate))
 
@@ -223,7 +224,7 @@ def _drop_furniture(body, furniture: set[str]) -> None:
     """
     for element in list(body.iter(*FURNITURE_BLOCKS)):
         if element.getparent() is not None and " ".join(element.xpath("string()").split()) in furniture:
-            _remove(element)
+            remove_element(element)
 
 
 def _figure_captions(tree, url: str) -> dict[str, str]:
@@ -314,7 +315,7 @@ def _add_caption(graphic, captions: dict[str, str]) -> None:
     # trafilatura sometimes keeps the caption as the next paragraph: do not say it twice.
     following = figure.getnext()
     if following is not None and " ".join(following.xpath("string()").split()) == caption:
-        _remove(following)
+        remove_element(following)
 
 
 def _article_title(found: str, page_title: str, headings: set[str], site_name: str) -> str:
@@ -334,7 +335,7 @@ def _drop_repeated_title(body, title: str) -> None:
     first = body[0] if len(body) else None
     if first is not None and re.fullmatch(r"h[1-6]", first.tag) \
             and " ".join(first.xpath("string()").split()) == " ".join(title.split()):
-        _remove(first)
+        remove_element(first)
 
 
 def _author(name: str) -> str:

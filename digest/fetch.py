@@ -24,6 +24,7 @@ import httpx
 
 from digest import __version__
 from digest.errors import SourceError
+from digest.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -123,18 +124,21 @@ class Fetcher:
             self.cache.save(response)
         return response
 
-    def get_all(self, urls: Iterable[str], **kwargs) -> dict[str, Response | SourceError]:
+    def get_all(self, urls: Iterable[str], *, label: str = "fetching", **kwargs) -> dict[str, Response | SourceError]:
         """Fetch many URLs concurrently (within the per-host limit); failures are returned, not raised."""
         unique = list(dict.fromkeys(urls))
+        with progress(label, len(unique)) as advance:
 
-        def one(url: str) -> Response | SourceError:
-            try:
-                return self.get(url, **kwargs)
-            except SourceError as exc:
-                return exc
+            def one(url: str) -> Response | SourceError:
+                try:
+                    return self.get(url, **kwargs)
+                except SourceError as exc:
+                    return exc
+                finally:
+                    advance()
 
-        with ThreadPoolExecutor(max_workers=self.policy.workers) as pool:
-            return dict(zip(unique, pool.map(one, unique)))
+            with ThreadPoolExecutor(max_workers=self.policy.workers) as pool:
+                return dict(zip(unique, pool.map(one, unique)))
 
     def _host_slot(self, url: str) -> threading.Semaphore:
         host = urlsplit(url).netloc.lower()

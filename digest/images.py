@@ -8,10 +8,10 @@ Output rule (see ``_encode``): an image is a *photo* when the original is a JPEG
 more than 4096 colours once decoded (before resizing); photos become JPEG at the
 profile's quality. Everything else is *drawn* (diagrams, charts, screenshots, line art,
 grey images) and is encoded both as PNG and as JPEG, and the smaller file wins (PNG on a
-tie). The PNG is indexed: exact when the resized image has at most 256 colours, else
-quantised to 256 colours without dithering, which keeps text crisp and makes a shrunk
-screenshot about half the size of its JPEG. JPEG wins more often as the budget lowers
-the quality.
+tie). The PNG is indexed: exact when the resized image has at most 256 colours (16 for
+grey ones), else octree-quantised to at most 256 colours without dithering, which keeps
+text crisp and makes a shrunk screenshot about half the size of its JPEG. JPEG wins more
+often as the budget lowers the quality.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, features
+from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
 
 from digest.errors import ImageError
 
@@ -34,7 +34,6 @@ READABLE = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "TIFF", "BMP", "DIB", "ICO")
 # The JPEG opener calls camera JPEGs that carry a second (preview) picture "MPO".
 JPEG_SOURCES = {"JPEG", "MPO"}
 PAPER = (255, 255, 255)
-ORIENTATION_TAG = 0x0112
 # Screenshots and diagrams have hundreds of colours (anti-aliasing); photographs many thousands.
 DRAWN_MAX_COLOURS = 4096
 # A leading XML prolog, comments or doctype may come before the root element.
@@ -131,7 +130,7 @@ def _draft(image: ImageFile.ImageFile, profile: ImageProfile) -> None:
     if image.format not in JPEG_SOURCES:
         return
     box = (profile.max_width, profile.max_height)
-    if image.getexif().get(ORIENTATION_TAG) in (5, 6, 7, 8):
+    if image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
         box = box[::-1]  # stored sideways: the box applies to the rotated picture
     fitted = _fitted_size(image.size, box)
     if fitted != image.size:
@@ -204,12 +203,14 @@ def _encode(image: Image.Image, photo: bool, profile: ImageProfile) -> tuple[byt
     jpeg = _save(image, "JPEG", profile)
     if photo:
         return jpeg, "image/jpeg"
-    if image.mode == "RGB":
-        colours = image.getcolors(256)
+    # Grey images always fit 256 entries; past 16 greys (what e-ink shows) octree pays off.
+    colours = image.getcolors(256 if image.mode == "RGB" else 16)
+    if colours:
         # Median cut is exact when there are no more colours than palette entries.
-        image = (image.quantize(len(colours), Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-                 if colours else image.quantize(256, Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE))
-    png = _save(image, "PNG", profile)
+        indexed = image.quantize(len(colours), Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    else:
+        indexed = image.convert("RGB").quantize(256, Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    png = _save(indexed, "PNG", profile)
     return (png, "image/png") if len(png) <= len(jpeg) else (jpeg, "image/jpeg")
 
 

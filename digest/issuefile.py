@@ -9,21 +9,12 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from digest.config import Config
+from digest.config import LINK_KINDS, Config
 from digest.errors import ConfigError
 from digest.models import CuratedLink, IssueSpec
 from digest.month import Month
 from digest.tomlread import TableReader
 
-# Curated-link kinds, in the order their pages appear, with their page titles.
-LINK_KINDS = {
-    "industry-trend": "Industry Trends",
-    "whitepaper": "Technical Whitepapers",
-    "reference-architecture": "Reference Architectures",
-    "solution": "Solutions and Implementation Guides",
-    "training": "Training and Certification",
-    "sample-code": "Sample Code",
-}
 
 
 def load_issue(config: Config, month: Month) -> IssueSpec:
@@ -50,7 +41,7 @@ def load_issue(config: Config, month: Month) -> IssueSpec:
     for table in root.tables("links"):
         link = CuratedLink(
             kind=table.string("kind", required=True),
-            title=table.string("title", required=True),
+            title=table.string("title"),
             url=table.string("url", required=True),
             summary=table.string("summary"),
         )

@@ -16,9 +16,9 @@ import shutil
 import subprocess
 import tempfile
 import time
-from xml.sax.saxutils import escape
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from digest.config import Output
 from digest.epub2 import periodical_epub

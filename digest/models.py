@@ -53,8 +53,13 @@ class Article:
 class CuratedLink:
     kind: str
     title: str
+    """Empty when the editor gave only the URL: the page's own title is fetched."""
     url: str
     summary: str = ""
+    image_url: str = ""
+    """The page's lead image on the web (og:image), fetched into the book like article images."""
+    image: str = ""
+    """The lead image's href inside the book, once fetched."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from digest.bundle import write_bundle
 from digest.check import require_kindle_ready
 from digest.config import Config
 from digest.epub import build_epub, cover_href
+from digest.curate import curated_links
 from digest.enrich import enrich
 from digest.errors import BuildError
 from digest.feeds import read_source
@@ -85,11 +86,12 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     if not selection.articles and not allow_empty:
         raise BuildError(f"no articles for {month.label}: nothing to publish "
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
-    enriched = enrich(config, selection.articles, fetcher)
-    problems = (*gathered.problems, *enriched.problems)
+    links, link_problems = curated_links(config, month, spec.links, fetcher)
+    enriched = enrich(config, selection.articles, fetcher, extra_images=[l.image_url for l in links if l.image_url])
+    problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
-    issue = assemble_issue(config, spec, enriched.entries, enriched.images)
+    issue = assemble_issue(config, spec, enriched.entries, links, enriched.images)
     pages = render_pages(issue, theme, cover_href(issue))
     return Composition(issue, pages, theme, selection.skipped, problems)
 

@@ -42,6 +42,7 @@ RENAME = {"h1": "h2", "strike": "s", "tt": "code", "center": "div", "article": "
           "main": "div", "header": "div", "footer": "div", "aside": "div", "address": "p"}
 SAFE_SCHEMES = ("http", "https", "mailto", "ftp")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+CHAR_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
 NCNAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")
 
 # Given an absolute image URL, returns the image's href inside the book, or None if unavailable.
@@ -61,10 +62,12 @@ class Fragment:
 def clean_html(html: str, *, base_url: str, id_prefix: str,
                resolve_image: ImageResolver = lambda url: None) -> Fragment:
     """Sanitise ``html``; ids get ``id_prefix`` so they stay unique across the book."""
-    html = CONTROL_CHARS.sub("", html or "")
+    html = CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))
     if not html.strip():
         return Fragment("", "")
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    root = _parse(html)
+    if root is None:
+        return Fragment("", "")
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     for element in list(root.iter())[1:]:
         _clean_element(element, base_url, resolve_image)
@@ -72,7 +75,28 @@ def clean_html(html: str, *, base_url: str, id_prefix: str,
     xhtml = _escape_text(root.text or "") + "".join(
         etree.tostring(child, method="xml", encoding="unicode") for child in root
     )
-    return Fragment(xhtml, " ".join(root.text_content().split()))
+    # itertext, not text_content: adjacent blocks must not glue their words together
+    return Fragment(xhtml, " ".join(" ".join(root.itertext()).split()))
+
+
+def _parse(html: str):
+    """The body of ``html`` parsed as a whole document (stray <html>/<body> tags included), as a div."""
+    try:
+        body = lxml.html.document_fromstring(html).find("body")
+    except (etree.ParserError, ValueError):
+        return None  # nothing but comments or whitespace
+    if body is not None:
+        body.tag = "div"
+        body.attrib.clear()
+    return body
+
+
+def _valid_reference(match: re.Match) -> str:
+    """Keep a numeric character reference only if XML allows the character it names."""
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD \
+        or 0x10000 <= code <= 0x10FFFF
+    return match.group(0) if allowed and code != 0x7F else ""
 
 
 def _escape_text(text: str) -> str:
@@ -84,7 +108,7 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
         return
     tag = element.tag.lower().rpartition("}")[2]
     if tag in DROP:
-        _remove(element)
+        remove_element(element)
         return
     if tag in EMBEDS:
         _replace_embed(element, base_url)
@@ -98,7 +122,7 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
         return
     element.tag = tag
     allowed = ALLOWED[tag] + GLOBAL_ATTRIBUTES
-    lazy_src = element.get("data-src") or element.get("data-lazy-src") or _best_srcset(element.get("srcset"))
+    lazy_src = element.get("data-src") or element.get("data-lazy-src") or best_srcset(element.get("srcset"))
     for name in list(element.attrib):
         if name not in allowed:
             del element.attrib[name]
@@ -112,7 +136,7 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
                 del element.attrib[name]
 
 
-def _remove(element) -> None:
+def remove_element(element) -> None:
     """Remove an element but keep the text that follows it."""
     parent = element.getparent()
     if parent is None:
@@ -133,7 +157,7 @@ def _replace_embed(element, base_url: str) -> None:
     title = element.get("title") or element.get("aria-label") or ""
     url = absolute_url(base_url, src) if src else ""
     if not url.startswith(("http://", "https://")):
-        _remove(element)
+        remove_element(element)
         return
     link = lxml.html.Element("a", href=url)
     link.text = f"{title or 'Embedded media'} (opens on the web)"
@@ -149,20 +173,20 @@ def _reduce_picture(picture) -> None:
     if image is None:
         source = next((s for s in picture.iter("source") if s.get("srcset")), None)
         if source is None:
-            _remove(picture)
+            remove_element(picture)
             return
-        image = lxml.html.Element("img", src=_best_srcset(source.get("srcset")) or "", alt="")
+        image = lxml.html.Element("img", src=best_srcset(source.get("srcset")) or "", alt="")
     elif not image.get("src") and not image.get("data-src"):
         source = next((s for s in picture.iter("source") if s.get("srcset")), None)
         if source is not None:
-            image.set("src", _best_srcset(source.get("srcset")) or "")
+            image.set("src", best_srcset(source.get("srcset")) or "")
     for child in list(picture):
         picture.remove(child)
     picture.text = None
     picture.append(image)
 
 
-def _best_srcset(srcset: str | None) -> str | None:
+def best_srcset(srcset: str | None) -> str | None:
     """The widest candidate of a srcset ("a.jpg 480w, b.jpg 1080w" -> b.jpg)."""
     if not srcset:
         return None
@@ -209,7 +233,7 @@ def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: Imag
             caption.tail = image.tail
             image.getparent().replace(image, caption)
         else:
-            _remove(image)
+            remove_element(image)
         return
     image.set("src", local)
     image.set("alt", alt)

@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from email.policy import default as default_policy
 from pathlib import Path
@@ -277,7 +278,7 @@ def _wait_for_sent(database: Path, address: str, process: subprocess.Popen) -> N
             if row and row[0] == "sent":
                 return
             assert process.poll() is None, process.communicate()[0]
-            threading.Event().wait(0.1)
+            time.sleep(0.1)
         pytest.fail(f"{address} was never marked sent")
     finally:
         connection.close()

@@ -263,7 +263,7 @@ def test_without_calibre_the_epub_still_ships_and_the_report_says_how_to_install
     bin_dir.mkdir()
     (bin_dir / "java").symlink_to(shutil.which("java"))  # EPUBCheck still runs
     monkeypatch.setenv("PATH", str(bin_dir))
-    result = build_issue(load_config(project_copy / "digest.toml"), Month.parse("2018-02"))
+    result = build_issue(_all_formats(project_copy), Month.parse("2018-02"))
     assert result.epub.is_file()
     assert not [p for p in result.epub.parent.iterdir() if p.suffix in (".azw3", ".mobi")]
     assert not [p for p in result.files if p.suffix in (".azw3", ".mobi")]
@@ -275,8 +275,14 @@ def test_without_calibre_the_epub_still_ships_and_the_report_says_how_to_install
 
 def test_a_failed_conversion_publishes_nothing(project_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", _fake_calibre(tmp_path, 'echo "calibre: killed" >&2\nexit 137\n'))
-    config = load_config(project_copy / "digest.toml")
+    config = _all_formats(project_copy)
     with pytest.raises(ConversionError, match=r"architecture-monthly-2018-02\.azw3"):
         build_issue(config, Month.parse("2018-02"))
     assert not (config.output.dir / config.publication.slug / "2018-02").exists()
     assert not [p for p in config.output.dir.rglob("*") if p.suffix in (".azw3", ".mobi", ".epub")]
+
+
+def _all_formats(project: Path):
+    """The project copy's config with AZW3 and MOBI back on (``project_copy`` builds only the EPUB)."""
+    config = load_config(project / "digest.toml")
+    return replace(config, output=replace(config.output, formats=("epub", "azw3", "mobi")))

@@ -1,0 +1,119 @@
+"""Curated links that describe themselves, and listing pages that supply them."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from pypdf import PdfWriter
+
+from conftest import DATA, NS, Epub, epubcheck_problems
+from digest.config import load_config
+from digest.month import Month
+from digest.pipeline import build_issue
+from loopback import LoopbackServer, Reply
+
+PAGES = DATA / "pages"
+
+
+def pdf_with_pages(count: int, title: str) -> bytes:
+    writer = PdfWriter()
+    for _ in range(count):
+        writer.add_blank_page(width=612, height=792)
+    writer.add_metadata({"/Title": title})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def png(size=(1200, 630)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (20, 80, 160)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def curated_build(tmp_path_factory):
+    root = tmp_path_factory.mktemp("curate")
+    with LoopbackServer() as server:
+        server.routes.update({
+            "/whitepapers/": Reply(200, (PAGES / "listings" / "whitepapers.html").read_bytes(),
+                                   {"Content-Type": "text/html"}),
+            "/lens.html": Reply(200, (PAGES / "linkmeta" / "opengraph-rich.html").read_bytes(),
+                                {"Content-Type": "text/html"}),
+            "/images/whitepapers/serverless-lens-cover.png": Reply(200, png(), {"Content-Type": "image/png"}),
+            "/guide.pdf": Reply(200, pdf_with_pages(3, "Migration Guide"), {"Content-Type": "application/pdf"}),
+        })
+        toml = (DATA.parent.parent / "digest.toml").read_text()
+        for name in ("architecture.xml", "compute.atom", "big-data.rdf", "aws-news.json"):
+            toml = toml.replace(f'"assets/sample-feeds/{name}"', f'"{DATA.parent.parent}/assets/sample-feeds/{name}"')
+        toml = toml.replace('formats = ["epub", "azw3", "mobi"]', 'formats = ["epub"]')
+        toml += f"""
+[[listings]]
+name = "Whitepapers"
+url = "{server.url('/whitepapers/')}"
+kind = "whitepaper"
+item = "div.wp-card"
+title = ".wp-title"
+date = ".wp-meta"
+summary = ".wp-desc"
+
+[fetch]
+retries = 0
+timeout = 5
+"""
+        (root / "digest.toml").write_text(toml)
+        (root / "issues").mkdir()
+        (root / "issues" / "2018-01.toml").write_text(f"""
+[[links]]
+kind = "reference-architecture"
+url = "{server.url('/lens.html')}"
+
+[[links]]
+kind = "solution"
+url = "{server.url('/guide.pdf')}"
+
+[[links]]
+kind = "training"
+url = "{server.url('/gone')}"
+""")
+        result = build_issue(load_config(root / "digest.toml"), Month(2018, 1))
+    return result
+
+
+def links_by_kind(result):
+    return {g.kind: g.links for g in result.issue.curated}
+
+
+def test_listing_items_of_the_month_become_curated_links(curated_build):
+    titles = [link.title for link in links_by_kind(curated_build)["whitepaper"]]
+    assert titles == ["Serverless Application Lens", "Security Pillar"]  # not December's, not February's
+    lens = links_by_kind(curated_build)["whitepaper"][0]
+    assert lens.url.endswith("/whitepapers/serverless-lens.pdf?did=wp_card&trk=wp_card")
+    assert lens.summary == "Best practices for designing and operating serverless applications."
+    assert any("items without a date" in p.reason for p in curated_build.problems)
+
+
+def test_a_link_given_only_by_url_gets_title_description_and_lead_image(curated_build):
+    link = links_by_kind(curated_build)["reference-architecture"][0]
+    assert link.title == "Serverless Application Lens: AWS Well-Architected Framework"
+    assert link.summary.startswith("Best practices for designing serverless applications")
+    assert link.image.startswith("images/")
+    page = Epub(curated_build.epub).xml("links-reference-architecture.xhtml")
+    assert page.find(".//x:img", NS).get("src") == link.image
+
+
+def test_a_pdf_link_reports_its_page_count(curated_build):
+    link = links_by_kind(curated_build)["solution"][0]
+    assert link.title == "Migration Guide" and "(PDF, 3 pages)" in link.summary
+
+
+def test_an_unreachable_link_is_reported_and_shown_by_its_url(curated_build):
+    link = links_by_kind(curated_build)["training"][0]
+    assert link.title == link.url and link.url.endswith("/gone")
+    assert any(p.where.endswith("/gone") and "HTTP 404" in p.reason for p in curated_build.problems)
+
+
+def test_curated_issue_passes_epubcheck(curated_build):
+    assert epubcheck_problems(curated_build.epub) == []
