@@ -14,6 +14,10 @@ PORT   ?= 8000
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -35,7 +39,7 @@ preview: deps
 system-deps:
 	sh scripts/install-system-deps.sh calibre java chromium
 
-test: deps system-deps
+test: $(VENV)/.installed-test system-deps
 	$(BIN)/pytest
 
 clean:

@@ -79,13 +79,14 @@ class RemoteFeedMemo:
 
 
 def write_site(composition: Composition, folder: Path) -> None:
-    """The pages, stylesheet and cover laid out as in the EPUB, so relative links work."""
+    """The pages, stylesheet, cover and images laid out as in the EPUB, so relative links work."""
     for page in composition.pages:
         (folder / page.file_name).write_text(page.xhtml, encoding="utf-8")
     (folder / STYLESHEET).write_text(composition.theme.css, encoding="utf-8")
-    cover = folder / cover_href(composition.issue)
-    cover.parent.mkdir(parents=True, exist_ok=True)
-    cover.write_bytes(composition.issue.cover.data)
+    for href, data in ((cover_href(composition.issue), composition.issue.cover.data),
+                       *((image.href, image.data) for image in composition.issue.images)):
+        (folder / href).parent.mkdir(parents=True, exist_ok=True)
+        (folder / href).write_bytes(data)
 
 
 class Site:
@@ -117,9 +118,11 @@ class Site:
             config = load_config(self.config_path)
             # The store makes the selection the real build's (archived entries, articles
             # already published); it is opened per build so a concurrent `digest build` can work.
-            with open_store(config.store.path) as store:
+            # Pages and images come through the store's HTTP cache, so a save does not
+            # download them again.
+            with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
                 composition = compose_issue(config, self.month, allow_empty=True, store=store,
-                                            reader=self._reader)
+                                            fetcher=fetcher, reader=self._reader)
             write_site(composition, stage)
         except Exception as exc:  # whatever broke, the last good build must stay served
             shutil.rmtree(stage, ignore_errors=True)
