@@ -19,9 +19,9 @@ from digest.config import DEFAULT_CONFIG_NAME, KNOWN_FORMATS, load_config
 from digest.delivery import format_deliveries, format_send_report, ledger, send_issue
 from digest.errors import ConfigError, DigestError
 from digest.month import Month
-from digest.progress import interactive
 from digest.pipeline import build_issue, fetch_sources, make_fetcher
 from digest.preview import Preview
+from digest.progress import interactive
 from digest.report import format_build_report, format_fetch_report, format_sources_report
 from digest.site import publish_site, publish_year_bundle
 from digest.sources import survey_sources
