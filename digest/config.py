@@ -341,11 +341,16 @@ def _load_listing(table: TableReader) -> Listing:
         date_format=table.string("date_format"),
     )
     table.done()
-    if listing.kind and listing.kind not in LINK_KINDS:
-        table.problem("kind", f"unknown kind {listing.kind!r} (expected one of: {', '.join(LINK_KINDS)})")
-    if listing.url and urlsplit(listing.url).scheme not in ("http", "https"):
-        table.problem("url", f"not an http(s) URL: {listing.url!r}")
+    check_link_fields(table, listing.kind, listing.url)
     return listing
+
+
+def check_link_fields(table: TableReader, kind: str, url: str) -> None:
+    """The checks shared by curated links and listings: a known kind, an http(s) URL."""
+    if kind and kind not in LINK_KINDS:
+        table.problem("kind", f"unknown kind {kind!r} (expected one of: {', '.join(LINK_KINDS)})")
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        table.problem("url", f"not an http(s) URL: {url!r}")
 
 
 def _load_fetching(table: TableReader) -> Fetching:

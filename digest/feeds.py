@@ -122,7 +122,7 @@ def _parse_json_feed(source: Source, location: str, body: bytes, base: str) -> F
         raise SourceError(location, f"malformed JSON feed: {exc}") from None
     if not isinstance(data, dict) or "jsonfeed.org/version/" not in str(data.get("version", "")) \
             or not isinstance(data.get("items"), list):
-        raise SourceError(location, f"not a JSON Feed (missing 'version' or 'items')")
+        raise SourceError(location, "not a JSON Feed (missing 'version' or 'items')")
     feed_authors = _json_authors(data)
     entries, problems = [], []
     for index, item in enumerate(data["items"]):

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from digest.config import LINK_KINDS, Config
+from digest.config import Config, check_link_fields
 from digest.errors import ConfigError
 from digest.models import CuratedLink, IssueSpec
 from digest.month import Month
@@ -46,10 +45,7 @@ def load_issue(config: Config, month: Month) -> IssueSpec:
             summary=table.string("summary"),
         )
         table.done()
-        if link.kind and link.kind not in LINK_KINDS:
-            table.problem("kind", f"unknown kind {link.kind!r} (expected one of: {', '.join(LINK_KINDS)})")
-        if link.url and urlsplit(link.url).scheme not in ("http", "https"):
-            table.problem("url", f"not an http(s) URL: {link.url!r}")
+        check_link_fields(table, link.kind, link.url)
         links.append(link)
     root.done()
 

@@ -45,19 +45,23 @@ class Theme:
 
     @classmethod
     def load(cls, user_dir: Path | None = None) -> Theme:
-        search = ([str(user_dir)] if user_dir else []) + [str(DEFAULT_TEMPLATES)]
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(search),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
+        env = template_environment(([user_dir] if user_dir else []) + [DEFAULT_TEMPLATES])
         env.filters["longdate"] = lambda moment: moment.strftime("%B %-d, %Y")
         env.filters["people"] = _people
         css_path = user_dir / STYLESHEET if user_dir and (user_dir / STYLESHEET).is_file() else DEFAULT_CSS
         return cls(env, css_path.read_text(encoding="utf-8"))
+
+
+def template_environment(search: list[Path]) -> jinja2.Environment:
+    """Templates looked up folder by folder (a user's theme first); undefined names are errors."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(folder) for folder in search]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def _people(names) -> str:

@@ -8,7 +8,6 @@ from datetime import datetime
 from digest.config import Config, Source
 from digest.language import entry_language, primary
 from digest.models import Entry, IssueSpec, Selection, Skipped
-from digest.month import Month
 from digest.urls import canonical_url
 
 

@@ -23,7 +23,7 @@ from digest.config import Config
 from digest.errors import BuildError
 from digest.month import Month
 from digest.publish import publication_root, write_atomically
-from digest.render import DEFAULT_TEMPLATES
+from digest.render import DEFAULT_TEMPLATES, template_environment
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +110,7 @@ def write_site(config: Config, files: dict[str, bytes]) -> tuple[Path, ...]:
 
 
 def _environment(user_dir: Path | None) -> jinja2.Environment:
-    search = ([str(user_dir / SITE_TEMPLATES)] if user_dir else []) + [str(DEFAULT_TEMPLATES / SITE_TEMPLATES)]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = template_environment(([user_dir / SITE_TEMPLATES] if user_dir else []) + [DEFAULT_TEMPLATES / SITE_TEMPLATES])
     env.filters["filesize"] = _filesize
     return env
 

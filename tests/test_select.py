@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from digest.config import Source
 from digest.models import Entry, IssueSpec
 from digest.month import Month
 from digest.select import select_entries

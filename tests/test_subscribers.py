@@ -121,7 +121,7 @@ def test_cli_manages_subscribers_in_the_configured_store(project_copy):
     imported = runner.invoke(cli, ["subscribers", "import", str(project_copy / "more.csv"), "--config", config])
     assert imported.exit_code == 2
     assert "1 added, 0 updated" in imported.output
-    assert f"more.csv:2: not a valid e-mail address: 'broken'" in imported.output
+    assert "more.csv:2: not a valid e-mail address: 'broken'" in imported.output
 
     removed = runner.invoke(cli, ["subscribers", "remove", "bob@example.org", "--config", config])
     assert removed.exit_code == 0

@@ -1,0 +1,85 @@
+"""Serve a corpus on 127.0.0.1 like a well-behaved blog host: ETag, Last-Modified, 304s, gzip for text."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bench.corpus import Corpus
+
+LAST_MODIFIED = "Fri, 29 Mar 2024 12:00:00 GMT"
+# 1x1 GIF: the tracking pixels the articles carry.
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+class CorpusServer:
+    """A ThreadingHTTPServer in a daemon thread; counts requests and 304s per run."""
+
+    def __init__(self, corpus: Corpus | None = None):
+        self.corpus = corpus
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 (http.server API)
+                path = self.path.split("?")[0]
+                found = server.corpus.files.get(path) if server.corpus else None
+                if path == "/pixel.gif":
+                    found = (PIXEL, "image/gif")
+                with server._lock:
+                    server.counts["requests"] += 1
+                if found is None:
+                    return self._reply(404, b"not found", "text/plain")
+                body, ctype = found
+                etag = '"%s"' % hashlib.sha1(body).hexdigest()[:16]
+                if self.headers.get("If-None-Match") == etag:
+                    with server._lock:
+                        server.counts["not_modified"] += 1
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                extra = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
+                if not ctype.startswith("image/") and "gzip" in self.headers.get("Accept-Encoding", ""):
+                    body, extra["Content-Encoding"] = gzip.compress(body, 5, mtime=0), "gzip"
+                self._reply(200, body, ctype, extra)
+
+            def _reply(self, status: int, body: bytes, ctype: str, extra: dict | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                for name, value in (extra or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def take_counts(self) -> Counter[str]:
+        with self._lock:
+            counts, self.counts = self.counts, Counter()
+        return counts
+
+    def __enter__(self) -> CorpusServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

