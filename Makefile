@@ -2,6 +2,7 @@
 # make publish MONTH=YYYY-MM build it, its year's bundle and the site with the catalogs
 # make preview MONTH=YYYY-MM preview it in a browser, reloading on every save (PORT=8000)
 # make test                  the whole test suite
+# make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ MONTH  ?= $(shell date +%Y-%m)
 CONFIG ?= digest.toml
 PORT   ?= 8000
 
-.PHONY: issue publish preview test deps system-deps clean
+.PHONY: issue publish preview test bench deps system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,11 @@ system-deps:
 
 test: $(VENV)/.installed-test system-deps
 	$(BIN)/pytest
+
+# BENCH_ARGS=--write-docs also rewrites docs/benchmarks.md with the figures of this run.
+bench: deps
+	@sh scripts/install-system-deps.sh calibre java
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf dist .pytest_cache

@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,17 @@ class Run:
     requests: int = 0
     failed: str = ""
 
+    @property
+    def label(self) -> str:
+        return f"{self.tool} ({self.variant})"
+
+    def summary(self) -> str:
+        if self.failed:
+            return f"{self.label}, {self.articles} articles: FAILED after {self.wall:.1f} s: {self.failed}"
+        return (f"{self.label}, {self.articles} articles: {self.wall:.1f} s, {self.peak_rss_mb:.0f} MB peak, "
+                f"{self.epub_bytes / 1e6:.1f} MB EPUB, {self.epubcheck_errors} EPUBCheck errors, "
+                f"{self.book_articles} articles, {self.book_images} images, {self.requests} requests")
+
 
 def measured(argv: list[str], env: dict | None = None) -> dict:
     done = subprocess.run([sys.executable, "-m", "bench.measure", *argv], capture_output=True, text=True,
@@ -60,11 +73,11 @@ def digest_project(work: Path, base: str, *, pages: bool) -> Path:
     return work / "digest.toml"
 
 
-def run_digest(config: Path, variant: str, articles: int, requests) -> Run:
+def run_digest(config: Path, variant: str, articles: int, requests: Callable[[], Counter]) -> Run:
     month = "%04d-%02d" % MONTH
     result = measured([str(DIGEST), "-q", "build", "--config", str(config), "--month", month])
     epub = config.parent / "out" / "bench" / month / f"bench-{month}.epub"
-    return _run("digest", variant, articles, result, epub if result["returncode"] == 0 else None, requests())
+    return _run("digest", variant, articles, result, epub if result["returncode"] == 0 else None, requests()["requests"])
 
 
 RECIPE = '''from calibre.web.feeds.news import BasicNewsRecipe
@@ -104,11 +117,11 @@ def calibre_recipe(work: Path, base: str, *, pages: bool) -> Path:
     return path
 
 
-def run_calibre(recipe: Path, variant: str, articles: int, requests) -> Run:
+def run_calibre(recipe: Path, variant: str, articles: int, requests: Callable[[], Counter]) -> Run:
     epub = recipe.parent / "calibre.epub"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CALIBRE_CONFIG_DIRECTORY": str(recipe.parent / "config")}
     result = measured(["ebook-convert", str(recipe), str(epub)], env=env)
-    return _run("calibre", variant, articles, result, epub if result["returncode"] == 0 else None, requests())
+    return _run("calibre", variant, articles, result, epub if result["returncode"] == 0 else None, requests()["requests"])
 
 
 def _run(tool: str, variant: str, articles: int, result: dict, epub: Path | None, requests: int) -> Run:

@@ -15,8 +15,8 @@ from digest.config import Config
 from digest.errors import ExtractionError, SourceError
 from digest.extract import extract_article, needs_full_text
 from digest.fetch import Fetcher, sniff
-from digest.imagebudget import fit_budget
-from digest.images import ImageProfile, ProcessedImage
+from digest.imagebudget import Processor, fit_budget
+from digest.images import ImageProfile, ProcessedImage, process_image
 from digest.models import Entry, Problem
 from digest.xhtml import clean_html
 
@@ -35,13 +35,17 @@ class Enriched:
 
 
 def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
-           extra_images: Iterable[str] = (), fixed_bytes: int = 0) -> Enriched:
-    """Full text where needed, then every content image (and ``extra_images``), fitted to the budget."""
+           extra_images: Iterable[str] = (), fixed_bytes: int = 0,
+           process: Processor = process_image) -> Enriched:
+    """Full text where needed, then every content image (and ``extra_images``), fitted to the budget.
+
+    ``process`` fits one image (see fit_budget); the build passes one that remembers results.
+    """
     if fetcher is None:
         return Enriched(entries, {}, ())
     entries, problems = _full_text(config, entries, fetcher)
     urls = list(dict.fromkeys([*content_image_urls(entries), *extra_images]))
-    images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes)
+    images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes, process)
     return Enriched(entries, images, (*problems, *image_problems))
 
 
@@ -57,7 +61,8 @@ def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> 
               and (e.source in summary_only or needs_full_text(e.content))]
     if not wanted:
         return entries, []
-    pages = fetcher.get_all((e.link for e in wanted), label="full text")
+    # A published post's page does not change between runs: a stored copy is not re-asked for.
+    pages = fetcher.get_all((e.link for e in wanted), label="full text", revalidate=False)
     replaced: dict[str, Entry] = {}
     problems = []
     for entry in wanted:
@@ -91,11 +96,11 @@ def content_image_urls(entries: Iterable[Entry]) -> list[str]:
 
 
 def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,
-            fixed_bytes: int) -> tuple[dict[str, ProcessedImage], list[Problem]]:
+            fixed_bytes: int, process: Processor) -> tuple[dict[str, ProcessedImage], list[Problem]]:
     if not urls:
         return {}, []
     profile = image_profile(config)
-    downloads = fetcher.get_all(urls, label="images", max_bytes=profile.max_bytes)
+    downloads = fetcher.get_all(urls, label="images", max_bytes=profile.max_bytes, revalidate=False)
     originals, problems = {}, []
     for url, outcome in downloads.items():
         if isinstance(outcome, SourceError):
@@ -104,7 +109,7 @@ def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher
             originals[url] = outcome.body
     text_bytes = sum(len(e.content) for e in entries) // TEXT_COMPRESSION
     fit = fit_budget(originals, profile, budget_bytes=int(config.images.budget_mb * 1_000_000),
-                     fixed_bytes=fixed_bytes + text_bytes)
+                     fixed_bytes=fixed_bytes + text_bytes, process=process)
     problems.extend(Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items())
     if not fit.fits:
         problems.append(Problem("images", f"issue is {fit.total_bytes} bytes even at the smallest image "

@@ -107,11 +107,19 @@ class Fetcher:
     def close(self) -> None:
         self._client.close()
 
-    def get(self, url: str, *, max_bytes: int | None = None, conditional: bool = True) -> Response:
-        """GET ``url`` with retries; raise SourceError naming the URL and the reason."""
+    def get(self, url: str, *, max_bytes: int | None = None, conditional: bool = True,
+            revalidate: bool = True) -> Response:
+        """GET ``url`` with retries; raise SourceError naming the URL and the reason.
+
+        ``revalidate=False`` is for resources that do not change once published (article
+        pages, images): a stored copy is returned without asking the server at all.
+        """
         if urlsplit(url).scheme not in ("http", "https"):
             raise SourceError(url, "not an http(s) URL")
         cached = self.cache.lookup(url) if (self.cache and conditional) else None
+        if cached is not None and not revalidate and len(cached.body) <= (max_bytes or self.policy.max_bytes):
+            log.debug("stored copy, not revalidated: %s", url)
+            return cached
         headers = _validators(cached) if cached else {}
         with self._host_slot(url):
             response = self._with_retries(url, headers, max_bytes or self.policy.max_bytes)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from digest.errors import ImageError
@@ -88,16 +90,23 @@ def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProf
 
 def _process_all(originals: Mapping[str, bytes], profile: ImageProfile,
                  process: Processor) -> tuple[dict[str, ProcessedImage], dict[str, ImageError]]:
-    by_hash: dict[str, ProcessedImage | ImageError] = {}
+    keys = {source: content_hash(data) for source, data in originals.items()}
+    first_source: dict[str, str] = {}
+    for source, key in keys.items():
+        first_source.setdefault(key, source)
+
+    def one(key: str) -> ProcessedImage | ImageError:
+        try:
+            return process(originals[first_source[key]], profile, source=first_source[key])
+        except ImageError as error:
+            return error
+
+    # Pillow releases the GIL while it decodes, resizes and encodes: one image per core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        by_hash = dict(zip(first_source, pool.map(one, first_source)))
     images: dict[str, ProcessedImage] = {}
     failures: dict[str, ImageError] = {}
-    for source, data in originals.items():
-        key = content_hash(data)
-        if key not in by_hash:
-            try:
-                by_hash[key] = process(data, profile, source=source)
-            except ImageError as error:
-                by_hash[key] = error
+    for source, key in keys.items():
         outcome = by_hash[key]
         if isinstance(outcome, ImageError):
             # Keep the message naming this URL, not the first one with the same bytes.

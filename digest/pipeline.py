@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from digest.archive import published_elsewhere, record_published
 from digest.assemble import assemble_issue
+from digest.buildcache import ImageCache, kindle_formats_once, require_kindle_ready_once
 from digest.bundle import write_bundle
-from digest.check import require_kindle_ready
 from digest.config import Config
 from digest.epub import build_epub, cover_href
 from digest.curate import curated_links
@@ -20,7 +20,7 @@ from digest.fetch import Fetcher, FetchPolicy
 from digest.gather import Gathered, SourceReader, gather
 from digest.httpcache import StoreCache
 from digest.issuefile import load_issue
-from digest.kindle import build_kindle_formats
+from digest.images import process_image
 from digest.models import BuildResult, Issue, Problem, Skipped
 from digest.month import Month
 from digest.publish import file_stem, month_dir, staged
@@ -57,8 +57,9 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         with staged(final) as stage:
             epub_path = stage / epub_name
             epub_path.write_bytes(epub_bytes)
-            checked = require_kindle_ready(epub_path)
-            kindle = build_kindle_formats(config.output, epub_path, issue, composition.pages, composition.theme)
+            checked = require_kindle_ready_once(store, epub_path)
+            kindle = kindle_formats_once(store, config.output, final, epub_path, issue, composition.pages,
+                                         composition.theme)
             notes = (*checked.notes, *kindle.notes)
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
@@ -87,7 +88,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         raise BuildError(f"no articles for {month.label}: nothing to publish "
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
     links, link_problems = curated_links(config, month, spec.links, fetcher)
-    enriched = enrich(config, selection.articles, fetcher, extra_images=[l.image_url for l in links if l.image_url])
+    enriched = enrich(config, selection.articles, fetcher, extra_images=[l.image_url for l in links if l.image_url],
+                      process=ImageCache(store).process if store is not None else process_image)
     problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))

@@ -36,7 +36,8 @@ def file_stem(config: Config, month: Month) -> str:
 def staged(final: Path) -> Iterator[Path]:
     """Yield an empty folder beside ``final``; on success it replaces ``final`` whole."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-", dir=final.parent))
+    _remove_leftovers(final)
+    stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.building-{os.getpid()}-", dir=final.parent))
     try:
         yield stage
     except BaseException:
@@ -44,6 +45,26 @@ def staged(final: Path) -> Iterator[Path]:
         raise
     os.chmod(stage, 0o755)
     _swap_into_place(stage, final)
+
+
+def _remove_leftovers(final: Path) -> None:
+    """Delete staging folders of builds that were killed (their process is gone) before the swap."""
+    for folder in final.parent.glob(f".{final.name}.building-*"):
+        pid = folder.name.removeprefix(f".{final.name}.building-").split("-")[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue  # another build of this month is running right now
+        log.info("removing %s, left by a build that did not finish", folder.name)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _swap_into_place(stage: Path, final: Path) -> None:

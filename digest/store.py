@@ -91,6 +91,27 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         CREATE INDEX published_by_guid ON published_articles (guid);
     """),
+    # Work a rebuild of unchanged inputs need not redo (digest.buildcache): fitted images
+    # by original bytes and profile, and outcomes keyed by a book's SHA-256.
+    (6, "build_caches", """
+        CREATE TABLE processed_images (
+            original_sha256 TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            data BLOB NOT NULL,
+            media_type TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (original_sha256, profile)
+        );
+        CREATE TABLE build_memo (
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (kind, key)
+        );
+    """),
 ]
 
 
