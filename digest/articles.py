@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bs4 import BeautifulSoup
-
 from digest.models import Article, Entry
 from digest.select import entry_date
-from digest.xhtml import ImageResolver, clean_html
+from digest.xhtml import ImageResolver, clean_html, html_text
 
 DESCRIPTION_CHARS = 180
 
@@ -36,7 +34,7 @@ def prepare_article(entry: Entry, number: int,
     article_id = f"a{number:02d}-{slugify(entry.title)}"
     fragment = clean_html(entry.content or entry.summary, base_url=entry.link,
                           id_prefix=article_id, resolve_image=resolve_image)
-    summary_text = BeautifulSoup(entry.summary, "lxml").get_text(" ") if entry.summary else ""
+    summary_text = html_text(entry.summary) if entry.summary else ""
     return Article(
         id=article_id,
         section=entry.section,

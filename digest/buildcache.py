@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import shutil
-import threading
 from pathlib import Path
 
 from digest import __version__
@@ -34,11 +33,10 @@ class ImageCache:
 
     def __init__(self, store: Store):
         self.store = store
-        self._lock = threading.Lock()  # fit_budget processes images in several threads
 
     def process(self, data: bytes, profile: ImageProfile, *, source: str = "") -> ProcessedImage:
         key = (content_hash(data), _profile_key(profile))
-        with self._lock:
+        with self.store.lock:  # fit_budget processes images in several threads
             row = self.store.connection.execute(
                 "SELECT data, media_type, width, height FROM processed_images "
                 "WHERE original_sha256 = ? AND profile = ?", key).fetchone()
@@ -48,7 +46,7 @@ class ImageCache:
                                   content_hash(encoded), len(data))
         # Failures are not remembered: refusing a broken image costs less than a lookup.
         image = process_image(data, profile, source=source)
-        with self._lock, self.store.transaction() as conn:
+        with self.store.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO processed_images (original_sha256, profile, data, media_type, "
                          "width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (*key, image.data, image.media_type, image.width, image.height, now()))

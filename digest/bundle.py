@@ -21,7 +21,7 @@ from PIL import Image
 
 from digest import __version__
 from digest.config import Config
-from digest.epub import reproducible_zip
+from digest.zips import write_zip
 from digest.errors import BundleError
 from digest.models import Issue, Problem, Skipped
 from digest.month import Month
@@ -119,8 +119,9 @@ def write_bundle(stage: Path, stem: str, issue: Issue, *, skipped: Iterable[Skip
     zip_name = f"{stem}.zip"
     manifest = _manifest(issue, files, zip_name, tuple(skipped), tuple(problems), tuple(notes))
     (stage / MANIFEST).write_bytes(manifest)
-    members = [(f"{stem}/{MANIFEST}", manifest)] + [(f"{stem}/{f.name}", (stage / f.name).read_bytes()) for f in files]
-    (stage / zip_name).write_bytes(_zip(members, issue.month))
+    members = [(f"{stem}/{MANIFEST}", manifest)] + [(f"{stem}/{f.name}", stage / f.name) for f in files]
+    with (stage / zip_name).open("wb") as out:
+        write_zip(out, members, issue.month.issue_date)
     return (*(f.name for f in files), MANIFEST, zip_name)
 
 
@@ -195,14 +196,6 @@ def _timestamp(month: Month) -> str:
     return month.issue_date.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _zip(members: list[tuple[str, bytes]], month: Month) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members:
-            archive.writestr(name, data)
-    return reproducible_zip(buffer.getvalue(), month.issue_date)
-
-
 def published_issues(config: Config, pending: tuple[Month, Path] | None = None) -> tuple[PublishedIssue, ...]:
     """Every month in place, newest first, read from its manifest.
 
@@ -274,9 +267,9 @@ def write_year_bundle(config: Config, year: int) -> Path:
     for issue in issues:
         folder = root / str(issue.month)
         for name in (MANIFEST, *(f.name for f in issue.files)):
-            members.append((f"{prefix}/{issue.month}/{name}", (folder / name).read_bytes()))
+            members.append((f"{prefix}/{issue.month}/{name}", folder / name))
     target = root / year_bundle_name(config, year)
-    write_atomically(target, _zip(members, issues[-1].month))
+    write_atomically(target, lambda out: write_zip(out, members, issues[-1].month.issue_date))
     log.info("wrote %s (%d issues)", target, len(issues))
     return target
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from digest.config import Config
-from digest.errors import ExtractionError, SourceError
+from digest.errors import ExtractionError, ImageError, SourceError
 from digest.extract import extract_article, needs_full_text
 from digest.fetch import Fetcher, sniff
 from digest.imagebudget import Processor, fit_budget
@@ -95,28 +95,42 @@ def content_image_urls(entries: Iterable[Entry]) -> list[str]:
     return list(dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))))
 
 
+class _Downloads(Mapping[str, bytes]):
+    """Image URL -> bytes, fetched only when asked for and never held: the store keeps the
+    copy (a second read, e.g. at a lower budget step, makes no request)."""
+
+    def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int):
+        self._urls, self._fetcher, self._max_bytes = urls, fetcher, max_bytes
+
+    def __getitem__(self, url: str) -> bytes:
+        try:
+            return self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False).body
+        except SourceError as exc:
+            raise ImageError(url, f"not downloaded: {exc.reason}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._urls)
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+
 def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,
             fixed_bytes: int, process: Processor) -> tuple[dict[str, ProcessedImage], list[Problem]]:
     if not urls:
         return {}, []
     profile = image_profile(config)
-    downloads = fetcher.get_all(urls, label="images", max_bytes=profile.max_bytes, revalidate=False)
-    originals, problems = {}, []
-    for url, outcome in downloads.items():
-        if isinstance(outcome, SourceError):
-            problems.append(Problem(url, f"image not downloaded: {outcome.reason}"))
-        else:
-            originals[url] = outcome.body
     text_bytes = sum(len(e.content) for e in entries) // TEXT_COMPRESSION
-    fit = fit_budget(originals, profile, budget_bytes=int(config.images.budget_mb * 1_000_000),
+    fit = fit_budget(_Downloads(urls, fetcher, profile.max_bytes), profile,
+                     budget_bytes=int(config.images.budget_mb * 1_000_000),
                      fixed_bytes=fixed_bytes + text_bytes, process=process)
-    problems.extend(Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items())
+    problems = [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()]
     if not fit.fits:
         problems.append(Problem("images", f"issue is {fit.total_bytes} bytes even at the smallest image "
                                           f"size, over the {config.images.budget_mb:g} MB budget"))
     elif fit.profile != profile:
         log.info("images lowered to quality %d, box %dx%d to fit the budget",
                  fit.profile.jpeg_quality, fit.profile.max_width, fit.profile.max_height)
-    saved = sum(len(b) for b in originals.values()) - sum(len(i.data) for i in fit.images.values())
+    saved = sum(i.original_bytes - len(i.data) for i in fit.images.values())
     log.info("%d images, %d bytes saved by the image pipeline", len(fit.images), saved)
     return dict(fit.images), problems

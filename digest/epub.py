@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import zipfile
-from datetime import datetime
 
 from ebooklib import epub
 
 from digest.models import Issue
 from digest.render import STYLESHEET, Page, Theme
 from digest.toc import build_landmarks, build_toc
+from digest.zips import reproducible_zip
 
 COVER_IMAGE_ID = "cover-image"
 XHTML = "application/xhtml+xml"
@@ -83,29 +82,7 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
                   for lm in landmarks]
 
     buffer = io.BytesIO()
-    epub.write_epub(buffer, book, {"epub3_landmark": False, "epub3_pages": False,
+    # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
+    epub.write_epub(buffer, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
                                    "mtime": issue.month.issue_date})
     return reproducible_zip(buffer.getvalue(), issue.month.issue_date)
-
-
-def reproducible_zip(data: bytes, moment: datetime) -> bytes:
-    """Rewrite a zip with fixed timestamps, permissions and compression (ebooklib stamps 'now').
-
-    Entry order is kept, so ``mimetype`` stays first and uncompressed as EPUB requires.
-    """
-    stamp = moment.timetuple()[:6]
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.create_system = 3
-            entry.external_attr = 0o100644 << 16
-            if info.filename == "mimetype":
-                entry.compress_type = zipfile.ZIP_STORED
-                target.writestr(entry, source.read(info))
-            else:
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                target.writestr(entry, source.read(info), compresslevel=9)
-    return out.getvalue()
-

@@ -15,13 +15,12 @@ from datetime import date
 from html import escape
 
 import trafilatura
-from bs4 import BeautifulSoup
 from bs4.dammit import UnicodeDammit
 from lxml import etree
 
 from digest.errors import ExtractionError
 from digest.urls import absolute_url
-from digest.xhtml import best_srcset, remove_element
+from digest.xhtml import best_srcset, html_text, remove_element
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ def needs_full_text(content_html: str, page_text_length: int | None = None) -> b
     With the page's article length known, only the ratio decides; otherwise a short
     text or one that ends in "[…]", "Continue reading" or "Read more" is a summary.
     """
-    text = " ".join(BeautifulSoup(content_html or "", "lxml").get_text(" ").split())
+    text = html_text(content_html or "")
     if page_text_length is not None:
         return len(text) < SHORTER_THAN_PAGE * page_text_length
     text = WORDPRESS_FOOTER.sub("", text).rstrip()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 
 from digest.fetch import Response
 from digest.store import Store, now
@@ -14,10 +13,9 @@ class StoreCache:
 
     def __init__(self, store: Store):
         self.store = store
-        self._lock = threading.Lock()  # the fetcher calls from several threads
 
     def lookup(self, url: str) -> Response | None:
-        with self._lock:
+        with self.store.lock:
             row = self.store.connection.execute(
                 "SELECT final_url, status, headers, body FROM http_cache WHERE url = ?", (url,)).fetchone()
         if row is None:
@@ -27,7 +25,7 @@ class StoreCache:
     def save(self, response: Response) -> None:
         if response.status != 200:
             return
-        with self._lock, self.store.transaction() as conn:
+        with self.store.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO http_cache (url, final_url, status, headers, body, fetched_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from digest.errors import ImageError
-from digest.images import ImageProfile, ProcessedImage, content_hash, process_image
+from digest.images import ImageProfile, ProcessedImage, process_image
+from digest.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ BOX_SHRINK = 0.8
 SMALLEST_BOX_WIDTH = 400
 
 Processor = Callable[..., ProcessedImage]
+WORKERS = 2 * (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -66,18 +68,20 @@ def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProf
                process: Processor = process_image) -> BudgetFit:
     """Process every original (source URL -> downloaded bytes) so the book fits the budget.
 
+    ``originals`` may be lazy: each original is read only when a worker fits it and is
+    dropped right after, so memory holds a few originals, not all of them. Reading one
+    may raise ImageError (e.g. it could not be downloaded); that source then fails.
     ``fixed_bytes`` is the size of everything else in the EPUB (text, CSS, cover, fonts).
     ``process`` has the signature of ``process_image``; pass a caching wrapper to reuse
-    results stored from earlier runs. Each distinct original is processed once per step,
-    and originals that fail once are not retried at the smaller steps.
+    results stored from earlier runs. Sources that fail once are not retried at the
+    smaller steps.
     """
-    remaining = dict(originals)
+    remaining = list(originals)
     failures: dict[str, ImageError] = {}
     for candidate in degraded_profiles(profile):
-        images, new_failures = _process_all(remaining, candidate, process)
-        for source, error in new_failures.items():
-            failures[source] = error
-            del remaining[source]
+        images, new_failures = _process_all(originals, remaining, candidate, process)
+        failures.update(new_failures)
+        remaining = [source for source in remaining if source not in new_failures]
         total = fixed_bytes + sum(len(image.data) for image in
                                   {image.sha256: image for image in images.values()}.values())
         fits = total <= budget_bytes
@@ -88,29 +92,21 @@ def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProf
     return BudgetFit(candidate, images, failures, total, fits)
 
 
-def _process_all(originals: Mapping[str, bytes], profile: ImageProfile,
+def _process_all(originals: Mapping[str, bytes], sources: list[str], profile: ImageProfile,
                  process: Processor) -> tuple[dict[str, ProcessedImage], dict[str, ImageError]]:
-    keys = {source: content_hash(data) for source, data in originals.items()}
-    first_source: dict[str, str] = {}
-    for source, key in keys.items():
-        first_source.setdefault(key, source)
-
-    def one(key: str) -> ProcessedImage | ImageError:
+    def one(source: str) -> ProcessedImage | ImageError:
         try:
-            return process(originals[first_source[key]], profile, source=first_source[key])
+            return process(originals[source], profile, source=source)
         except ImageError as error:
             return error
 
-    # Pillow releases the GIL while it decodes, resizes and encodes: one image per core.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        by_hash = dict(zip(first_source, pool.map(one, first_source)))
-    images: dict[str, ProcessedImage] = {}
-    failures: dict[str, ImageError] = {}
-    for source, key in keys.items():
-        outcome = by_hash[key]
-        if isinstance(outcome, ImageError):
-            # Keep the message naming this URL, not the first one with the same bytes.
-            failures[source] = ImageError(source, outcome.reason)
-        else:
-            images[source] = outcome
+    # Pillow releases the GIL while it decodes, resizes and encodes, and a lazy original may
+    # wait on the network: a few workers per core keep both busy.
+    with progress("images", len(sources)) as advance, ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        outcomes = {}
+        for source, outcome in zip(sources, pool.map(one, sources)):
+            outcomes[source] = outcome
+            advance()
+    images = {s: o for s, o in outcomes.items() if not isinstance(o, ImageError)}
+    failures = {s: o for s, o in outcomes.items() if isinstance(o, ImageError)}
     return images, failures

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
-from bs4 import BeautifulSoup
+from digest.xhtml import html_text
 
 MIN_LETTERS = 40
 MIN_CONFIDENCE = 0.95
@@ -21,6 +21,12 @@ def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def release_model() -> None:
+    """Drop the model (about 100 MB of arrays) once the entries are judged; the next
+    detection loads it again. The build's peak memory comes later, with the images."""
+    _identifier.cache_clear()
 
 
 def primary(tag: str | None) -> str | None:
@@ -38,5 +44,5 @@ def detect(text: str) -> str | None:
 
 def entry_language(title: str, html: str, declared: str | None) -> str | None:
     """The text's language when it is clear, else the declared one."""
-    text = title + "\n" + BeautifulSoup(html, "lxml").get_text(" ", strip=True)[:3000]
+    text = title + "\n" + html_text(html)[:3000]
     return detect(text) or primary(declared)

@@ -9,9 +9,10 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from digest.config import Config
 from digest.month import Month
@@ -79,12 +80,15 @@ def _swap_into_place(stage: Path, final: Path) -> None:
     log.info("published %s", final)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` whole: readers see the old file or the new one, never half of one."""
+def write_atomically(path: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Replace ``path`` whole: readers see the old file or the new one, never half of one.
+
+    ``data`` is the content, or a function that writes it to the open file.
+    """
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            data(out) if callable(data) else out.write(data)
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from digest.config import Config, Source
-from digest.language import entry_language, primary
+from digest.language import entry_language, primary, release_model
 from digest.models import Entry, IssueSpec, Selection, Skipped
 from digest.urls import canonical_url
 
@@ -52,6 +52,7 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
             continue
         seen.update(dict.fromkeys(keys, entry))
         kept.append(entry)
+    release_model()
 
     kept, over_limit = _apply_limits(kept, sources)
     kept.sort(key=reading_order)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -121,10 +122,17 @@ class Store:
 
     path: str
     connection: sqlite3.Connection
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    """Held by every transaction: fetch and image threads share the one connection.
+    A thread that reads while others may write takes it too."""
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception; SQLite trouble becomes StoreError."""
+        with self.lock:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         try:
             self.connection.execute("BEGIN IMMEDIATE")
             try:

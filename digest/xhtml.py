@@ -79,6 +79,15 @@ def clean_html(html: str, *, base_url: str, id_prefix: str,
     return Fragment(xhtml, " ".join(" ".join(root.itertext()).split()))
 
 
+def html_text(html: str) -> str:
+    """The visible words of an HTML fragment, whitespace collapsed (no scripts or styles)."""
+    root = _parse(CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))) if html.strip() else None
+    if root is None:
+        return ""
+    etree.strip_elements(root, "script", "style", "template", etree.Comment, with_tail=False)
+    return " ".join(" ".join(root.itertext()).split())
+
+
 def _parse(html: str):
     """The body of ``html`` parsed as a whole document (stray <html>/<body> tags included), as a div."""
     try:
