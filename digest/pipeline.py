@@ -1,4 +1,8 @@
-"""The whole build, top to bottom: config -> gather -> select -> enrich -> assemble -> render -> package."""
+"""The whole build, top to bottom.
+
+config -> gather (feeds + archive) -> select -> curate -> enrich (full text, images)
+-> assemble -> render -> EPUB -> staged: check, Kindle formats, bundle -> swap -> site.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,16 @@ from digest.assemble import assemble_issue
 from digest.buildcache import ImageCache, kindle_formats_once, require_kindle_ready_once
 from digest.bundle import write_bundle
 from digest.config import Config
-from digest.epub import build_epub, cover_href
 from digest.curate import curated_links
 from digest.enrich import enrich
+from digest.epub import build_epub, cover_href
 from digest.errors import BuildError
 from digest.feeds import read_source
 from digest.fetch import Fetcher, FetchPolicy
 from digest.gather import Gathered, SourceReader, gather
 from digest.httpcache import StoreCache
-from digest.issuefile import load_issue
 from digest.images import process_image
+from digest.issuefile import load_issue
 from digest.models import BuildResult, Issue, Problem, Skipped
 from digest.month import Month
 from digest.publish import file_stem, month_dir, staged
@@ -88,7 +92,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         raise BuildError(f"no articles for {month.label}: nothing to publish "
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
     links, link_problems = curated_links(config, month, spec.links, fetcher)
-    enriched = enrich(config, selection.articles, fetcher, extra_images=[l.image_url for l in links if l.image_url],
+    enriched = enrich(config, selection.articles, fetcher,
+                      extra_images=[link.image_url for link in links if link.image_url],
                       process=ImageCache(store).process if store is not None else process_image)
     problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:

@@ -334,3 +334,21 @@ def test_budget_that_cannot_be_met_says_so(issue_images):
     fit = fit_budget(issue_images, PROFILE, budget_bytes=10_000, fixed_bytes=5_000)
     assert not fit.fits and fit.total_bytes > 10_000
     assert fit.profile.max_width < 1264 and len(fit.images) == 6
+
+
+def test_many_images_far_over_budget_skip_hopeless_steps_and_land_on_the_same_step():
+    originals = {f"https://blog.example.com/p{i}.jpg": encode(photo((640, 480), 100 + i), "JPEG", quality=95)
+                 for i in range(60)}
+    steps = list(degraded_profiles(PROFILE))
+    totals = [sum(len(process_image(data, step).data) for data in originals.values()) for step in steps[:4]]
+    budget = (totals[2] + totals[3]) // 2  # only the fourth step (quality 50) fits
+    calls = []
+
+    def counting(data, profile, *, source=""):
+        calls.append(source)
+        return process_image(data, profile, source=source)
+
+    fit = fit_budget(originals, PROFILE, budget_bytes=budget, process=counting)
+    assert fit.fits and fit.profile == steps[3]
+    # every step in full would be 4 passes (240 fits); samples plus at most two full passes here
+    assert len(calls) <= 2 * len(originals) + 4 * len(originals) // 10
