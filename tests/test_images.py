@@ -340,8 +340,9 @@ def test_many_images_far_over_budget_skip_hopeless_steps_and_land_on_the_same_st
     originals = {f"https://blog.example.com/p{i}.jpg": encode(photo((640, 480), 100 + i), "JPEG", quality=95)
                  for i in range(60)}
     steps = list(degraded_profiles(PROFILE))
-    totals = [sum(len(process_image(data, step).data) for data in originals.values()) for step in steps[:4]]
-    budget = (totals[2] + totals[3]) // 2  # only the fourth step (quality 50) fits
+    totals = [sum(len(process_image(data, step).data) for data in originals.values()) for step in steps[:5]]
+    budget = totals[4]  # only the fifth step (quality 40) fits
+    assert totals[3] > 1.1 * budget  # ...and the steps before it are clearly over
     calls = []
 
     def counting(data, profile, *, source=""):
@@ -349,6 +350,7 @@ def test_many_images_far_over_budget_skip_hopeless_steps_and_land_on_the_same_st
         return process_image(data, profile, source=source)
 
     fit = fit_budget(originals, PROFILE, budget_bytes=budget, process=counting)
-    assert fit.fits and fit.profile == steps[3]
-    # every step in full would be 4 passes (240 fits); samples plus at most two full passes here
+    assert fit.fits and fit.profile == steps[4]
+    # every step in full would be 5 passes (300 fits); here the first and the last step in
+    # full, and a tenth of the images for each step in between
     assert len(calls) <= 2 * len(originals) + 4 * len(originals) // 10
