@@ -89,7 +89,7 @@ def load_cover(path: Path) -> Cover:
 
 def _as_jpeg(image: Image.Image) -> Cover:
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=88)
+    image.save(buffer, "JPEG", quality=88, optimize=True)
     return Cover(buffer.getvalue(), "image/jpeg", *image.size)
 
 
