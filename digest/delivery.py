@@ -34,6 +34,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
+from digest.bundle import MEDIA_TYPES
 from digest.config import Config
 from digest.errors import ConfigError, DeliveryError
 from digest.month import Month
@@ -47,8 +48,6 @@ MAX_ATTACHMENT_BYTES = 50_000_000  # Send to Kindle's e-mail limit, read as deci
 SMTP_TIMEOUT_SECONDS = 120
 # Unfolded headers: some mail systems mangle a Message-ID folded onto a second line.
 MESSAGE_POLICY = SMTP_POLICY.clone(max_line_length=998)
-MIME_TYPES = {"epub": "application/epub+zip", "azw3": "application/x-mobipocket-ebook",
-              "mobi": "application/x-mobipocket-ebook"}
 
 
 @dataclass(frozen=True)
@@ -232,7 +231,7 @@ def _message(config: Config, month: Month, subscriber: Subscriber, path: Path, m
     msg.set_content(f"{title}, {month.label}, is attached as {path.name}.\n\n"
                     f"You receive it because {subscriber.address} is on the subscriber list "
                     f"of {config.publication.publisher}.\n")
-    maintype, subtype = MIME_TYPES[subscriber.format].split("/")
+    maintype, subtype = MEDIA_TYPES[subscriber.format].split("/")
     msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     return msg.as_bytes()
 

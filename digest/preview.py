@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
+from digest.bundle import MEDIA_TYPES
 from digest.config import KNOWN_FORMATS
 from digest.errors import ConfigError
 from digest.month import Month
@@ -39,8 +40,6 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
     ".js": "text/javascript; charset=utf-8",
 }
-EBOOK_TYPES = {"epub": "application/epub+zip", "azw3": "application/vnd.amazon.ebook",
-               "mobi": "application/x-mobipocket-ebook"}
 
 
 @dataclass(frozen=True)
@@ -241,7 +240,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._not_found()
         with path.open("rb") as file:
             self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", EBOOK_TYPES[fmt])
+            self.send_header("Content-Type", MEDIA_TYPES[fmt])
             self.send_header("Content-Length", str(path.stat().st_size))
             self.send_header("Content-Disposition", f'attachment; filename="{path.name}"')
             self.end_headers()
