@@ -33,7 +33,8 @@ def format_fetch_report(gathered: Gathered) -> str:
             lines.append(f"{report.source}: ERROR {report.error}")
         else:
             lines.append(f"{report.source}: {report.entries} entries, {report.new} new")
-    lines.extend(f"  - {p.where}: {p.reason}" for p in gathered.problems if "entry" in p.where)
+    failed_sources = {report.error for report in gathered.reports if report.error}
+    lines.extend(f"  - {p.where}: {p.reason}" for p in gathered.problems if p.reason not in failed_sources)
     return "\n".join(lines)
 
 

@@ -116,3 +116,18 @@ def test_json_feed_that_is_not_a_json_feed(project_copy):
     config = load_config(project_copy / "digest.toml")
     with pytest.raises(SourceError, match="aws-news.json: not a JSON Feed"):
         read_source(config, _source(config, "AWS News Blog"))
+
+
+def test_fetch_reports_each_source_once_and_every_broken_entry(project_copy):
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    (project_copy / "assets" / "sample-feeds" / "compute.atom").write_text("not a feed at all")
+    news = project_copy / "assets" / "sample-feeds" / "aws-news.json"
+    news.write_text(news.read_text().replace('"title": "AWS Hot Startups', '"title_gone": "AWS Hot Startups', 1))
+    result = CliRunner().invoke(cli, ["fetch", "--config", str(project_copy / "digest.toml")])
+    assert result.exit_code == 1
+    assert result.output.count("malformed feed") == 1  # the failed source, not repeated as a problem
+    assert "AWS Compute Blog: ERROR" in result.output
+    assert "aws-news.json item" in result.output and "without a title" in result.output
