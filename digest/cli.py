@@ -13,20 +13,20 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from digest import __version__
-from digest.bundle import verify as verify_bundle
-from digest.check import check_path, check_report_json, format_check_report
-from digest.config import DEFAULT_CONFIG_NAME, KNOWN_FORMATS, load_config
-from digest.delivery import format_deliveries, format_send_report, ledger, send_issue
-from digest.errors import ConfigError, DigestError
-from digest.month import Month
+from digest.publish.bundle import verify as verify_bundle
+from digest.ebook.check import check_path, check_report_json, format_check_report
+from digest.core.config import DEFAULT_CONFIG_NAME, KNOWN_FORMATS, load_config
+from digest.deliver.send import format_deliveries, format_send_report, ledger, send_issue
+from digest.core.errors import ConfigError, DigestError
+from digest.core.month import Month
 from digest.pipeline import build_issue, fetch_sources, make_fetcher
-from digest.preview import Preview
-from digest.progress import interactive
-from digest.report import format_build_report, format_fetch_report, format_sources_report
-from digest.site import publish_site, publish_year_bundle
-from digest.sources import survey_sources
-from digest.store import open_store
-from digest.subscribers import (add_subscriber, format_subscribers, import_subscribers, list_subscribers,
+from digest.preview.server import Preview
+from digest.core.progress import interactive
+from digest.publish.report import format_build_report, format_fetch_report, format_sources_report
+from digest.publish.site import publish_site, publish_year_bundle
+from digest.content.survey import survey_sources
+from digest.core.store import open_store
+from digest.deliver.subscribers import (add_subscriber, format_subscribers, import_subscribers, list_subscribers,
                                 remove_subscriber)
 
 

@@ -10,28 +10,28 @@ import functools
 import logging
 from dataclasses import dataclass
 
-from digest.archive import published_elsewhere, record_published
-from digest.assemble import assemble_issue
-from digest.buildcache import ImageCache, kindle_formats_once, require_kindle_ready_once
-from digest.bundle import write_bundle
-from digest.config import Config
-from digest.curate import curated_links
-from digest.enrich import enrich
-from digest.epub import build_epub, cover_href
-from digest.errors import BuildError
-from digest.feeds import read_source
-from digest.fetch import Fetcher, FetchPolicy
-from digest.gather import Gathered, SourceReader, gather
-from digest.httpcache import StoreCache
-from digest.images import process_image
-from digest.issuefile import load_issue
-from digest.models import BuildResult, Issue, Problem, Skipped
-from digest.month import Month
-from digest.publish import file_stem, month_dir, staged
-from digest.render import Page, Theme, render_pages
-from digest.select import select_entries
-from digest.site import render_site, write_site
-from digest.store import Store, open_store
+from digest.ingest.archive import published_elsewhere, record_published
+from digest.content.assemble import assemble_issue
+from digest.ebook.buildcache import ImageCache, kindle_formats_once, require_kindle_ready_once
+from digest.publish.bundle import write_bundle
+from digest.core.config import Config
+from digest.ingest.curate import curated_links
+from digest.content.enrich import enrich
+from digest.ebook.epub import build_epub, cover_href
+from digest.core.errors import BuildError
+from digest.ingest.feeds import read_source
+from digest.ingest.fetch import Fetcher, FetchPolicy
+from digest.ingest.gather import Gathered, SourceReader, gather
+from digest.ingest.httpcache import StoreCache
+from digest.content.images import process_image
+from digest.ingest.issuefile import load_issue
+from digest.core.models import BuildResult, Issue, Problem, Skipped
+from digest.core.month import Month
+from digest.publish.staging import file_stem, month_dir, staged
+from digest.ebook.render import Page, Theme, render_pages
+from digest.content.select import select_entries
+from digest.publish.site import render_site, write_site
+from digest.core.store import Store, open_store
 
 log = logging.getLogger(__name__)
 

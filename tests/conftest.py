@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from digest.config import Storage, load_config
-from digest.month import Month
+from digest.core.config import Storage, load_config
+from digest.core.month import Month
 from digest.pipeline import build_issue
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
 
-from digest.config import load_config
-from digest.month import Month
+from digest.core.config import load_config
+from digest.core.month import Month
 from digest.pipeline import build_issue, fetch_sources
 from loopback import LoopbackServer, Reply
 

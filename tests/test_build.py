@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from conftest import DATA, NS, Epub, epubcheck_problems
-from digest.config import load_config
-from digest.month import Month
+from digest.core.config import load_config
+from digest.core.month import Month
 from digest.pipeline import build_issue
 
 
@@ -165,7 +165,7 @@ def test_failed_build_leaves_no_partial_file_and_keeps_the_published_issue(proje
                                           "{% endblock %}")
     toml = (project_copy / "digest.toml").read_text().replace('[output]\n', '[output]\ntemplates = "theme"\n')
     (project_copy / "digest.toml").write_text(toml)
-    from digest.errors import BuildError
+    from digest.core.errors import BuildError
 
     with pytest.raises(BuildError, match="article.xhtml"):
         build_issue(load_config(project_copy / "digest.toml"), Month.parse("2018-01"))

@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from digest.bundle import MANIFEST, write_bundle
+from digest.publish.bundle import MANIFEST, write_bundle
 from digest.cli import cli
-from digest.errors import BuildError
-from digest.month import Month
+from digest.core.errors import BuildError
+from digest.core.month import Month
 from digest.pipeline import build_issue
-from digest.site import publish_year_bundle
+from digest.publish.site import publish_year_bundle
 
 SCHEMA = json.loads((ROOT / "schemas" / "manifest.schema.json").read_text(encoding="utf-8"))
 SLUG = "architecture-monthly"

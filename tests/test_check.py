@@ -18,14 +18,14 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from digest.check import check_epub, check_path
-from digest.check_rules import RULES
+from digest.ebook.check import check_epub, check_path
+from digest.ebook.check_rules import RULES
 from digest.cli import cli
-from digest.config import load_config
-from digest.errors import NotKindleReady
-from digest.month import Month
+from digest.core.config import load_config
+from digest.core.errors import NotKindleReady
+from digest.core.month import Month
 from digest.pipeline import build_issue
-from digest.render import DEFAULT_CSS
+from digest.ebook.render import DEFAULT_CSS
 
 Files = dict[str, bytes]
 

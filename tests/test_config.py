@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import cli
-from digest.config import load_config
-from digest.errors import ConfigError
-from digest.issuefile import load_issue
-from digest.month import Month
+from digest.core.config import load_config
+from digest.core.errors import ConfigError
+from digest.ingest.issuefile import load_issue
+from digest.core.month import Month
 
 
 def test_sample_config_loads_into_typed_objects(sample_config):

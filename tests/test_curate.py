@@ -9,8 +9,8 @@ from PIL import Image
 from pypdf import PdfWriter
 
 from conftest import DATA, NS, Epub, epubcheck_problems
-from digest.config import load_config
-from digest.month import Month
+from digest.core.config import load_config
+from digest.core.month import Month
 from digest.pipeline import build_issue
 from loopback import LoopbackServer, Reply
 

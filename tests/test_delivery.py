@@ -25,13 +25,13 @@ from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 
 from digest.cli import cli
-from digest.config import load_config
-from digest.delivery import MAX_ATTACHMENT_BYTES, ledger, send_issue
-from digest.errors import ConfigError, DeliveryError
-from digest.month import Month
+from digest.core.config import load_config
+from digest.deliver.send import MAX_ATTACHMENT_BYTES, ledger, send_issue
+from digest.core.errors import ConfigError, DeliveryError
+from digest.core.month import Month
 from digest.pipeline import build_issue
-from digest.store import open_store
-from digest.subscribers import add_subscriber
+from digest.core.store import open_store
+from digest.deliver.subscribers import add_subscriber
 
 MONTH = Month(2018, 1)
 USER = "digest@example.org"

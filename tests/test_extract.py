@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from digest.errors import ExtractionError
-from digest.extract import extract_article, needs_full_text
-from digest.xhtml import clean_html
+from digest.core.errors import ExtractionError
+from digest.content.extract import extract_article, needs_full_text
+from digest.content.sanitize import clean_html
 
 PAGES = Path(__file__).parent / "data" / "pages"
 EXPECTED = json.loads((PAGES / "expected.json").read_text(encoding="utf-8"))

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from digest.config import load_config
-from digest.month import Month
+from digest.core.config import load_config
+from digest.core.month import Month
 from digest.pipeline import build_issue
 from loopback import LoopbackServer, Reply
 

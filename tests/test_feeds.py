@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from digest.config import load_config
-from digest.errors import SourceError
-from digest.feeds import read_source
-from digest.fetch import Fetcher
-from digest.month import Month
+from digest.core.config import load_config
+from digest.core.errors import SourceError
+from digest.ingest.feeds import read_source
+from digest.ingest.fetch import Fetcher
+from digest.core.month import Month
 from digest.pipeline import build_issue
 from loopback import LoopbackServer, Reply
 
@@ -76,7 +76,7 @@ def test_a_source_that_is_down_is_reported_and_the_issue_still_builds(project_co
 
 
 def test_strict_mode_makes_a_broken_source_fatal(project_copy):
-    from digest.errors import BuildError
+    from digest.core.errors import BuildError
 
     broken = project_copy / "assets" / "sample-feeds" / "compute.atom"
     broken.write_text("<feed><entry><title>unclosed")

@@ -9,10 +9,10 @@ import time
 import brotli
 import pytest
 
-from digest.errors import SourceError
-from digest.fetch import Fetcher, FetchPolicy, sniff
-from digest.httpcache import StoreCache
-from digest.store import open_store
+from digest.core.errors import SourceError
+from digest.ingest.fetch import Fetcher, FetchPolicy, sniff
+from digest.ingest.httpcache import StoreCache
+from digest.core.store import open_store
 from loopback import LoopbackServer, Reply
 
 FAST = FetchPolicy(connect_timeout=2, read_timeout=1, total_timeout=5, retries=2, backoff=0.01)

@@ -24,10 +24,10 @@ from lxml import etree
 from PIL import Image
 
 from conftest import Epub
-from digest.config import load_config
-from digest.errors import ConversionError
-from digest.kindle import build_kindle_formats
-from digest.month import Month
+from digest.core.config import load_config
+from digest.core.errors import ConversionError
+from digest.ebook.kindle import build_kindle_formats
+from digest.core.month import Month
 from digest.pipeline import build_issue, compose_issue
 
 NCX = {"ncx": "http://www.daisy.org/z3986/2005/ncx/"}

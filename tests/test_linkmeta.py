@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from digest.errors import ExtractionError
-from digest.linkmeta import page_metadata
+from digest.core.errors import ExtractionError
+from digest.ingest.linkmeta import page_metadata
 
 PAGES = Path(__file__).parent / "data" / "pages" / "linkmeta"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.listing import ListingRule, parse_date, parse_listing
+from digest.ingest.listing import ListingRule, parse_date, parse_listing
 
 LISTINGS = Path(__file__).parent / "data" / "pages" / "listings"
 WHITEPAPERS = ListingRule(item="div.wp-card", title=".wp-title", date=".wp-meta", summary=".wp-desc")

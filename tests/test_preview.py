@@ -22,11 +22,11 @@ from PIL import Image, ImageChops, ImageStat
 from playwright.sync_api import expect, sync_playwright
 
 from digest.cli import cli
-from digest.config import load_config
-from digest.month import Month
+from digest.core.config import load_config
+from digest.core.month import Month
 from digest.pipeline import build_issue, compose_issue
-from digest.preview import DEVICES, Preview
-from digest.render import DEFAULT_CSS, DEFAULT_TEMPLATES, article_file
+from digest.preview.server import DEVICES, Preview
+from digest.ebook.render import DEFAULT_CSS, DEFAULT_TEMPLATES, article_file
 
 MONTH = Month.parse("2018-01")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -287,7 +287,7 @@ def test_remote_feeds_are_fetched_once_per_session_and_local_feeds_reread(config
 
 
 def test_listening_beyond_loopback_prints_a_warning(config_path, caplog):
-    caplog.set_level(logging.WARNING, logger="digest.preview")
+    caplog.set_level(logging.WARNING, logger="digest.preview.server")
     running = Preview(config_path, MONTH, host="0.0.0.0")
     running.stop()
     assert "anyone who can reach this machine" in caplog.text

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from digest.xhtml import ALLOWED, GLOBAL_ATTRIBUTES, clean_html
+from digest.content.sanitize import ALLOWED, GLOBAL_ATTRIBUTES, clean_html
 
 TAGS = sorted(set(ALLOWED) | {"script", "style", "iframe", "video", "picture", "source", "svg", "form", "input",
                               "object", "embed", "h1", "center", "font", "marquee", "custom-el", "template",

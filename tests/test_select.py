@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from digest.models import Entry, IssueSpec
-from digest.month import Month
-from digest.select import select_entries
+from digest.core.models import Entry, IssueSpec
+from digest.core.month import Month
+from digest.content.select import select_entries
 
 ENGLISH = ("<p>This is a perfectly ordinary English paragraph about building distributed systems "
            "on the cloud, long enough for the language to be recognised.</p>")

@@ -12,8 +12,8 @@ import feedparser
 import lxml.html
 import pytest
 
-from digest.errors import BuildError
-from digest.site import publish_site, render_site
+from digest.core.errors import BuildError
+from digest.publish.site import publish_site, render_site
 
 SLUG = "architecture-monthly"
 EBOOK_TYPES = {".epub": "application/epub+zip", ".azw3": "application/x-mobi8-ebook",

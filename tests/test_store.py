@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from digest.errors import StoreError
-from digest.store import MIGRATIONS, open_store
+from digest.core.errors import StoreError
+from digest.core.store import MIGRATIONS, open_store
 
 TWO = [
     (1, "people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"),

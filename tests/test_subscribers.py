@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import cli
-from digest.errors import ConfigError
-from digest.store import open_store
-from digest.subscribers import add_subscriber, import_subscribers, list_subscribers, remove_subscriber
+from digest.core.errors import ConfigError
+from digest.core.store import open_store
+from digest.deliver.subscribers import add_subscriber, import_subscribers, list_subscribers, remove_subscriber
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_invalid_addresses_are_refused(store, address):
 
 
 def test_warns_when_the_address_does_not_fit_the_format(store, caplog):
-    with caplog.at_level(logging.WARNING, logger="digest.subscribers"):
+    with caplog.at_level(logging.WARNING, logger="digest.deliver.subscribers"):
         add_subscriber(store, "ada@kindle.com", format="epub")
         assert caplog.messages == []
         add_subscriber(store, "ada@example.org", format="epub")

@@ -1,0 +1,82 @@
+"""Put the selected entries, curated links, editor's note and cover together into an Issue."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping
+
+import markdown
+
+from digest.content.articles import prepare_article
+from digest.core.config import LINK_KINDS, Config
+from digest.content.cover import draw_cover, load_cover
+from digest.content.images import ProcessedImage
+from digest.core.models import Article, BookImage, CuratedGroup, CuratedLink, Entry, Issue, IssueSection, IssueSpec
+from digest.content.sanitize import clean_html
+
+
+def issue_identifier(config: Config, spec: IssueSpec) -> str:
+    """Stable across rebuilds: derived from the publication and the month, never random."""
+    pub = config.publication
+    name = f"{pub.base_url or 'digest:'}{pub.slug}/{spec.month}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
+                   links: tuple[CuratedLink, ...] | None = None,
+                   images: Mapping[str, ProcessedImage] | None = None) -> Issue:
+    """``links`` default to the issue file's; ``images`` maps absolute image URLs to processed
+    images (articles' images missing from it become their alt text)."""
+    pub = config.publication
+    used: dict[str, BookImage] = {}
+
+    def resolve_image(url: str) -> str | None:
+        image = (images or {}).get(url)
+        if image is None:
+            return None
+        href = f"images/{image.sha256[:20]}.{image.extension}"
+        used.setdefault(href, BookImage(href, image.media_type, image.data))
+        return href
+
+    by_section: dict[str, list[Article]] = {s.id: [] for s in config.sections}
+    for number, entry in enumerate(_in_section_order(config, entries), start=1):
+        by_section[entry.section].append(prepare_article(entry, number, resolve_image))
+    sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
+
+    links = tuple(dataclasses.replace(link, image=resolve_image(link.image_url) or "") if link.image_url else link
+                  for link in (spec.links if links is None else links))
+    curated = tuple(
+        CuratedGroup(kind, title, tuple(link for link in links if link.kind == kind))
+        for kind, title in LINK_KINDS.items()
+        if any(link.kind == kind for link in links)
+    )
+    note_html = ""
+    if spec.note.strip():
+        html = markdown.markdown(spec.note, extensions=["extra", "sane_lists"], output_format="xhtml")
+        note_html = clean_html(html, base_url=pub.base_url, id_prefix="note").xhtml
+
+    number = spec.number or spec.month.month
+    volume = spec.volume or spec.month.year
+    title = spec.title or f"{pub.title}, {spec.month.label}"
+    headlines = _headlines(sections, config.output.cover_headlines)
+    cover = load_cover(spec.cover) if spec.cover else draw_cover(
+        pub.title, pub.subtitle, spec.month.label, f"Vol. {volume} · No. {number}", headlines, pub.publisher)
+    return Issue(
+        publication=pub, month=spec.month, number=number, volume=volume, title=title,
+        identifier=issue_identifier(config, spec), sections=sections, curated=curated,
+        note_html=note_html, cover=cover, images=tuple(used.values()),
+    )
+
+
+def _headlines(sections: tuple[IssueSection, ...], count: int) -> list[str]:
+    """The first article of each section, then the second of each, ... : the cover shows range."""
+    rounds = max((len(s.articles) for s in sections), default=0)
+    ordered = [s.articles[i].title for i in range(rounds) for s in sections if i < len(s.articles)]
+    return ordered[:count]
+
+
+def _in_section_order(config: Config, entries: tuple[Entry, ...]) -> list[Entry]:
+    """Sections in config order, entries within a section in the order selection gave."""
+    rank = {s.id: i for i, s in enumerate(config.sections)}
+    return sorted(entries, key=lambda e: rank[e.section])

@@ -1,0 +1,136 @@
+"""Complete the selected entries from the web: full text for summaries, and their images.
+
+Every failure here is a Problem for the report; the article then keeps its summary, or
+its image's alt text as a caption.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from digest.core.config import Config
+from digest.core.errors import ExtractionError, ImageError, SourceError
+from digest.content.extract import extract_article, needs_full_text
+from digest.ingest.fetch import Fetcher, sniff
+from digest.content.imagebudget import Processor, fit_budget
+from digest.content.images import ImageProfile, ProcessedImage, process_image
+from digest.core.models import Entry, Problem
+from digest.content.sanitize import clean_html
+
+log = logging.getLogger(__name__)
+
+# Text compresses to about a third in the EPUB's zip; close enough for the image budget.
+TEXT_COMPRESSION = 3
+
+
+@dataclass(frozen=True)
+class Enriched:
+    entries: tuple[Entry, ...]
+    images: Mapping[str, ProcessedImage]
+    """Processed image by the absolute URL the article used."""
+    problems: tuple[Problem, ...]
+
+
+def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
+           extra_images: Iterable[str] = (), fixed_bytes: int = 0,
+           process: Processor = process_image) -> Enriched:
+    """Full text where needed, then every content image (and ``extra_images``), fitted to the budget.
+
+    ``process`` fits one image (see fit_budget); the build passes one that remembers results.
+    """
+    if fetcher is None:
+        return Enriched(entries, {}, ())
+    entries, problems = _full_text(config, entries, fetcher)
+    urls = list(dict.fromkeys([*content_image_urls(entries), *extra_images]))
+    images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes, process)
+    return Enriched(entries, images, (*problems, *image_problems))
+
+
+def image_profile(config: Config) -> ImageProfile:
+    images = config.images
+    return ImageProfile(max_width=images.max_width, max_height=images.max_height,
+                        grayscale=images.grayscale, jpeg_quality=images.jpeg_quality)
+
+
+def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> tuple[tuple[Entry, ...], list]:
+    summary_only = {s.name for s in config.sources if s.summary_only}
+    wanted = [e for e in entries if e.link.startswith(("http://", "https://"))
+              and (e.source in summary_only or needs_full_text(e.content))]
+    if not wanted:
+        return entries, []
+    # A published post's page does not change between runs: a stored copy is not re-asked for.
+    pages = fetcher.get_all((e.link for e in wanted), label="full text", revalidate=False)
+    replaced: dict[str, Entry] = {}
+    problems = []
+    for entry in wanted:
+        page = pages[entry.link]
+        try:
+            if isinstance(page, SourceError):
+                raise page
+            if sniff(page.body, page.content_type) != "html":
+                raise ExtractionError(entry.link, f"not an HTML page ({page.content_type or 'no type'})")
+            extracted = extract_article(page.body, page.final_url)
+        except SourceError as exc:
+            problems.append(Problem(exc.where, f"full text of {entry.title!r}: {exc.reason}; kept the summary"))
+            continue
+        if needs_full_text(entry.content, extracted.text_length) or entry.source in summary_only:
+            replaced[entry.guid] = dataclasses.replace(
+                entry, content=extracted.html, authors=entry.authors or extracted.authors)
+    log.info("full text fetched for %d of %d summary-only entries", len(replaced), len(wanted))
+    return tuple(replaced.get(e.guid, e) for e in entries), problems
+
+
+def content_image_urls(entries: Iterable[Entry]) -> list[str]:
+    """Every image URL the sanitizer would ask for, in reading order, without repeats."""
+    urls: list[str] = []
+
+    def record(url: str) -> None:
+        urls.append(url)
+
+    for entry in entries:
+        clean_html(entry.content or entry.summary, base_url=entry.link, id_prefix="x", resolve_image=record)
+    return list(dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))))
+
+
+class _Downloads(Mapping[str, bytes]):
+    """Image URL -> bytes, fetched only when asked for and never held: the store keeps the
+    copy (a second read, e.g. at a lower budget step, makes no request)."""
+
+    def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int):
+        self._urls, self._fetcher, self._max_bytes = urls, fetcher, max_bytes
+
+    def __getitem__(self, url: str) -> bytes:
+        try:
+            return self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False).body
+        except SourceError as exc:
+            raise ImageError(url, f"not downloaded: {exc.reason}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._urls)
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+
+def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,
+            fixed_bytes: int, process: Processor) -> tuple[dict[str, ProcessedImage], list[Problem]]:
+    if not urls:
+        return {}, []
+    profile = image_profile(config)
+    text_bytes = sum(len(e.content) for e in entries) // TEXT_COMPRESSION
+    fit = fit_budget(_Downloads(urls, fetcher, profile.max_bytes), profile,
+                     budget_bytes=int(config.images.budget_mb * 1_000_000),
+                     fixed_bytes=fixed_bytes + text_bytes, process=process)
+    problems = [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()]
+    if not fit.fits:
+        problems.append(Problem("images", f"issue is {fit.total_bytes} bytes even at the smallest image "
+                                          f"size, over the {config.images.budget_mb:g} MB budget"))
+    elif fit.profile != profile:
+        log.info("images lowered to quality %d, box %dx%d to fit the budget",
+                 fit.profile.jpeg_quality, fit.profile.max_width, fit.profile.max_height)
+    saved = sum(i.original_bytes - len(i.data) for i in fit.images.values())
+    log.info("%d images, %d bytes saved by the image pipeline", len(fit.images), saved)
+    return dict(fit.images), problems

@@ -1,0 +1,349 @@
+"""Main-content extraction for sources whose feeds carry only a summary.
+
+trafilatura finds the article and its metadata (it was the more precise of the
+extractors compared in docs/extraction.md and falls back on its own readability and
+jusText ports). Its XML is mapped here to ordinary HTML that digest.content.sanitize.clean_html
+accepts, keeping what its own HTML output loses: ordered lists and figure captions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+
+import trafilatura
+from bs4.dammit import UnicodeDammit
+from lxml import etree
+
+from digest.core.errors import ExtractionError
+from digest.core.urls import absolute_url
+from digest.content.sanitize import best_srcset, html_text, remove_element
+
+log = logging.getLogger(__name__)
+
+SUMMARY_CHARS = 600
+"""Feed content shorter than this (in characters of text) is taken for a summary."""
+SHORTER_THAN_PAGE = 0.6
+"""Feed content under this share of the page's article text is taken for a summary."""
+MIN_ARTICLE_CHARS = 100
+TRUNCATION = re.compile(
+    r"(\[\s*(…|\.\.\.)\s*\]|…|\.\.\.|\b(continue|keep) reading\b.*|\bread (the )?(more|full\b.*|rest\b.*))"
+    r"\W*$", re.IGNORECASE)
+# WordPress appends this to summaries and full posts alike, so it says nothing either way.
+WORDPRESS_FOOTER = re.compile(r"\bThe post .{1,300} appeared first on .{1,200}$", re.IGNORECASE)
+# Class or id words of page furniture that trafilatura sometimes keeps inside the article
+# (not "ad": generated CSS class names such as Medium's include it by chance).
+BOILERPLATE_WORDS = frozenset({
+    "share", "sharing", "sharebar", "social", "related", "relatedposts", "readalso", "newsletter",
+    "subscribe", "advert", "advertisement", "adsbygoogle", "sponsored", "promo", "cookie",
+})
+# Heading permalinks and footnote back-references: links that mean nothing off the page.
+PERMALINK_MARKS = frozenset({"¶", "§", "#", "🔗", "↩", "↩\ufe0e", "↩\ufe0f"})
+FURNITURE_BLOCKS = ("p", "div", "ul", "ol", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "table")
+TITLE_SEPARATORS = re.compile(r"\s+[|·•:–—-]+\s+|:\s+")
+IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp)(\?|$)", re.IGNORECASE)
+BLOCK_TAGS = frozenset({"p", "div", "figure", "table", "ul", "ol", "dl", "pre", "blockquote",
+                        "h1", "h2", "h3", "h4", "h5", "h6", "hr"})
+LAZY_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-url")
+RENDITION = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
+TAGS = {"item": "li", "quote": "blockquote", "lb": "br", "ref": "a", "graphic": "img", "row": "tr", "main": "div",
+        "body": "div", "doc": "div"}
+
+
+@dataclass(frozen=True)
+class Extracted:
+    title: str
+    html: str
+    """The article body as an HTML fragment, to be passed through digest.content.sanitize.clean_html."""
+    text_length: int
+    """Characters of article text, whitespace collapsed."""
+    lead_image_url: str | None
+    published: date | None
+    authors: tuple[str, ...]
+
+
+def extract_article(html: str | bytes, url: str) -> Extracted:
+    """The main article of a fetched page. Raises ExtractionError when there is none."""
+    text = decode_html(html) if isinstance(html, bytes) else html
+    tree = trafilatura.load_html(text) if text.strip() else None
+    if tree is None:
+        raise ExtractionError(url, "not an HTML page")
+    _prepare_links(tree, url)
+    _resolve_lazy_images(tree, url)
+    _unwrap_line_numbers(tree)
+    _blogger_captions_to_figures(tree)
+    _wrap_preformatted(tree)
+    furniture = _furniture_texts(tree)
+    captions = _figure_captions(tree, url)
+    headings = {" ".join(h.text_content().split()) for h in tree.iter("h1", "h2", "h3")}
+    page_title = " ".join((tree.findtext(".//title") or "").split())
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, include_comments=False, include_images=True,
+        include_links=True, include_tables=True, include_formatting=True,
+        # Without this, a bare copyright year in the footer becomes "published 1 January".
+        date_extraction_params={"extensive_search": False, "original_date": True})
+    body = getattr(document, "body", None)
+    if body is None:
+        raise ExtractionError(url, "no main content found")
+    _to_html(body, captions)
+    title = _article_title(document.title or "", page_title, headings, document.sitename or "")
+    _drop_repeated_title(body, title)
+    _drop_furniture(body, furniture)
+    _split_paragraphs(body)
+    text_length = len(" ".join(body.xpath("string()").split()))
+    images = [img.get("src") for img in body.iter("img") if img.get("src")]
+    if text_length < MIN_ARTICLE_CHARS and not images:
+        raise ExtractionError(url, f"no main content found ({text_length} characters of text)")
+    fragment = "".join(etree.tostring(child, encoding="unicode", method="html") for child in body)
+    log.debug("%s: %d characters and %d images extracted", url, text_length, len(images))
+    return Extracted(
+        title=title,
+        html=escape(body.text or "", quote=False) + fragment,
+        text_length=text_length,
+        lead_image_url=absolute_url(url, document.image) if document.image else (images[0] if images else None),
+        published=_date(document.date),
+        authors=tuple(filter(None, (_author(name) for name in (document.author or "").split(";")))),
+    )
+
+
+def needs_full_text(content_html: str, page_text_length: int | None = None) -> bool:
+    """Whether a feed entry's content looks like a summary of a longer article.
+
+    With the page's article length known, only the ratio decides; otherwise a short
+    text or one that ends in "[…]", "Continue reading" or "Read more" is a summary.
+    """
+    text = html_text(content_html or "")
+    if page_text_length is not None:
+        return len(text) < SHORTER_THAN_PAGE * page_text_length
+    text = WORDPRESS_FOOTER.sub("", text).rstrip()
+    return len(text) < SUMMARY_CHARS or bool(TRUNCATION.search(text[-120:]))
+
+
+def decode_html(body: bytes) -> str:
+    """Bytes to text, trusting a BOM or the page's own charset declaration first."""
+    dammit = UnicodeDammit(body, is_html=True)
+    return dammit.unicode_markup if dammit.unicode_markup is not None else body.decode("utf-8", "replace")
+
+
+def _prepare_links(tree, url: str) -> None:
+    """Make links absolute against the page itself (trafilatura resolves against the site root).
+
+    Permalink markers (¶ after headings) go; links to anchors in the page are unlinked,
+    since the extracted article keeps no ids for them to point to.
+    """
+    for link in list(tree.iter("a")):
+        href = (link.get("href") or "").strip()
+        images = link.findall(".//img")
+        if len(images) == 1 and not link.text_content().strip():
+            # An image linked to its full-size self (Blogger, WordPress): keep the larger one.
+            if IMAGE_FILE.search(href):
+                images[0].set("src", href)
+                images[0].attrib.pop("srcset", None)
+            link.drop_tag()
+        elif link.text_content().strip() in PERMALINK_MARKS:
+            link.drop_tree()
+        elif href.startswith("#"):
+            link.drop_tag()
+    tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+
+
+def _resolve_lazy_images(tree, url: str) -> None:
+    """Give lazy-loaded images (data-src, srcset only, <picture> sources) a real src."""
+    for image in tree.iter("img"):
+        src = (image.get("src") or "").strip()
+        if src and not src.startswith("data:") and not re.search(r"placeholder|blank|spacer|lazy", src):
+            continue
+        candidate = next((image.get(name) for name in LAZY_ATTRIBUTES if image.get(name)), None)
+        candidate = candidate or best_srcset(image.get("data-srcset") or image.get("srcset"))
+        parent = image.getparent()
+        if candidate is None and parent is not None and parent.tag == "picture":
+            # The source without a type is the plain format; WebP needs converting later.
+            sources = sorted((s for s in parent.iter("source") if s.get("srcset")),
+                             key=lambda s: s.get("type") == "image/webp")
+            candidate = best_srcset(sources[0].get("srcset")) if sources else None
+        if candidate:
+            image.set("src", absolute_url(url, candidate))
+
+
+def _unwrap_line_numbers(tree) -> None:
+    """Pygments and Chroma lay out numbered listings as a two-cell table; keep the code cell."""
+    for table in list(tree.iter("table")):
+        cells = table.xpath(".//td")
+        if len(cells) == 2 and all(cell.find(".//pre") is not None for cell in cells):
+            code = cells[1].find(".//pre")
+            code.tail = table.tail
+            table.getparent().replace(table, code)
+
+
+def _blogger_captions_to_figures(tree) -> None:
+    """Blogger captions an image with a two-row table; make it the <figure> it means."""
+    for table in list(tree.xpath('//table[contains(concat(" ", @class, " "), " tr-caption-container ")]')):
+        image = next(table.iter("img"), None)
+        caption = table.xpath('.//td[contains(@class, "tr-caption")]')
+        if image is None or not caption:
+            continue
+        figure = etree.Element("figure")
+        figure.append(image)
+        etree.SubElement(figure, "figcaption").text = " ".join(caption[0].text_content().split())
+        figure.tail = table.tail
+        table.getparent().replace(table, figure)
+
+
+def _wrap_preformatted(tree) -> None:
+    """Put <code> in every <pre>: trafilatura otherwise guesses, and turns shell listings into quotes."""
+    for pre in tree.iter("pre"):
+        if pre.find(".//code") is None:
+            code = etree.SubElement(pre, "code")
+            code.text, pre.text = pre.text, None
+            for child in list(pre)[:-1]:
+                code.append(child)
+
+
+def _furniture_texts(tree) -> set[str]:
+    """The texts of share bars, related links, ads... as marked by their class or id."""
+    texts = set()
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in ("html", "body", "article", "main"):
+            continue
+        names = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+        if BOILERPLATE_WORDS.intersection(re.split(r"[\s_-]+", names)):
+            texts.add(" ".join(element.text_content().split()))
+    texts.discard("")
+    return texts
+
+
+def _drop_furniture(body, furniture: set[str]) -> None:
+    """Remove blocks that trafilatura kept but the page marked as furniture.
+
+    Done on the output: removing them from the page first changes which container
+    trafilatura picks, sometimes for the worse.
+    """
+    for element in list(body.iter(*FURNITURE_BLOCKS)):
+        if element.getparent() is not None and " ".join(element.xpath("string()").split()) in furniture:
+            remove_element(element)
+
+
+def _figure_captions(tree, url: str) -> dict[str, str]:
+    """Image URL -> caption text, for images inside <figure> with a <figcaption>."""
+    captions = {}
+    for figure in tree.iter("figure"):
+        caption = next(figure.iter("figcaption"), None)
+        image = next(figure.iter("img"), None)
+        if caption is not None and image is not None and image.get("src"):
+            text = " ".join(caption.text_content().replace("¶", "").split())
+            if text:
+                captions[absolute_url(url, image.get("src"))] = text
+    return captions
+
+
+def _to_html(body, captions: dict[str, str]) -> None:
+    """Rename trafilatura's XML elements in place to their HTML counterparts."""
+    for element in list(body.iter()):
+        tag = element.tag
+        if tag == "head":
+            element.tag = element.get("rend", "h3") if re.fullmatch(r"h[1-6]", element.get("rend", "")) else "h3"
+        elif tag == "list":
+            element.tag = "ol" if element.get("rend") == "ol" else "ul"
+        elif tag == "hi":
+            element.tag = RENDITION.get(element.get("rend", "#i"), "em")
+        elif tag == "code":
+            nested = element.getparent() is not None and element.getparent().tag in ("code", "pre")
+            multiline = "\n" in element.xpath("string()") or element.find(".//lb") is not None
+            element.tag = "pre" if multiline and not nested else "code"
+        elif tag == "cell":
+            element.tag = "th" if element.get("role") == "head" else "td"
+        elif tag == "ref":
+            element.set("href", element.get("target", ""))
+        elif tag == "graphic":
+            _add_caption(element, captions)
+        elif tag == "quote" and len(element) == 1 and element[0].tag == "code" and not (element.text or "").strip():
+            element.tag = "div"  # trafilatura's guess for a listing; its <code> becomes the <pre>
+        element.tag = TAGS.get(element.tag, element.tag)
+        for name in list(element.attrib):
+            if name not in ("href", "src", "alt", "title"):
+                del element.attrib[name]
+
+
+def _split_paragraphs(body) -> None:
+    """Close a <p> before a block inside it, as an HTML5 parser would: XHTML forbids the nesting."""
+    for paragraph in list(body.iter("p")):
+        if not any(child.tag in BLOCK_TAGS for child in paragraph):
+            continue
+        pieces, current = [], etree.Element("p")
+        current.text = paragraph.text
+        for child in list(paragraph):
+            if child.tag in BLOCK_TAGS:
+                tail, child.tail = child.tail, None
+                pieces += [current, child]
+                current = etree.Element("p")
+                current.text = tail
+            else:
+                current.append(child)
+        pieces.append(current)
+        anchor, tail = paragraph, paragraph.tail
+        for piece in pieces:
+            if piece.tag == "p" and not len(piece) and not (piece.text or "").strip():
+                continue
+            anchor.addnext(piece)
+            anchor = piece
+        anchor.tail = tail
+        paragraph.getparent().remove(paragraph)
+
+
+def _add_caption(graphic, captions: dict[str, str]) -> None:
+    """Put a captioned image back in its <figure>, where it stands alone in a block."""
+    caption = captions.get(graphic.get("src", ""))
+    parent = graphic.getparent()
+    if caption is None or parent is None:
+        return
+    alone = parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip() \
+        and not (graphic.tail or "").strip()
+    if parent.tag not in ("body", "main", "div") and not alone:
+        return
+    figure = etree.Element("figure")
+    (parent if alone else graphic).addprevious(figure)
+    figure.tail = (parent if alone else graphic).tail
+    figure.append(graphic)
+    graphic.tail = None
+    etree.SubElement(figure, "figcaption").text = caption
+    if alone:
+        parent.getparent().remove(parent)
+    # trafilatura sometimes keeps the caption as the next paragraph: do not say it twice.
+    following = figure.getnext()
+    if following is not None and " ".join(following.xpath("string()").split()) == caption:
+        remove_element(following)
+
+
+def _article_title(found: str, page_title: str, headings: set[str], site_name: str) -> str:
+    """The title as the page's own heading prints it, without the site name around it.
+
+    trafilatura takes og:title or the first <h1>, which is sometimes "Post | Site"
+    or, on blog templates, the blog's name.
+    """
+    found = " ".join(found.split())
+    parts = [found] + [part.strip() for title in (found, page_title) for part in TITLE_SEPARATORS.split(title)]
+    matching = [part for part in parts if part in headings and part != site_name]
+    return max(matching, key=len) if matching else found
+
+
+def _drop_repeated_title(body, title: str) -> None:
+    """The template prints the title; a first heading repeating it would show it twice."""
+    first = body[0] if len(body) else None
+    if first is not None and re.fullmatch(r"h[1-6]", first.tag) \
+            and " ".join(first.xpath("string()").split()) == " ".join(title.split()):
+        remove_element(first)
+
+
+def _author(name: str) -> str:
+    """A name as bylines print it, without "By" or the separators around it."""
+    return re.sub(r"^\s*by\s+|[\s·•|,:–—-]+$", "", name, flags=re.IGNORECASE).strip()
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None

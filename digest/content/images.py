@@ -1,0 +1,238 @@
+"""Turn any downloaded image into a small, metadata-free JPEG or PNG sized for e-ink.
+
+A pure library: bytes in, bytes out, no network and no store. The same input bytes and
+profile always give the same output bytes, so EPUBs built from cached originals stay
+byte-reproducible.
+
+Output rule (see ``_encode``): an image is a *photo* when the original is a JPEG or has
+more than 4096 colours once decoded (before resizing); photos become JPEG at the
+profile's quality. Everything else is *drawn* (diagrams, charts, screenshots, line art,
+grey images) and is encoded both as PNG and as JPEG, and the smaller file wins (PNG on a
+tie). The PNG is indexed: exact when the resized image has at most 256 colours (16 for
+grey ones), else octree-quantised to at most 256 colours without dithering, which keeps
+text crisp and makes a shrunk screenshot about half the size of its JPEG. JPEG wins more
+often as the budget lowers the quality.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
+
+from digest.core.errors import ImageError
+
+log = logging.getLogger(__name__)
+
+# What Pillow may open. An allowlist keeps it away from EPS (runs Ghostscript), PSD, PDF...
+READABLE = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "TIFF", "BMP", "DIB", "ICO")
+# The JPEG opener calls camera JPEGs that carry a second (preview) picture "MPO".
+JPEG_SOURCES = {"JPEG", "MPO"}
+PAPER = (255, 255, 255)
+# Screenshots and diagrams have hundreds of colours (anti-aliasing); photographs many thousands.
+DRAWN_MAX_COLOURS = 4096
+# A leading XML prolog, comments or doctype may come before the root element.
+SVG_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]", re.S | re.I)
+
+
+@dataclass(frozen=True)
+class ImageProfile:
+    """How images are fitted for the reading device. The defaults suit a 300 ppi e-ink Kindle."""
+
+    max_width: int = 1264
+    """Widest output in pixels; wider images are scaled down (never up), keeping the ratio."""
+    max_height: int = 1680
+    """Tallest output in pixels; taller images are scaled down (never up), keeping the ratio."""
+    grayscale: bool = False
+    """Store every image as 8-bit grey: smaller files, and what an e-ink screen shows anyway."""
+    jpeg_quality: int = 82
+    """Quality (1-95) for JPEG output; the size budget lowers it step by step."""
+    min_quality: int = 40
+    """The lowest JPEG quality the size budget may go down to before it shrinks images."""
+    max_pixels: int = 40_000_000
+    """Images declaring more pixels than this are refused unread (decompression bombs)."""
+    max_bytes: int = 25_000_000
+    """Downloads larger than this are refused without decoding."""
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """An image ready to go into the book."""
+
+    data: bytes
+    media_type: str
+    width: int
+    height: int
+    sha256: str
+    original_bytes: int
+
+    @property
+    def extension(self) -> str:
+        return "jpg" if self.media_type == "image/jpeg" else "png"
+
+
+def content_hash(data: bytes) -> str:
+    """The sha256 hex digest the caller dedupes images by (and may name files after)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def process_image(data: bytes, profile: ImageProfile, *, source: str = "") -> ProcessedImage:
+    """Convert ``data`` (any supported format) to a JPEG or PNG that fits ``profile``.
+
+    Raises ImageError, naming ``source`` (the image URL), for empty, truncated, corrupt,
+    oversized or unsupported data, decompression bombs, SVG and tracking pixels: the
+    caller drops the image and keeps its alt text.
+    """
+    if not data:
+        raise ImageError(source, "empty image (0 bytes)")
+    if len(data) > profile.max_bytes:
+        raise ImageError(source, f"image is {len(data)} bytes, over the {profile.max_bytes}-byte cap")
+    if SVG_ROOT.match(data[:4096].lstrip(b"\xef\xbb\xbf")):
+        raise ImageError(source, "SVG not supported")
+    try:
+        image = Image.open(io.BytesIO(data), formats=READABLE)
+        _check_size(image, profile, source)
+        photo = image.format in JPEG_SOURCES
+        _draft(image, profile)
+        image.load()
+        image = _normalise(ImageOps.exif_transpose(image))
+        photo = photo or image.getcolors(DRAWN_MAX_COLOURS) is None
+        image = _fit(image, profile)
+        encoded, media_type = _encode(image, photo, profile)
+    except Image.UnidentifiedImageError:
+        raise ImageError(source, _unidentified(data)) from None
+    except Image.DecompressionBombError as exc:
+        raise ImageError(source, f"refused as a decompression bomb: {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
+        # Pillow reports truncated and corrupt files through all of these.
+        raise ImageError(source, f"unreadable image: {exc or type(exc).__name__}") from None
+    return ProcessedImage(encoded, media_type, image.width, image.height,
+                          content_hash(encoded), len(data))
+
+
+def _check_size(image: ImageFile.ImageFile, profile: ImageProfile, source: str) -> None:
+    """Decide from the header alone, before a single pixel is decoded."""
+    width, height = image.size
+    if width * height > profile.max_pixels:
+        raise ImageError(source, f"refused as a decompression bomb: {width}x{height} pixels "
+                                 f"is over the {profile.max_pixels}-pixel limit")
+    if (width <= 2 and height <= 2) or width == 1 or height == 1:
+        raise ImageError(source, f"tracking pixel ({width}x{height})")
+
+
+def _draft(image: ImageFile.ImageFile, profile: ImageProfile) -> None:
+    """Let libjpeg decode a big JPEG at 1/2, 1/4 or 1/8 scale: much faster, same result size."""
+    if image.format not in JPEG_SOURCES:
+        return
+    box = (profile.max_width, profile.max_height)
+    if image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
+        box = box[::-1]  # stored sideways: the box applies to the rotated picture
+    fitted = _fitted_size(image.size, box)
+    if fitted != image.size:
+        image.draft(None, fitted)
+
+
+def _normalise(image: Image.Image) -> Image.Image:
+    """Any mode in, sRGB "RGB" or "L" out, with transparency flattened onto white."""
+    image = _to_srgb(image)
+    if image.mode.startswith("I;16") or image.mode == "I":
+        # 16-bit grey: scale to 8 bits (a plain convert would clip everything above 255).
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    elif image.mode == "F":
+        image = image.convert("L")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        paper = Image.new("RGBA", image.size, PAPER + (255,))
+        image = Image.alpha_composite(paper, image.convert("RGBA")).convert("RGB")
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    if image.mode == "RGB" and _is_grey(image):
+        image = image.convert("L")
+    return image
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Apply an embedded ICC profile (Adobe RGB, Display P3, CMYK press profiles...)."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        converted = ImageCms.profileToProfile(
+            image, ImageCms.ImageCmsProfile(io.BytesIO(icc)), _srgb(),
+            outputMode="RGBA" if image.mode == "RGBA" else "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError) as exc:
+        # A broken profile is common and harmless: the colours are merely a little off.
+        log.debug("ignoring unusable ICC profile: %s", exc)
+        return image
+    assert converted is not None
+    return converted
+
+
+@cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _is_grey(image: Image.Image) -> bool:
+    red, green, blue = image.split()
+    return (ImageChops.difference(red, green).getbbox() is None
+            and ImageChops.difference(green, blue).getbbox() is None)
+
+
+def _fitted_size(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    width, height = size
+    scale = min(1.0, box[0] / width, box[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _fit(image: Image.Image, profile: ImageProfile) -> Image.Image:
+    size = _fitted_size(image.size, (profile.max_width, profile.max_height))
+    if size != image.size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    if profile.grayscale and image.mode != "L":
+        image = image.convert("L")
+    return image
+
+
+def _encode(image: Image.Image, photo: bool, profile: ImageProfile) -> tuple[bytes, str]:
+    """Pick the output format by the rule in the module docstring."""
+    jpeg = _save(image, "JPEG", profile)
+    if photo:
+        return jpeg, "image/jpeg"
+    # Grey images always fit 256 entries; past 16 greys (what e-ink shows) octree pays off.
+    colours = image.getcolors(256 if image.mode == "RGB" else 16)
+    if colours:
+        # Median cut is exact when there are no more colours than palette entries.
+        indexed = image.quantize(len(colours), Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    else:
+        indexed = image.convert("RGB").quantize(256, Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    png = _save(indexed, "PNG", profile)
+    return (png, "image/png") if len(png) <= len(jpeg) else (jpeg, "image/jpeg")
+
+
+def _save(image: Image.Image, image_format: str, profile: ImageProfile) -> bytes:
+    # Pillow copies some of image.info (ICC profile, JPEG comment) into what it writes:
+    # emptying it is what strips the metadata.
+    image.info = {}
+    buffer = io.BytesIO()
+    if image_format == "JPEG":
+        image.save(buffer, "JPEG", quality=profile.jpeg_quality, optimize=True, progressive=False)
+    else:
+        image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _unidentified(data: bytes) -> str:
+    """Name formats people actually meet, so the report says more than "unknown"."""
+    head = data[:32]
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
+        return "AVIF not supported by this Pillow build" if not features.check("avif") else "corrupt AVIF"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
+        return "HEIC/HEIF not supported"
+    if head.lstrip().startswith(b"<"):
+        return "not an image (looks like HTML or XML)"
+    return "not a supported image format"

@@ -1,0 +1,48 @@
+"""Which language an entry is written in.
+
+Feeds often declare one language for everything they carry, while syndicated feeds
+mix in posts in other languages; the text itself is the better witness when it is
+long enough to judge.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from digest.content.sanitize import html_text
+
+MIN_LETTERS = 40
+MIN_CONFIDENCE = 0.95
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def release_model() -> None:
+    """Drop the model (about 100 MB of arrays) once the entries are judged; the next
+    detection loads it again. The build's peak memory comes later, with the images."""
+    _identifier.cache_clear()
+
+
+def primary(tag: str | None) -> str | None:
+    """'en-US' -> 'en'."""
+    return tag.split("-")[0].split("_")[0].lower() if tag else None
+
+
+def detect(text: str) -> str | None:
+    """The detected primary language, or None when the text is too short or the guess is weak."""
+    if len(re.findall(r"\w", text)) < MIN_LETTERS:
+        return None
+    lang, confidence = _identifier().classify(text)
+    return lang if confidence >= MIN_CONFIDENCE else None
+
+
+def entry_language(title: str, html: str, declared: str | None) -> str | None:
+    """The text's language when it is clear, else the declared one."""
+    text = title + "\n" + html_text(html)[:3000]
+    return detect(text) or primary(declared)

@@ -1,0 +1,276 @@
+"""Turn arbitrary feed or page HTML into a Kindle-safe, well-formed XHTML fragment.
+
+An allowlist decides what survives: unknown elements are unwrapped (their text is
+kept), dangerous ones are dropped with their content, embeds become plain links,
+and every attribute not listed is removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+from digest.core.urls import absolute_url
+
+# Dropped together with everything inside them.
+DROP = frozenset({
+    "script", "style", "noscript", "template", "head", "title", "meta", "link", "base",
+    "form", "input", "button", "select", "textarea", "option", "label", "fieldset",
+    "nav", "canvas", "svg", "math", "map", "area", "dialog", "frameset", "frame",
+    "applet", "param", "track", "source", "portal",
+})
+# Replaced by a link to what they embed.
+EMBEDS = frozenset({"iframe", "video", "audio", "embed", "object"})
+ALLOWED = {
+    "p": (), "div": (), "span": (), "br": (), "hr": (),
+    "h2": (), "h3": (), "h4": (), "h5": (), "h6": (),
+    "a": ("href",), "img": ("src", "alt", "width", "height"),
+    "ul": (), "ol": ("start", "reversed"), "li": ("value",), "dl": (), "dt": (), "dd": (),
+    "blockquote": ("cite",), "q": ("cite",), "pre": (), "code": (), "kbd": (), "samp": (), "var": (),
+    "em": (), "strong": (), "b": (), "i": (), "u": (), "s": (), "del": (), "ins": (), "mark": (),
+    "small": (), "sub": (), "sup": (), "abbr": (), "cite": (), "dfn": (), "time": ("datetime",),
+    "figure": (), "figcaption": (),
+    "table": (), "caption": (), "thead": (), "tbody": (), "tfoot": (), "tr": (),
+    "th": ("colspan", "rowspan", "scope"), "td": ("colspan", "rowspan"),
+}
+GLOBAL_ATTRIBUTES = ("id", "title", "lang")
+RENAME = {"h1": "h2", "strike": "s", "tt": "code", "center": "div", "article": "div", "section": "div",
+          "main": "div", "header": "div", "footer": "div", "aside": "div", "address": "p"}
+SAFE_SCHEMES = ("http", "https", "mailto", "ftp")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+CHAR_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+NCNAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")
+
+# Given an absolute image URL, returns the image's href inside the book, or None if unavailable.
+ImageResolver = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Fragment:
+    xhtml: str
+    text: str
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())
+
+
+def clean_html(html: str, *, base_url: str, id_prefix: str,
+               resolve_image: ImageResolver = lambda url: None) -> Fragment:
+    """Sanitise ``html``; ids get ``id_prefix`` so they stay unique across the book."""
+    html = CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))
+    if not html.strip():
+        return Fragment("", "")
+    root = _parse(html)
+    if root is None:
+        return Fragment("", "")
+    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    for element in list(root.iter())[1:]:
+        _clean_element(element, base_url, resolve_image)
+    _prefix_ids(root, id_prefix)
+    xhtml = _escape_text(root.text or "") + "".join(
+        etree.tostring(child, method="xml", encoding="unicode") for child in root
+    )
+    # itertext, not text_content: adjacent blocks must not glue their words together
+    return Fragment(xhtml, " ".join(" ".join(root.itertext()).split()))
+
+
+def html_text(html: str) -> str:
+    """The visible words of an HTML fragment, whitespace collapsed (no scripts or styles)."""
+    root = _parse(CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))) if html.strip() else None
+    if root is None:
+        return ""
+    etree.strip_elements(root, "script", "style", "template", etree.Comment, with_tail=False)
+    return " ".join(" ".join(root.itertext()).split())
+
+
+def _parse(html: str):
+    """The body of ``html`` parsed as a whole document (stray <html>/<body> tags included), as a div."""
+    try:
+        body = lxml.html.document_fromstring(html).find("body")
+    except (etree.ParserError, ValueError):
+        return None  # nothing but comments or whitespace
+    if body is not None:
+        body.tag = "div"
+        body.attrib.clear()
+    return body
+
+
+def _valid_reference(match: re.Match) -> str:
+    """Keep a numeric character reference only if XML allows the character it names."""
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD \
+        or 0x10000 <= code <= 0x10FFFF
+    return match.group(0) if allowed and code != 0x7F else ""
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None:
+    if not isinstance(element.tag, str):
+        return
+    tag = element.tag.lower().rpartition("}")[2]
+    if tag in DROP:
+        remove_element(element)
+        return
+    if tag in EMBEDS:
+        _replace_embed(element, base_url)
+        return
+    if tag == "picture":
+        _reduce_picture(element)
+        tag = "span"
+    tag = RENAME.get(tag, tag)
+    if tag not in ALLOWED:
+        element.drop_tag()
+        return
+    element.tag = tag
+    allowed = ALLOWED[tag] + GLOBAL_ATTRIBUTES
+    lazy_src = element.get("data-src") or element.get("data-lazy-src") or best_srcset(element.get("srcset"))
+    for name in list(element.attrib):
+        if name not in allowed:
+            del element.attrib[name]
+    if tag == "a":
+        _clean_link(element, base_url)
+    elif tag == "img":
+        _clean_image(element, base_url, lazy_src, resolve_image)
+    elif tag in ("td", "th"):
+        for name in ("colspan", "rowspan"):
+            if name in element.attrib and not element.get(name).isdigit():
+                del element.attrib[name]
+
+
+def remove_element(element) -> None:
+    """Remove an element but keep the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    previous = element.getprevious()
+    parent.remove(element)
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+
+
+def _replace_embed(element, base_url: str) -> None:
+    src = element.get("src") or element.get("data") or next(
+        (s.get("src") for s in element.iter("source") if s.get("src")), "")
+    title = element.get("title") or element.get("aria-label") or ""
+    url = absolute_url(base_url, src) if src else ""
+    if not url.startswith(("http://", "https://")):
+        remove_element(element)
+        return
+    link = lxml.html.Element("a", href=url)
+    link.text = f"{title or 'Embedded media'} (opens on the web)"
+    paragraph = lxml.html.Element("p")
+    paragraph.append(link)
+    paragraph.tail = element.tail
+    element.getparent().replace(element, paragraph)
+
+
+def _reduce_picture(picture) -> None:
+    """Keep one <img>: the fallback img, else the first <source>'s best candidate."""
+    image = next(picture.iter("img"), None)
+    if image is None:
+        source = next((s for s in picture.iter("source") if s.get("srcset")), None)
+        if source is None:
+            remove_element(picture)
+            return
+        image = lxml.html.Element("img", src=best_srcset(source.get("srcset")) or "", alt="")
+    elif not image.get("src") and not image.get("data-src"):
+        source = next((s for s in picture.iter("source") if s.get("srcset")), None)
+        if source is not None:
+            image.set("src", best_srcset(source.get("srcset")) or "")
+    for child in list(picture):
+        picture.remove(child)
+    picture.text = None
+    picture.append(image)
+
+
+def best_srcset(srcset: str | None) -> str | None:
+    """The widest candidate of a srcset ("a.jpg 480w, b.jpg 1080w" -> b.jpg)."""
+    if not srcset:
+        return None
+    best, best_size = None, -1.0
+    for candidate in srcset.split(","):
+        bits = candidate.strip().split()
+        if not bits:
+            continue
+        size = 1.0
+        if len(bits) > 1:
+            try:
+                size = float(bits[1][:-1])
+            except ValueError:
+                size = 1.0
+        if size > best_size:
+            best, best_size = bits[0], size
+    return best
+
+
+def _clean_link(link, base_url: str) -> None:
+    href = (link.get("href") or "").strip()
+    if href.startswith("#"):
+        return  # rewritten with the id prefix, or unlinked if it points nowhere
+    url = absolute_url(base_url, href) if href else ""
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme in SAFE_SCHEMES:
+        link.set("href", url)
+    else:
+        link.drop_tag()
+
+
+def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: ImageResolver) -> None:
+    src = (image.get("src") or "").strip()
+    if lazy_src and (not src or src.startswith("data:") or "placeholder" in src or "blank" in src):
+        src = lazy_src
+    alt = " ".join((image.get("alt") or "").split())
+    url = absolute_url(base_url, src) if src else ""
+    local = resolve_image(url) if url.startswith(("http://", "https://", "file:")) else None
+    if local is None:
+        if alt:
+            caption = lxml.html.Element("span")
+            caption.set("class", "missing-image")
+            caption.text = f"[Image: {alt}]"
+            caption.tail = image.tail
+            image.getparent().replace(image, caption)
+        else:
+            remove_element(image)
+        return
+    image.set("src", local)
+    image.set("alt", alt)
+    for name in ("width", "height"):
+        if name in image.attrib and not image.get(name).isdigit():
+            del image.attrib[name]
+
+
+def _prefix_ids(root, prefix: str) -> None:
+    """Prefix every id, keep them unique, rewrite #links to them, unlink #links to nothing."""
+    ids: dict[str, str] = {}
+    for element in root.iter():
+        old = element.get("id") if isinstance(element.tag, str) else None
+        if old is None:
+            continue
+        new = f"{prefix}-{NCNAME_BAD.sub('-', old.strip())}"
+        while new in ids.values():
+            new += "-x"
+        if old in ids:
+            del element.attrib["id"]
+            continue
+        ids[old] = new
+        element.set("id", new)
+    for link in list(root.iter("a")):
+        href = link.get("href") or ""
+        if href.startswith("#"):
+            target = ids.get(href[1:])
+            if target:
+                link.set("href", f"#{target}")
+            else:
+                link.drop_tag()

@@ -1,0 +1,48 @@
+"""`digest sources`: what each configured source yields, overall and for one month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from digest.core.config import Config, Source
+from digest.core.errors import SourceError
+from digest.ingest.feeds import read_source
+from digest.ingest.fetch import Fetcher
+from digest.ingest.issuefile import load_issue
+from digest.core.month import Month
+from digest.content.select import entry_date, select_entries
+
+
+@dataclass(frozen=True)
+class SourceSurvey:
+    source: Source
+    entries: int = 0
+    in_month: int = 0
+    selected: int = 0
+    skipped: tuple[str, ...] = ()
+    error: str = ""
+
+
+def survey_sources(config: Config, month: Month | None, fetcher: Fetcher) -> tuple[SourceSurvey, ...]:
+    """Read each source live (nothing is stored) and count what it yields."""
+    spec = load_issue(config, month) if month else None
+    results = []
+    for source in config.sources:
+        try:
+            feed = read_source(config, source, fetcher)
+        except SourceError as exc:
+            results.append(SourceSurvey(source, error=exc.reason))
+            continue
+        if spec is None:
+            results.append(SourceSurvey(source, entries=len(feed.entries)))
+            continue
+        selection = select_entries(config, spec, feed.entries)
+        zone = config.publication.zone
+        results.append(SourceSurvey(
+            source,
+            entries=len(feed.entries),
+            in_month=sum(1 for e in feed.entries if month.contains(entry_date(e), zone)),
+            selected=len(selection.articles),
+            skipped=tuple(f"{s.title}: {s.reason}" for s in selection.skipped),
+        ))
+    return tuple(results)

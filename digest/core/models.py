@@ -1,0 +1,174 @@
+"""The frozen records that pipeline stages hand to each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from digest.core.config import Publication, Section
+from digest.core.month import Month
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item as read from a feed, before selection."""
+
+    source: str
+    section: str
+    guid: str
+    title: str
+    link: str
+    authors: tuple[str, ...]
+    published: datetime | None
+    updated: datetime | None
+    summary: str
+    content: str
+    categories: tuple[str, ...]
+    language: str | None
+    """Declared by the feed or entry (e.g. 'en-US'); None when the feed says nothing."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """A selected entry, cleaned and ready to render."""
+
+    id: str
+    """Stable file-name-safe id, unique in the issue (also the page's file name stem)."""
+    section: str
+    title: str
+    authors: tuple[str, ...]
+    published: datetime
+    link: str
+    guid: str
+    source: str
+    description: str
+    """One line of plain text for contents pages and Kindle article lists."""
+    body: str
+    """Well-formed XHTML fragment."""
+    word_count: int
+
+
+@dataclass(frozen=True)
+class CuratedLink:
+    kind: str
+    title: str
+    """Empty when the editor gave only the URL: the page's own title is fetched."""
+    url: str
+    summary: str = ""
+    image_url: str = ""
+    """The page's lead image on the web (og:image), fetched into the book like article images."""
+    image: str = ""
+    """The lead image's href inside the book, once fetched."""
+
+
+@dataclass(frozen=True)
+class CuratedGroup:
+    kind: str
+    title: str
+    links: tuple[CuratedLink, ...]
+
+    @property
+    def id(self) -> str:
+        return f"links-{self.kind}"
+
+
+@dataclass(frozen=True)
+class IssueSpec:
+    """What the editor wrote in ``issues/YYYY-MM.toml`` (all optional)."""
+
+    month: Month
+    number: int | None = None
+    volume: int | None = None
+    title: str = ""
+    links: tuple[CuratedLink, ...] = ()
+    pinned: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    cover: Path | None = None
+    note: str = ""
+    """The editor's note in Markdown."""
+    source_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class IssueSection:
+    section: Section
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Cover:
+    data: bytes
+    media_type: str
+    width: int
+    height: int
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif"}[self.media_type]
+
+
+@dataclass(frozen=True)
+class BookImage:
+    """A content image inside the book."""
+
+    href: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Everything the book is made of, gathered before anything is written."""
+
+    publication: Publication
+    month: Month
+    number: int
+    volume: int
+    title: str
+    identifier: str
+    sections: tuple[IssueSection, ...]
+    curated: tuple[CuratedGroup, ...]
+    note_html: str
+    cover: Cover
+    images: tuple[BookImage, ...] = ()
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return tuple(a for s in self.sections for a in s.articles)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A partial failure: the issue still builds, the report and manifest list it."""
+
+    where: str
+    """The URL, file or entry concerned."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entry left out of the issue on purpose, and why."""
+
+    source: str
+    title: str
+    link: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    articles: tuple[Entry, ...]
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    issue: Issue
+    epub: Path
+    files: tuple[Path, ...]
+    skipped: tuple[Skipped, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+    """Informational lines for the report, e.g. a format that was not produced."""

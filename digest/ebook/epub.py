@@ -1,0 +1,88 @@
+"""Assemble the EPUB 3 with ebooklib and make its bytes reproducible."""
+
+from __future__ import annotations
+
+import io
+
+from ebooklib import epub
+
+from digest.core.models import Issue
+from digest.ebook.render import STYLESHEET, Page, Theme
+from digest.ebook.toc import build_landmarks, build_toc
+from digest.core.zips import reproducible_zip
+
+COVER_IMAGE_ID = "cover-image"
+XHTML = "application/xhtml+xml"
+ACCESSIBILITY = (
+    ("schema:accessMode", "textual"),
+    ("schema:accessMode", "visual"),
+    ("schema:accessModeSufficient", "textual"),
+    ("schema:accessibilityFeature", "structuralNavigation"),
+    ("schema:accessibilityFeature", "tableOfContents"),
+    ("schema:accessibilityFeature", "readingOrder"),
+    ("schema:accessibilityFeature", "alternativeText"),
+    ("schema:accessibilityHazard", "none"),
+)
+ACCESSIBILITY_SUMMARY = (
+    "Text-based magazine issue with a two-level table of contents, headings that follow the "
+    "structure of each article, and text alternatives for every informative image."
+)
+
+
+def cover_href(issue: Issue) -> str:
+    return f"images/cover.{issue.cover.extension}"
+
+
+def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
+    """The EPUB file's bytes."""
+    pub = issue.publication
+    book = epub.EpubBook()
+    book.set_identifier(issue.identifier)
+    book.set_title(issue.title)
+    book.set_language(pub.language)
+    book.add_author(pub.publisher)
+    book.add_metadata("DC", "publisher", pub.publisher)
+    book.add_metadata("DC", "date", issue.month.issue_date.strftime("%Y-%m-%d"))
+    book.add_metadata("DC", "description", pub.description or f"{pub.title}, {issue.month.label}")
+    for section in issue.sections:
+        book.add_metadata("DC", "subject", section.section.title)
+    for prop, value in ACCESSIBILITY:
+        book.add_metadata(None, "meta", value, {"property": prop})
+    book.add_metadata(None, "meta", ACCESSIBILITY_SUMMARY, {"property": "schema:accessibilitySummary"})
+
+    cover = epub.EpubCover(uid=COVER_IMAGE_ID, file_name=cover_href(issue))
+    cover.media_type = issue.cover.media_type
+    cover.content = issue.cover.data
+    book.add_item(cover)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": COVER_IMAGE_ID})
+    book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css",
+                                content=theme.css.encode("utf-8")))
+    for index, image in enumerate(issue.images):
+        book.add_item(epub.EpubItem(uid=f"img{index + 1:03d}", file_name=image.href, media_type=image.media_type,
+                                    content=image.data))
+
+    items = []
+    for page in pages:
+        item = epub.EpubItem(uid=page.file_name.removesuffix(".xhtml"), file_name=page.file_name,
+                             media_type=XHTML, content=page.xhtml.encode("utf-8"))
+        book.add_item(item)
+        items.append(item)
+
+    toc, landmarks = build_toc(pages), build_landmarks(pages)
+    context = {"issue": issue, "publication": pub, "stylesheet": STYLESHEET, "toc": toc,
+               "landmarks": landmarks, "depth": 2}
+    nav = epub.EpubItem(uid="nav", file_name="nav.xhtml", media_type=XHTML,
+                        content=theme.templates.get_template("nav.xhtml").render(**context).encode("utf-8"))
+    nav.properties = ["nav"]
+    book.add_item(nav)
+    book.add_item(epub.EpubItem(uid="ncx", file_name="toc.ncx", media_type="application/x-dtbncx+xml",
+                                content=theme.templates.get_template("toc.ncx").render(**context).encode("utf-8")))
+    book.spine = items
+    book.guide = [{"type": lm.type if lm.type != "bodymatter" else "text", "href": lm.href, "title": lm.title}
+                  for lm in landmarks]
+
+    buffer = io.BytesIO()
+    # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
+    epub.write_epub(buffer, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
+                                   "mtime": issue.month.issue_date})
+    return reproducible_zip(buffer.getvalue(), issue.month.issue_date)

@@ -1,0 +1,83 @@
+"""The store's archive of feed entries and of what each issue published."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime
+
+from digest.core.models import Article, Entry
+from digest.core.month import Month
+from digest.content.select import entry_date
+from digest.core.store import Store, now
+from digest.core.urls import canonical_url
+
+
+def entry_key(entry: Entry) -> str:
+    """One entry, however many feeds carry it: its canonical URL, else its guid."""
+    return canonical_url(entry.link) if entry.link else entry.guid
+
+
+def remember_entries(store: Store, entries: Iterable[Entry]) -> int:
+    """Add or refresh entries; returns how many were new. first_seen never changes.
+
+    When two sources carry the same post, the archive keeps the first source's copy.
+    """
+    stamp, new = now(), 0
+    with store.transaction() as conn:
+        for entry in entries:
+            key, data = entry_key(entry), json.dumps(_to_json(entry), sort_keys=True)
+            if conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone():
+                conn.execute("UPDATE entries SET data = ?, published = ?, last_seen = ? WHERE key = ? AND source = ?",
+                             (data, entry_date(entry).isoformat(), stamp, key, entry.source))
+                continue
+            conn.execute(
+                "INSERT INTO entries (key, source, guid, link, published, data, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, entry.source, entry.guid, entry.link, entry_date(entry).isoformat(), data, stamp, stamp))
+            new += 1
+    return new
+
+
+def archived_entries(store: Store, sources: Iterable[str]) -> tuple[Entry, ...]:
+    """Every archived entry of these sources, in source order, then by date."""
+    wanted = list(sources)
+    rows = store.connection.execute(
+        f"SELECT data FROM entries WHERE source IN ({','.join('?' * len(wanted))}) ORDER BY published, key",
+        wanted).fetchall()
+    entries = [_from_json(json.loads(row["data"])) for row in rows]
+    rank = {name: i for i, name in enumerate(wanted)}
+    return tuple(sorted(entries, key=lambda e: rank[e.source]))
+
+
+def published_elsewhere(store: Store, month: Month) -> frozenset[str]:
+    """Keys and guids of articles that issues other than ``month`` carried."""
+    rows = store.connection.execute(
+        "SELECT key, guid FROM published_articles WHERE issue_month != ?", (str(month),)).fetchall()
+    return frozenset(value for row in rows for value in (row["key"], row["guid"]))
+
+
+def record_published(store: Store, month: Month, articles: Iterable[Article]) -> None:
+    """Replace the record of what ``month`` carried (a rebuild may change it)."""
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM published_articles WHERE issue_month = ?", (str(month),))
+        conn.executemany(
+            "INSERT OR IGNORE INTO published_articles (issue_month, key, guid, title, published_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(str(month), canonical_url(a.link) if a.link else a.guid, a.guid, a.title, now()) for a in articles])
+
+
+def _to_json(entry: Entry) -> dict:
+    data = asdict(entry)
+    for name in ("published", "updated"):
+        data[name] = data[name].isoformat() if data[name] else None
+    return data
+
+
+def _from_json(data: dict) -> Entry:
+    for name in ("published", "updated"):
+        data[name] = datetime.fromisoformat(data[name]) if data[name] else None
+    for name in ("authors", "categories"):
+        data[name] = tuple(data[name])
+    return Entry(**data)

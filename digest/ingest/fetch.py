@@ -1,0 +1,266 @@
+"""The only module that touches the network.
+
+One ``Fetcher`` per run: real timeouts (feedparser has none), retries with backoff on
+connection errors, 5xx and 429 (honouring Retry-After), bounded redirects, a size cap
+applied to the *decoded* body (so a gzip bomb stops at the cap), a per-host limit on
+concurrent requests, and conditional GET against the store's validators so an
+unchanged feed costs one 304.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from digest import __version__
+from digest.core.errors import SourceError
+from digest.core.progress import progress
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"digest/{__version__} (monthly digest publisher for Kindle; python-httpx)"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    connect_timeout: float = 10.0
+    """Seconds to wait for a TCP/TLS connection."""
+    read_timeout: float = 20.0
+    """Seconds to wait for the next bytes of a response."""
+    total_timeout: float = 60.0
+    """Seconds one attempt may take in all (a server dripping bytes cannot hold us forever)."""
+    retries: int = 2
+    """Extra attempts after a connection error, a 5xx or a 429."""
+    backoff: float = 1.0
+    """First retry delay in seconds; doubles on each retry."""
+    max_retry_after: float = 30.0
+    """Longest Retry-After we honour; a longer one fails the request at once."""
+    max_redirects: int = 5
+    max_bytes: int = 20 * 1024 * 1024
+    """Largest decoded body accepted."""
+    per_host: int = 2
+    """Concurrent requests to one host."""
+    workers: int = 8
+    """Concurrent requests in all."""
+    user_agent: str = USER_AGENT
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str
+    """The URL asked for."""
+    final_url: str
+    """Where redirects led (the base for relative links)."""
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    """Lower-case header names."""
+    not_modified: bool = False
+    """True when the server answered 304 and ``body`` came from the store."""
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class ValidatorCache(Protocol):
+    """Remembers responses with their ETag/Last-Modified (implemented by digest.ingest.httpcache)."""
+
+    def lookup(self, url: str) -> Response | None: ...
+
+    def save(self, response: Response) -> None: ...
+
+
+class Fetcher:
+    def __init__(self, policy: FetchPolicy = FetchPolicy(), cache: ValidatorCache | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.policy = policy
+        self.cache = cache
+        self._sleep = sleep
+        self._hosts: dict[str, threading.Semaphore] = {}
+        self._hosts_lock = threading.Lock()
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
+            follow_redirects=True,
+            max_redirects=policy.max_redirects,
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+            limits=httpx.Limits(max_connections=policy.workers, max_keepalive_connections=policy.workers),
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, url: str, *, max_bytes: int | None = None, conditional: bool = True,
+            revalidate: bool = True) -> Response:
+        """GET ``url`` with retries; raise SourceError naming the URL and the reason.
+
+        ``revalidate=False`` is for resources that do not change once published (article
+        pages, images): a stored copy is returned without asking the server at all.
+        """
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise SourceError(url, "not an http(s) URL")
+        cached = self.cache.lookup(url) if (self.cache and conditional) else None
+        if cached is not None and not revalidate and len(cached.body) <= (max_bytes or self.policy.max_bytes):
+            log.debug("stored copy, not revalidated: %s", url)
+            return cached
+        headers = _validators(cached) if cached else {}
+        with self._host_slot(url):
+            response = self._with_retries(url, headers, max_bytes or self.policy.max_bytes)
+        if response.status == 304 and cached is not None:
+            log.debug("not modified: %s", url)
+            return Response(url, cached.final_url, 304, cached.body, cached.headers, not_modified=True)
+        if response.status >= 400 or response.status == 304:
+            raise SourceError(url, f"HTTP {response.status}")
+        if self.cache is not None:
+            self.cache.save(response)
+        return response
+
+    def get_all(self, urls: Iterable[str], *, label: str = "fetching", **kwargs) -> dict[str, Response | SourceError]:
+        """Fetch many URLs concurrently (within the per-host limit); failures are returned, not raised."""
+        unique = list(dict.fromkeys(urls))
+        with progress(label, len(unique)) as advance:
+
+            def one(url: str) -> Response | SourceError:
+                try:
+                    return self.get(url, **kwargs)
+                except SourceError as exc:
+                    return exc
+                finally:
+                    advance()
+
+            with ThreadPoolExecutor(max_workers=self.policy.workers) as pool:
+                return dict(zip(unique, pool.map(one, unique)))
+
+    def _host_slot(self, url: str) -> threading.Semaphore:
+        host = urlsplit(url).netloc.lower()
+        with self._hosts_lock:
+            return self._hosts.setdefault(host, threading.Semaphore(self.policy.per_host))
+
+    def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+        delay, attempt = self.policy.backoff, 0
+        while True:
+            attempt += 1
+            out_of_tries = attempt > self.policy.retries
+            try:
+                response = self._attempt(url, headers, max_bytes)
+            except httpx.TooManyRedirects:
+                raise SourceError(url, f"more than {self.policy.max_redirects} redirects") from None
+            except (httpx.TransportError, _Deadline) as exc:
+                if out_of_tries:
+                    raise SourceError(url, _describe(exc)) from None
+                log.info("retrying %s after %s", url, _describe(exc))
+                wait = delay
+            else:
+                if response.status not in RETRY_STATUSES or out_of_tries:
+                    return response
+                wait = _retry_after(response.headers.get("retry-after"), delay)
+                if wait > self.policy.max_retry_after:
+                    raise SourceError(url, f"HTTP {response.status}, Retry-After {wait:.0f}s is too long")
+                log.info("retrying %s after HTTP %d (waiting %.1fs)", url, response.status, wait)
+            self._sleep(wait)
+            delay *= 2
+
+    def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+        deadline = time.monotonic() + self.policy.total_timeout
+        with self._client.stream("GET", url, headers=headers) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes and response.status_code < 300:
+                raise SourceError(url, f"body of {int(declared)} bytes is over the {max_bytes}-byte cap")
+            chunks, size = [], 0
+            try:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise SourceError(url, f"body over the {max_bytes}-byte cap")
+                    if time.monotonic() > deadline:
+                        raise _Deadline(f"took longer than {self.policy.total_timeout:.0f}s")
+                    chunks.append(chunk)
+            except httpx.DecodingError as exc:
+                raise SourceError(url, f"cannot decode body: {exc}") from None
+            return Response(url, str(response.url), response.status_code, b"".join(chunks),
+                            {k.lower(): v for k, v in response.headers.items()})
+
+
+class _Deadline(Exception):
+    pass
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__})"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _validators(cached: Response) -> dict[str, str]:
+    headers = {}
+    if cached.headers.get("etag"):
+        headers["If-None-Match"] = cached.headers["etag"]
+    if cached.headers.get("last-modified"):
+        headers["If-Modified-Since"] = cached.headers["last-modified"]
+    return headers
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return default
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+MAGIC = (
+    (b"%PDF-", "pdf"),
+    (b"\xff\xd8\xff", "image"), (b"\x89PNG\r\n\x1a\n", "image"), (b"GIF87a", "image"), (b"GIF89a", "image"),
+    (b"II*\x00", "image"), (b"MM\x00*", "image"), (b"BM", "image"),
+)
+
+
+def sniff(body: bytes, content_type: str = "") -> str:
+    """What a body really is: 'feed', 'html', 'json', 'image', 'pdf' or 'other'.
+
+    Servers mislabel things; the bytes decide, the header only breaks ties.
+    """
+    for magic, kind in MAGIC:
+        if body.startswith(magic):
+            return kind
+    if body[:4] == b"RIFF" and body[8:12] == b"WEBP" or body[4:12] in (b"ftypavif", b"ftypavis"):
+        return "image"
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"{", b"[")):
+        return "json"
+    if b"<svg" in head[:512]:
+        return "image"
+    if any(tag in head for tag in (b"<rss", b"<feed", b"<rdf:rdf")):
+        return "feed"
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<body" in head:
+        return "html"
+    if "json" in content_type:
+        return "json"
+    if any(t in content_type for t in ("rss", "atom", "xml")):
+        return "feed"
+    if "html" in content_type:
+        return "html"
+    return "other"

@@ -1,0 +1,73 @@
+"""Read every source (concurrently), remember entries in the store, merge with the archive."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from digest.ingest.archive import archived_entries, entry_key, remember_entries
+from digest.core.config import Config, Source
+from digest.core.errors import SourceError
+from digest.ingest.feeds import FeedResult
+from digest.core.models import Entry, Problem
+from digest.core.store import Store
+
+log = logging.getLogger(__name__)
+
+SourceReader = Callable[[Config, Source], FeedResult]
+MAX_PARALLEL_SOURCES = 8
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    source: str
+    entries: int = 0
+    new: int = 0
+    """Entries the store had not seen before."""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Gathered:
+    entries: tuple[Entry, ...]
+    """Live entries plus archived ones no feed shows any more, in source order."""
+    problems: tuple[Problem, ...]
+    reports: tuple[SourceReport, ...]
+
+
+def gather(config: Config, reader: SourceReader, store: Store | None = None) -> Gathered:
+    """Read all sources; a broken source is a Problem, never an abort."""
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_SOURCES) as pool:
+        outcomes = list(pool.map(lambda source: _read(reader, config, source), config.sources))
+
+    live: list[Entry] = []
+    problems: list[Problem] = []
+    reports: list[SourceReport] = []
+    for source, outcome in zip(config.sources, outcomes):
+        if isinstance(outcome, SourceError):
+            log.warning("%s", outcome)
+            problems.append(Problem(outcome.where, outcome.reason))
+            reports.append(SourceReport(source.name, error=outcome.reason))
+            continue
+        new = remember_entries(store, outcome.entries) if store is not None else 0
+        live.extend(outcome.entries)
+        problems.extend(outcome.problems)
+        reports.append(SourceReport(source.name, len(outcome.entries), new))
+
+    entries = live
+    if store is not None:
+        shown = {entry_key(e) for e in live}
+        archived = [e for e in archived_entries(store, [s.name for s in config.sources])
+                    if entry_key(e) not in shown]
+        rank = {s.name: i for i, s in enumerate(config.sources)}
+        entries = sorted(live + archived, key=lambda e: rank[e.source])
+    return Gathered(tuple(entries), tuple(problems), tuple(reports))
+
+
+def _read(reader: SourceReader, config: Config, source: Source) -> FeedResult | SourceError:
+    try:
+        return reader(config, source)
+    except SourceError as exc:
+        return exc

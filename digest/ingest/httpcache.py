@@ -1,0 +1,33 @@
+"""The store's memory of HTTP responses, for conditional GET and offline re-builds."""
+
+from __future__ import annotations
+
+import json
+
+from digest.ingest.fetch import Response
+from digest.core.store import Store, now
+
+
+class StoreCache:
+    """ValidatorCache backed by the ``http_cache`` table. Only 200 responses are kept."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def lookup(self, url: str) -> Response | None:
+        with self.store.lock:
+            row = self.store.connection.execute(
+                "SELECT final_url, status, headers, body FROM http_cache WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return None
+        return Response(url, row["final_url"], row["status"], bytes(row["body"]), json.loads(row["headers"]))
+
+    def save(self, response: Response) -> None:
+        if response.status != 200:
+            return
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO http_cache (url, final_url, status, headers, body, fetched_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (response.url, response.final_url, response.status, json.dumps(response.headers, sort_keys=True),
+                 response.body, now()))

@@ -1,0 +1,67 @@
+"""The editor's per-month input: ``issues/YYYY-MM.toml`` and ``issues/YYYY-MM.md``.
+
+Both are optional; a month without them builds from the feeds alone.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from digest.core.config import Config, check_link_fields
+from digest.core.errors import ConfigError
+from digest.core.models import CuratedLink, IssueSpec
+from digest.core.month import Month
+from digest.core.tomlread import TableReader
+
+
+
+def load_issue(config: Config, month: Month) -> IssueSpec:
+    """The issue file for ``month`` if there is one, else an empty spec."""
+    toml_path = config.output.issues_dir / f"{month}.toml"
+    note_path = config.output.issues_dir / f"{month}.md"
+    note = _read_text(note_path) if note_path.exists() else ""
+    if not toml_path.exists():
+        return IssueSpec(month=month, note=note)
+
+    try:
+        data = tomllib.loads(_read_text(toml_path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{toml_path}: invalid TOML: {exc}") from None
+
+    root = TableReader(data, str(toml_path))
+    number = root.integer("number", default=0, minimum=1) or None
+    volume = root.integer("volume", default=0, minimum=1) or None
+    title = root.string("title")
+    cover_name = root.string("cover")
+    pinned = root.strings("pinned")
+    excluded = root.strings("excluded")
+    links = []
+    for table in root.tables("links"):
+        link = CuratedLink(
+            kind=table.string("kind", required=True),
+            title=table.string("title"),
+            url=table.string("url", required=True),
+            summary=table.string("summary"),
+        )
+        table.done()
+        check_link_fields(table, link.kind, link.url)
+        links.append(link)
+    root.done()
+
+    cover = None
+    if cover_name:
+        cover = (toml_path.parent / cover_name).resolve()
+        if not cover.is_file():
+            root.problem("cover", f"no such image: {cover_name}")
+    if root.problems:
+        raise ConfigError(root.problems)
+    return IssueSpec(month=month, number=number, volume=volume, title=title, links=tuple(links),
+                     pinned=pinned, excluded=excluded, cover=cover, note=note, source_file=toml_path)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None

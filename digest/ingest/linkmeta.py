@@ -1,0 +1,127 @@
+"""What a curated link says about itself: title, description and image of a page, or a PDF's metadata.
+
+Pages are read in order of how deliberately they were written for sharing:
+OpenGraph, then Twitter cards, then JSON-LD, then plain <meta>/<title>. Odd pages
+give what they have; only a body that is neither HTML nor PDF is an error.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup
+from pypdf import PdfReader
+
+from digest.core.errors import ExtractionError
+from digest.core.urls import absolute_url
+
+log = logging.getLogger(__name__)
+
+HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|title|meta|link|p|div)\b",
+                        re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class LinkMetadata:
+    title: str | None = None
+    description: str | None = None
+    image_url: str | None = None
+    site_name: str | None = None
+    kind_hint: str | None = None
+    """og:type or the JSON-LD @type of an HTML page (e.g. "article", "Course"); "pdf" for a PDF."""
+    page_count: int | None = None
+    """PDFs only."""
+    author: str | None = None
+
+
+def page_metadata(body: bytes, content_type: str, url: str) -> LinkMetadata:
+    """Describe the page or PDF at ``url`` from its fetched ``body``."""
+    if b"%PDF-" in body[:1024]:  # the PDF spec allows junk before the header
+        return _pdf_metadata(body, url)
+    if "html" in content_type.lower() or HTML_START.match(body[:4096]):
+        return _html_metadata(body, url)
+    raise ExtractionError(url, f"neither HTML nor PDF ({content_type or 'no content type'})")
+
+
+def _html_metadata(body: bytes, url: str) -> LinkMetadata:
+    soup = BeautifulSoup(body, "lxml")
+    base = soup.find("base", href=True)
+    base_url = absolute_url(url, base["href"]) if base else url
+    meta = {}
+    for tag in soup.find_all("meta", content=True):
+        key = (tag.get("property") or tag.get("name") or "").strip().lower()
+        meta.setdefault(key, _clean(tag["content"]))
+    linked = soup.find("link", rel="image_src", href=True)
+    title_tag = soup.find("title")
+    ld = _json_ld(soup)
+    image = (meta.get("og:image") or meta.get("og:image:url") or meta.get("og:image:secure_url")
+             or meta.get("twitter:image") or meta.get("twitter:image:src")
+             or (linked["href"] if linked else None) or ld.get("image"))
+    return LinkMetadata(
+        title=meta.get("og:title") or meta.get("twitter:title") or ld.get("headline") or ld.get("name")
+        or (_clean(title_tag.get_text()) if title_tag else None) or None,
+        description=meta.get("og:description") or meta.get("twitter:description") or meta.get("description")
+        or ld.get("description") or None,
+        image_url=absolute_url(base_url, image) if image else None,
+        site_name=meta.get("og:site_name") or ld.get("site_name") or meta.get("application-name") or None,
+        kind_hint=meta.get("og:type") or ld.get("type") or None,
+        author=meta.get("author") or meta.get("article:author") or ld.get("author") or None,
+    )
+
+
+def _json_ld(soup) -> dict[str, str]:
+    """Simple string fields of the page's main JSON-LD object; broken or exotic JSON-LD is ignored."""
+    found: dict[str, str] = {}
+    for script in soup.find_all("script", type="application/ld+json"):
+        try:
+            data = json.loads(script.string or "")
+        except ValueError:
+            continue
+        objects = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
+        for obj in (o for o in objects if isinstance(o, dict)):
+            kind = obj.get("@type")
+            kind = kind[0] if isinstance(kind, list) and kind else kind
+            if kind == "WebSite":
+                found.setdefault("site_name", _text(obj.get("name")))
+                continue
+            for field in ("headline", "name", "description"):
+                found.setdefault(field, _text(obj.get(field)))
+            found.setdefault("image", _text(obj.get("image")))
+            found.setdefault("author", _text(obj.get("author")))
+            found.setdefault("site_name", _text(obj.get("publisher")))
+            found.setdefault("type", _text(kind))
+    return {key: value for key, value in found.items() if value}
+
+
+def _text(value) -> str:
+    """A JSON-LD value as one string: a string, the first of a list, or an object's name/url."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("url") or ""
+    return _clean(value) if isinstance(value, str) else ""
+
+
+def _pdf_metadata(body: bytes, url: str) -> LinkMetadata:
+    title = author = subject = None
+    pages = None
+    try:
+        reader = PdfReader(io.BytesIO(body))
+        if reader.is_encrypted:
+            reader.decrypt("")
+        info = reader.metadata
+        if info is not None:
+            title, author, subject = (_clean(str(v)) if v else None for v in (info.title, info.author, info.subject))
+        pages = len(reader.pages)
+    except Exception as error:  # pypdf raises many kinds on damaged files; keep what was read
+        log.info("%s: PDF partly unreadable: %s", url, error)
+    return LinkMetadata(title=title or None, description=subject or None, kind_hint="pdf",
+                        page_count=pages, author=author or None)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())

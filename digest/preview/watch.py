@@ -1,0 +1,249 @@
+"""Live rebuilds for the preview: watch the inputs, build into a fresh folder, swap it in whole.
+
+Readers (the preview's request threads) never see a half-written site: a build writes to
+a new temporary folder, and only a complete one replaces the current folder. A failed
+build keeps the last good folder and records the error for the browser to show.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import watchfiles
+
+from digest.core.config import Config, Source, load_config
+from digest.ebook.epub import cover_href
+from digest.core.errors import DigestError, SourceError
+from digest.ingest.feeds import FeedResult, read_source
+from digest.core.month import Month
+from digest.ingest.gather import SourceReader
+from digest.pipeline import Composition, compose_issue, make_fetcher
+from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
+from digest.ebook.render import STYLESHEET
+from digest.core.store import open_store
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 300
+"""Editors often write a file in several steps; one rebuild per burst of saves."""
+READY_TIMEOUT_MS = 300
+"""How often the watcher reports it is alive (its first report means it is watching)."""
+
+
+@dataclass(frozen=True)
+class SiteState:
+    generation: int
+    """How many builds succeeded; the browser reloads when this grows."""
+    error: str | None
+    """The last build's error, while it is not fixed."""
+    pages: tuple[tuple[str, str], ...]
+    """(file name, title) of the good build's pages, in reading order."""
+    version: int
+    """Grows on every change of the above, so listeners can wait for news."""
+
+
+class RemoteFeedMemo:
+    """A source reader that reads each remote feed once per preview session.
+
+    Local feed files are re-read on every build, since the editor may be editing them.
+    Failures are remembered too, so a dead feed does not cost a timeout on every save.
+    It wraps any ``(config, source) -> FeedResult`` reader, and compose_issue takes any
+    such reader, so a store-backed one can replace it without touching the server.
+    """
+
+    def __init__(self, reader: SourceReader):
+        self._reader = reader
+        self._results: dict[Source, FeedResult | SourceError] = {}
+
+    def __call__(self, config: Config, source: Source) -> FeedResult:
+        # gather() reads sources in parallel, but each source once per build: no two
+        # threads ever fill the same key.
+        if not source.is_remote:
+            return self._reader(config, source)
+        if source not in self._results:
+            try:
+                self._results[source] = self._reader(config, source)
+            except SourceError as exc:
+                self._results[source] = exc
+        result = self._results[source]
+        if isinstance(result, SourceError):
+            raise result
+        return result
+
+
+def write_site(composition: Composition, folder: Path) -> None:
+    """The pages, stylesheet, cover and images laid out as in the EPUB, so relative links work."""
+    for page in composition.pages:
+        (folder / page.file_name).write_text(page.xhtml, encoding="utf-8")
+    (folder / STYLESHEET).write_text(composition.theme.css, encoding="utf-8")
+    for href, data in ((cover_href(composition.issue), composition.issue.cover.data),
+                       *((image.href, image.data) for image in composition.issue.images)):
+        (folder / href).parent.mkdir(parents=True, exist_ok=True)
+        (folder / href).write_bytes(data)
+
+
+class Site:
+    """The current good build of one month and the outcome of the latest build."""
+
+    def __init__(self, config_path: Path, month: Month):
+        self.config_path = config_path
+        self.month = month
+        self.config = load_config(config_path)
+        """The config of the last good build (a broken config keeps the previous one)."""
+        self.root: Path | None = None
+        self._fetcher = make_fetcher(self.config, None)
+        self._reader = RemoteFeedMemo(functools.partial(read_source, fetcher=self._fetcher))
+        self._state = SiteState(0, None, (), 0)
+        self._building = False
+        self._closed = False
+        self._cond = threading.Condition()
+        self._one_build_at_a_time = threading.Lock()
+
+    def rebuild(self) -> SiteState:
+        with self._one_build_at_a_time:
+            return self._rebuild()
+
+    def _rebuild(self) -> SiteState:
+        with self._cond:
+            self._building = True
+        stage = Path(tempfile.mkdtemp(prefix="digest-preview-"))
+        try:
+            config = load_config(self.config_path)
+            # The store makes the selection the real build's (archived entries, articles
+            # already published); it is opened per build so a concurrent `digest build` can work.
+            # Pages and images come through the store's HTTP cache, so a save does not
+            # download them again.
+            with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+                composition = compose_issue(config, self.month, allow_empty=True, store=store,
+                                            fetcher=fetcher, reader=self._reader)
+            write_site(composition, stage)
+        except Exception as exc:  # whatever broke, the last good build must stay served
+            shutil.rmtree(stage, ignore_errors=True)
+            if isinstance(exc, DigestError):
+                message = str(exc)
+                log.error("build failed: %s", message)
+            else:
+                message = f"{type(exc).__name__}: {exc}"
+                log.exception("build failed")
+            return self._finish(error=message)
+        except BaseException:  # interrupted: nothing to show, but leave no folder behind
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        for problem in composition.problems:
+            log.warning("%s: %s", problem.where, problem.reason)
+        pages = tuple((page.file_name, page.title) for page in composition.pages)
+        return self._finish(root=stage, config=config, pages=pages)
+
+    def _finish(self, *, error: str | None = None, root: Path | None = None,
+                config: Config | None = None, pages: tuple[tuple[str, str], ...] = ()) -> SiteState:
+        retired = None
+        with self._cond:
+            state = self._state
+            if root is None:
+                self._state = SiteState(state.generation, error, state.pages, state.version + 1)
+            elif self._closed:  # stopped while building: nobody will serve or remove it
+                retired = root
+            else:
+                retired, self.root, self.config = self.root, root, config
+                self._state = SiteState(state.generation + 1, None, pages, state.version + 1)
+            self._building = False
+            self._cond.notify_all()
+            new_state = self._state
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+        log.info("build %d ready%s", new_state.generation, " (with an error)" if error else "")
+        return new_state
+
+    @contextmanager
+    def current(self) -> Iterator[tuple[Path | None, SiteState]]:
+        """The good build's folder, after any build in progress, held until the block ends."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._building or self._closed)
+            yield self.root, self._state
+
+    def wait_for_change(self, seen_version: int, timeout: float) -> SiteState | None:
+        """The state once its version differs from ``seen_version`` or after ``timeout``;
+        None once the site is closed."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._state.version != seen_version or self._closed, timeout)
+            return None if self._closed else self._state
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            root, self.root = self.root, None
+            self._cond.notify_all()
+        self._fetcher.close()
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class WatchTargets:
+    folders: frozenset[Path]
+    """Any change in these counts (theme and issue folders)."""
+    files: frozenset[Path]
+    """Single files that count (the config, local feed files)."""
+
+    @classmethod
+    def of(cls, config: Config) -> WatchTargets:
+        folders = {DEFAULT_TEMPLATES, DEFAULT_CSS.parent, config.output.issues_dir}
+        if config.output.templates_dir:
+            folders.add(config.output.templates_dir)
+        files = {config.path} | {Path(config.resolve(s.url)) for s in config.sources if not s.is_remote}
+        return cls(frozenset(f.resolve() for f in folders), frozenset(f.resolve() for f in files))
+
+    def watched_folders(self) -> list[Path]:
+        return sorted(f for f in self.folders | {f.parent for f in self.files} if f.is_dir())
+
+    def matches(self, path: Path) -> bool:
+        return path in self.files or path.parent in self.folders
+
+
+class _InputFilter(watchfiles.DefaultFilter):
+    """watchfiles' default filter (editor swap and backup files) narrowed to the inputs."""
+
+    def __init__(self, targets: WatchTargets):
+        super().__init__()
+        self._targets = targets
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        return super().__call__(change, path) and self._targets.matches(Path(path))
+
+
+class Watcher(threading.Thread):
+    """Rebuilds the site whenever one of its inputs changes, until stopped."""
+
+    def __init__(self, site: Site):
+        super().__init__(name="digest-preview-watcher", daemon=True)
+        self.site = site
+        self.ready = threading.Event()
+        """Set once the file system is being watched (changes from then on trigger builds)."""
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            targets = WatchTargets.of(self.site.config)
+            for changes in watchfiles.watch(
+                    *targets.watched_folders(), watch_filter=_InputFilter(targets), recursive=False,
+                    debounce=DEBOUNCE_MS, step=50, rust_timeout=READY_TIMEOUT_MS,
+                    yield_on_timeout=True, stop_event=self._stop_event, raise_interrupt=False):
+                self.ready.set()
+                if not changes:
+                    continue
+                log.info("changed: %s", ", ".join(sorted(Path(p).name for _, p in changes)))
+                self.site.rebuild()
+                if WatchTargets.of(self.site.config) != targets:
+                    log.info("watching a new set of files")
+                    break
+
+    def stop(self) -> None:
+        self._stop_event.set()
