@@ -17,7 +17,7 @@ PROFILE = """## Where the time goes, and the targets
 Profiled with cProfile. Before optimizing, on 10 articles (8.2 s): EPUBCheck (java) 3.6 s,
 image fitting 2.3 s (one image at a time), imports 0.9 s, language detection 0.5 s. Changes
 since: pages and images come from the store without a request on a warm run (feeds still get
-a conditional GET); fitted images are kept in the store (migration 6, `digest.ebook.buildcache`);
+a conditional GET); fitted images are kept in the store (migration 6, `digest.content.imagecache`);
 images are downloaded and fitted by a small pool, one original in memory per worker, never
 all of them; already-compressed files (images, ebooks) are stored, not deflated again, in the
 EPUB and bundle zips, and the bundle zips stream from disk; text for language detection and

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.content.assemble import assemble_issue
-from digest.ebook.buildcache import ImageCache, kindle_formats_once, require_kindle_ready_once
+from digest.content.imagecache import ImageCache
+from digest.ebook.memo import kindle_formats_once, require_kindle_ready_once
 from digest.publish.bundle import write_bundle
 from digest.core.config import Config
 from digest.ingest.curate import curated_links

@@ -171,7 +171,7 @@ def run_digest(project: Path, *args: str, **popen) -> subprocess.Popen:
 def test_every_active_subscriber_gets_one_copy_of_the_published_epub(project, smtp, published_epub):
     with open_store(project / "digest.sqlite3") as store:
         add_subscriber(store, "zed-inactive@kindle.com", format="epub")
-        store.connection.execute("UPDATE subscribers SET active = 0 WHERE address LIKE 'zed%'")
+        store.execute("UPDATE subscribers SET active = 0 WHERE address LIKE 'zed%'")
 
     result = CliRunner().invoke(cli, ["send", "--month", "2018-01", "--config", str(project / "digest.toml")])
 
@@ -295,7 +295,7 @@ def test_the_password_never_appears_in_the_output(project, smtp):
                base64.b64encode(f"\0{USER}\0{PASSWORD}".encode())]
     assert not [secret for secret in secrets if secret in output]
     with open_store(project / "digest.sqlite3") as store:
-        dump = "\n".join(store.connection.iterdump()).encode()
+        dump = "\n".join(store.dump()).encode()
     assert PASSWORD.encode() not in dump
 
 

@@ -21,28 +21,28 @@ TWO = [
 
 
 def migrations_of(store):
-    return [tuple(r) for r in store.connection.execute("SELECT number, name FROM schema_migrations ORDER BY number")]
+    return [tuple(r) for r in store.query("SELECT number, name FROM schema_migrations ORDER BY number")]
 
 
 def test_in_memory_store_has_every_migration_in_order():
     with open_store(":memory:") as store:
         assert migrations_of(store) == [(n, name) for n, name, _ in MIGRATIONS]
-        assert store.connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.query_one("PRAGMA foreign_keys")[0] == 1
 
 
 def test_file_store_creates_folders_uses_wal_and_reopens_without_reapplying(tmp_path):
     path = tmp_path / "state" / "nested" / "digest.sqlite3"
     with open_store(path, migrations=TWO) as store:
-        assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store.connection.execute("PRAGMA busy_timeout").fetchone()[0] > 0
-        applied_at = store.connection.execute("SELECT applied_at FROM schema_migrations").fetchall()
+        assert store.query_one("PRAGMA journal_mode")[0] == "wal"
+        assert store.query_one("PRAGMA busy_timeout")[0] > 0
+        applied_at = store.query("SELECT applied_at FROM schema_migrations")
         with store.transaction() as conn:
             conn.execute("INSERT INTO people (name) VALUES ('Ada')")
             conn.execute("INSERT INTO pets (owner) VALUES (1)")
     with open_store(path, migrations=TWO) as store:
-        assert store.connection.execute("SELECT applied_at FROM schema_migrations").fetchall() == applied_at
+        assert store.query("SELECT applied_at FROM schema_migrations") == applied_at
         # The trigger body holds a ';' inside BEGIN...END and a string: split correctly.
-        assert store.connection.execute("SELECT name FROM pets").fetchone()[0] == "unnamed; really"
+        assert store.query_one("SELECT name FROM pets")[0] == "unnamed; really"
         with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced
             with store.transaction() as conn:
                 conn.execute("INSERT INTO pets (owner) VALUES (99)")
@@ -62,7 +62,7 @@ def test_a_failing_migration_leaves_no_trace_and_earlier_ones_stay(tmp_path):
         open_store(path, migrations=broken)
     with open_store(path, migrations=TWO) as store:
         assert migrations_of(store) == [(1, "people"), (2, "pets")]
-        tables = {r[0] for r in store.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "toys" not in tables
 
 
@@ -79,13 +79,13 @@ def test_transaction_rolls_back_on_error():
             with store.transaction() as conn:
                 conn.execute("INSERT INTO people (name) VALUES ('Ada')")
                 raise RuntimeError("boom")
-        assert store.connection.execute("SELECT count(*) FROM people").fetchone()[0] == 0
+        assert store.query_one("SELECT count(*) FROM people")[0] == 0
 
 
 def test_a_locked_database_is_a_store_error(tmp_path):
     path = tmp_path / "digest.sqlite3"
     with open_store(path, migrations=TWO) as holder, open_store(path, migrations=TWO) as waiter:
-        waiter.connection.execute("PRAGMA busy_timeout = 0")
+        waiter.query("PRAGMA busy_timeout = 0")
         with holder.transaction():
             with pytest.raises(StoreError, match="locked"):
                 with waiter.transaction():

@@ -94,8 +94,8 @@ def test_import_without_header_uses_column_order_and_default_format(store, tmp_p
 def test_import_is_one_transaction(store, tmp_path):
     csv_file = tmp_path / "readers.csv"
     csv_file.write_text("ada@kindle.com\nbob@kindle.com\n", encoding="utf-8")
-    store.connection.execute("CREATE TRIGGER no_bob BEFORE INSERT ON subscribers WHEN new.address LIKE 'bob@%' "
-                             "BEGIN SELECT RAISE(ABORT, 'bob is banned'); END")
+    store.execute("CREATE TRIGGER no_bob BEFORE INSERT ON subscribers WHEN new.address LIKE 'bob@%' "
+                  "BEGIN SELECT RAISE(ABORT, 'bob is banned'); END")
     with pytest.raises(Exception, match="bob is banned"):
         import_subscribers(store, csv_file, default_format="epub")
     assert list_subscribers(store) == ()

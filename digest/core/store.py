@@ -2,8 +2,9 @@
 
 Each migration runs in its own transaction together with its row in
 ``schema_migrations``, so a database is always at a whole version. Queries live in the
-modules that own the tables (``digest.deliver.subscribers``, ``digest.deliver.send``, ...); they
-receive a :class:`Store` and use its connection.
+modules that own the tables (``digest.deliver.subscribers``, ``digest.deliver.ledger``, ...); they
+receive a :class:`Store` and go through its locked ``query``/``query_one``/``execute``/``transaction``;
+nothing outside this module touches the connection.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -92,7 +93,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         CREATE INDEX published_by_guid ON published_articles (guid);
     """),
-    # Work a rebuild of unchanged inputs need not redo (digest.ebook.buildcache): fitted images
+    # Work a rebuild of unchanged inputs need not redo (digest.content.imagecache, digest.ebook.memo): fitted images
     # by original bytes and profile, and outcomes keyed by a book's SHA-256.
     (6, "build_caches", """
         CREATE TABLE processed_images (
@@ -116,36 +117,70 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 ]
 
 
+class Transaction:
+    """The statements of one open transaction (see :meth:`Store.transaction`)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        return self._connection.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> sqlite3.Cursor:
+        return self._connection.executemany(sql, rows)
+
+
 @dataclass
 class Store:
-    """An open database. ``connection`` is in autocommit mode: write inside ``transaction()``."""
+    """An open database. Every read and write goes through a method that holds ``lock``."""
 
     path: str
-    connection: sqlite3.Connection
+    _connection: sqlite3.Connection
     lock: threading.RLock = field(default_factory=threading.RLock)
-    """Held by every transaction: fetch and image threads share the one connection.
-    A thread that reads while others may write takes it too."""
+    """Held by every call: fetch and image threads share the one connection."""
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """All rows of a read."""
+        with self.lock, self._errors():
+            return self._connection.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+        """The first row of a read, or None."""
+        with self.lock, self._errors():
+            row: sqlite3.Row | None = self._connection.execute(sql, params).fetchone()
+            return row
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        """One statement in a transaction of its own; the number of rows it changed."""
+        with self.transaction() as tx:
+            return tx.execute(sql, params).rowcount
+
+    def dump(self) -> Iterator[str]:
+        """The database as SQL text (sqlite3's iterdump)."""
+        with self.lock:
+            yield from self._connection.iterdump()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Transaction]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception; SQLite trouble becomes StoreError."""
-        with self.lock:
-            yield from self._transaction()
-
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.connection.execute("BEGIN IMMEDIATE")
+        with self.lock, self._errors():
+            self._connection.execute("BEGIN IMMEDIATE")
             try:
-                yield self.connection
+                yield Transaction(self._connection)
             except BaseException:
-                self.connection.execute("ROLLBACK")
+                self._connection.execute("ROLLBACK")
                 raise
-            self.connection.execute("COMMIT")
+            self._connection.execute("COMMIT")
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
         except sqlite3.OperationalError as exc:  # locked, read-only, disk full: not the caller's bug
             raise StoreError(f"{self.path}: {exc}") from None
 
     def close(self) -> None:
-        self.connection.close()
+        self._connection.close()
 
     def __enter__(self) -> Store:
         return self
@@ -181,31 +216,30 @@ def open_store(path: Path | str, *, migrations: Sequence[tuple[int, str, str]] =
 
 
 def _migrate(store: Store, migrations: Sequence[tuple[int, str, str]]) -> None:
-    conn = store.connection
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+    store.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
                   "number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
     known = {number: name for number, name, _ in migrations}
-    unknown = sorted(set(_applied(conn)) - set(known))
+    unknown = sorted(set(_applied(store)) - set(known))
     if unknown:
         store.close()
         raise StoreError(f"{store.path}: the database has schema migration {unknown[-1]}, newer than this "
                          f"version of digest knows (up to {max(known, default=0)}); upgrade digest")
     for number, name, script in sorted(migrations):
-        if number in _applied(conn):
+        if number in _applied(store):
             continue
-        with store.transaction():
+        with store.transaction() as tx:
             # Re-checked under the write lock: another process may have just applied it.
-            if number in _applied(conn):
+            if number in _applied(store):
                 continue
             for statement in _statements(script):
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                tx.execute(statement)
+            tx.execute("INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
                          (number, name, now()))
         log.info("%s: applied schema migration %d %s", store.path, number, name)
 
 
-def _applied(conn: sqlite3.Connection) -> dict[int, str]:
-    return dict(conn.execute("SELECT number, name FROM schema_migrations").fetchall())
+def _applied(store: Store) -> dict[int, str]:
+    return {row[0]: row[1] for row in store.query("SELECT number, name FROM schema_migrations")}
 
 
 def _statements(script: str) -> Iterator[str]:

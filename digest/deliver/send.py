@@ -128,7 +128,7 @@ _UNCONFIRMED = ("a previous run stopped after sending the message but before the
 
 
 def ledger(store: Store, month: Month) -> tuple[LedgerEntry, ...]:
-    rows = store.connection.execute(
+    rows = store.query(
         "SELECT address, format, status, message_id, attempts, updated_at, error FROM deliveries "
         "WHERE issue_month = ? ORDER BY address", (str(month),))
     return tuple(LedgerEntry(**dict(row)) for row in rows)

@@ -64,11 +64,11 @@ def remove_subscriber(store: Store, address: str) -> None:
 
 def list_subscribers(store: Store, *, active_only: bool = False) -> tuple[Subscriber, ...]:
     sql = "SELECT * FROM subscribers" + (" WHERE active" if active_only else "") + " ORDER BY address"
-    return tuple(_subscriber(row) for row in store.connection.execute(sql))
+    return tuple(_subscriber(row) for row in store.query(sql))
 
 
 def find_subscriber(store: Store, address: str) -> Subscriber:
-    row = store.connection.execute("SELECT * FROM subscribers WHERE address = ?", (address.strip(),)).fetchone()
+    row = store.query_one("SELECT * FROM subscribers WHERE address = ?", (address.strip(),))
     if row is None:
         raise ConfigError(f"{address}: not a subscriber")
     return _subscriber(row)

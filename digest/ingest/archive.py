@@ -43,9 +43,9 @@ def remember_entries(store: Store, entries: Iterable[Entry]) -> int:
 def archived_entries(store: Store, sources: Iterable[str]) -> tuple[Entry, ...]:
     """Every archived entry of these sources, in source order, then by date."""
     wanted = list(sources)
-    rows = store.connection.execute(
+    rows = store.query(
         f"SELECT data FROM entries WHERE source IN ({','.join('?' * len(wanted))}) ORDER BY published, key",
-        wanted).fetchall()
+        wanted)
     entries = [_from_json(json.loads(row["data"])) for row in rows]
     rank = {name: i for i, name in enumerate(wanted)}
     return tuple(sorted(entries, key=lambda e: rank[e.source]))
@@ -53,8 +53,7 @@ def archived_entries(store: Store, sources: Iterable[str]) -> tuple[Entry, ...]:
 
 def published_elsewhere(store: Store, month: Month) -> frozenset[str]:
     """Keys and guids of articles that issues other than ``month`` carried."""
-    rows = store.connection.execute(
-        "SELECT key, guid FROM published_articles WHERE issue_month != ?", (str(month),)).fetchall()
+    rows = store.query("SELECT key, guid FROM published_articles WHERE issue_month != ?", (str(month),))
     return frozenset(value for row in rows for value in (row["key"], row["guid"]))
 
 

@@ -15,9 +15,7 @@ class StoreCache:
         self.store = store
 
     def lookup(self, url: str) -> Response | None:
-        with self.store.lock:
-            row = self.store.connection.execute(
-                "SELECT final_url, status, headers, body FROM http_cache WHERE url = ?", (url,)).fetchone()
+        row = self.store.query_one("SELECT final_url, status, headers, body FROM http_cache WHERE url = ?", (url,))
         if row is None:
             return None
         return Response(url, row["final_url"], row["status"], bytes(row["body"]), json.loads(row["headers"]))
@@ -25,9 +23,8 @@ class StoreCache:
     def save(self, response: Response) -> None:
         if response.status != 200:
             return
-        with self.store.transaction() as conn:
-            conn.execute(
+        self.store.execute(
                 "INSERT OR REPLACE INTO http_cache (url, final_url, status, headers, body, fetched_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (response.url, response.final_url, response.status, json.dumps(response.headers, sort_keys=True),
-                 response.body, now()))
+            (response.url, response.final_url, response.status, json.dumps(response.headers, sort_keys=True),
+             response.body, now()))

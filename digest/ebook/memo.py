@@ -1,15 +1,13 @@
-"""What a rebuild of unchanged inputs can take from the store instead of redoing it.
+"""What a rebuild of an unchanged book can take from the store instead of redoing it.
 
 The build is byte-reproducible, so the same inputs give the same EPUB bytes: a book whose
 SHA-256 already passed the Kindle-ready check passed it again, and Kindle files converted
-from it (with the same calibre options) would only differ in calibre's random ids. Images
-are remembered by the SHA-256 of their original bytes and the profile they were fitted to.
-Every entry also carries digest's version, so an upgrade redoes everything once.
+from it (with the same calibre options) would only differ in calibre's random ids. Every
+entry also carries digest's version, so an upgrade redoes everything once.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -19,42 +17,12 @@ from pathlib import Path
 from digest import __version__
 from digest.ebook.check import BookReport, require_kindle_ready
 from digest.core.config import Output
-from digest.content.images import ImageProfile, ProcessedImage, content_hash, process_image
 from digest.ebook.kindle import KINDLE_FORMATS, KindleFiles, build_kindle_formats
 from digest.core.models import Issue
 from digest.ebook.render import Page, Theme
 from digest.core.store import Store, now
 
 log = logging.getLogger(__name__)
-
-
-class ImageCache:
-    """A ``process=`` for fit_budget that remembers each fitted image in the store."""
-
-    def __init__(self, store: Store):
-        self.store = store
-
-    def process(self, data: bytes, profile: ImageProfile, *, source: str = "") -> ProcessedImage:
-        key = (content_hash(data), _profile_key(profile))
-        with self.store.lock:  # fit_budget processes images in several threads
-            row = self.store.connection.execute(
-                "SELECT data, media_type, width, height FROM processed_images "
-                "WHERE original_sha256 = ? AND profile = ?", key).fetchone()
-        if row is not None:
-            encoded = bytes(row["data"])
-            return ProcessedImage(encoded, row["media_type"], row["width"], row["height"],
-                                  content_hash(encoded), len(data))
-        # Failures are not remembered: refusing a broken image costs less than a lookup.
-        image = process_image(data, profile, source=source)
-        with self.store.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO processed_images (original_sha256, profile, data, media_type, "
-                         "width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (*key, image.data, image.media_type, image.width, image.height, now()))
-        return image
-
-
-def _profile_key(profile: ImageProfile) -> str:
-    return json.dumps({"digest": __version__, **dataclasses.asdict(profile)}, sort_keys=True)
 
 
 def require_kindle_ready_once(store: Store, epub: Path) -> BookReport:
@@ -101,11 +69,10 @@ def _sha256(path: Path) -> str:
 
 
 def _recall(store: Store, kind: str, key: str) -> str | None:
-    row = store.connection.execute("SELECT value FROM build_memo WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+    row = store.query_one("SELECT value FROM build_memo WHERE kind = ? AND key = ?", (kind, key))
     return None if row is None else row["value"]
 
 
 def _remember(store: Store, kind: str, key: str, value: str) -> None:
-    with store.transaction() as conn:
-        conn.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) VALUES (?, ?, ?, ?)",
-                     (kind, key, value, now()))
+    store.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) VALUES (?, ?, ?, ?)",
+                  (kind, key, value, now()))

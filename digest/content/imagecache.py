@@ -1,0 +1,40 @@
+"""Fitted images remembered in the store, so a rebuild of unchanged inputs does not refit them.
+
+An image is keyed by the SHA-256 of its original bytes and the profile it was fitted to
+(with digest's version, so an upgrade refits everything once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from digest import __version__
+from digest.content.images import ImageProfile, ProcessedImage, content_hash, process_image
+from digest.core.store import Store, now
+
+
+class ImageCache:
+    """A ``process=`` for fit_budget that remembers each fitted image in the store."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def process(self, data: bytes, profile: ImageProfile, *, source: str = "") -> ProcessedImage:
+        key = (content_hash(data), _profile_key(profile))
+        row = self.store.query_one("SELECT data, media_type, width, height FROM processed_images "
+                                   "WHERE original_sha256 = ? AND profile = ?", key)
+        if row is not None:
+            encoded = bytes(row["data"])
+            return ProcessedImage(encoded, row["media_type"], row["width"], row["height"],
+                                  content_hash(encoded), len(data))
+        # Failures are not remembered: refusing a broken image costs less than a lookup.
+        image = process_image(data, profile, source=source)
+        self.store.execute("INSERT OR REPLACE INTO processed_images (original_sha256, profile, data, media_type, "
+                           "width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (*key, image.data, image.media_type, image.width, image.height, now()))
+        return image
+
+
+def _profile_key(profile: ImageProfile) -> str:
+    return json.dumps({"digest": __version__, **dataclasses.asdict(profile)}, sort_keys=True)
