@@ -13,21 +13,28 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from digest import __version__
-from digest.publish.bundle import verify as verify_bundle
-from digest.ebook.check import check_path, check_report_json, format_check_report
-from digest.core.config import DEFAULT_CONFIG_NAME, KNOWN_FORMATS, load_config
-from digest.deliver.send import format_deliveries, format_send_report, ledger, send_issue
+from digest.content.survey import survey_sources
+from digest.core.config import DEFAULT_CONFIG_NAME
+from digest.core.configfile import load_config
 from digest.core.errors import ConfigError, DigestError
 from digest.core.month import Month
+from digest.core.progress import interactive
+from digest.core.store import open_store
+from digest.core.vocabulary import FORMATS
+from digest.deliver.send import format_deliveries, format_send_report, ledger, send_issue
+from digest.deliver.subscribers import (
+    add_subscriber,
+    format_subscribers,
+    import_subscribers,
+    list_subscribers,
+    remove_subscriber,
+)
+from digest.ebook.check import check_path, check_report_json, format_check_report
 from digest.pipeline import build_issue, fetch_sources, make_fetcher
 from digest.preview.server import Preview
-from digest.core.progress import interactive
+from digest.publish.bundle import verify as verify_bundle
 from digest.publish.report import format_build_report, format_fetch_report, format_sources_report
 from digest.publish.site import publish_site, publish_year_bundle
-from digest.content.survey import survey_sources
-from digest.core.store import open_store
-from digest.deliver.subscribers import (add_subscriber, format_subscribers, import_subscribers, list_subscribers,
-                                remove_subscriber)
 
 
 def _handle_errors(command):
@@ -156,7 +163,7 @@ def subscribers() -> None:
     """Manage who receives the issue by e-mail."""
 
 
-format_choice = click.Choice(KNOWN_FORMATS)
+format_choice = click.Choice(FORMATS)
 
 
 @subscribers.command("add")

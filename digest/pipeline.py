@@ -10,29 +10,30 @@ import functools
 import logging
 from dataclasses import dataclass
 
-from digest.ingest.archive import published_elsewhere, record_published
 from digest.content.assemble import assemble_issue
-from digest.content.imagecache import ImageCache
-from digest.ebook.memo import kindle_formats_once, require_kindle_ready_once
-from digest.publish.bundle import write_bundle
-from digest.core.config import Config
-from digest.ingest.curate import curated_links
 from digest.content.enrich import enrich
-from digest.ebook.epub import build_epub, cover_href
-from digest.core.errors import BuildError
-from digest.ingest.feeds import read_source
-from digest.ingest.fetch import Fetcher, FetchPolicy
-from digest.ingest.gather import Gathered, SourceReader, gather
-from digest.ingest.httpcache import StoreCache
+from digest.content.imagecache import ImageCache
 from digest.content.images import process_image
-from digest.ingest.issuefile import load_issue
+from digest.content.policy import fetch_policy
+from digest.content.select import select_entries
+from digest.core.config import Config
+from digest.core.errors import BuildError
 from digest.core.models import BuildResult, Issue, Problem, Skipped
 from digest.core.month import Month
-from digest.publish.staging import file_stem, month_dir, staged
-from digest.ebook.render import Page, Theme, render_pages
-from digest.content.select import select_entries
-from digest.publish.site import render_site, write_site
 from digest.core.store import Store, open_store
+from digest.ebook.epub import build_epub, cover_href
+from digest.ebook.memo import kindle_formats_once, require_kindle_ready_once
+from digest.ebook.render import Page, Theme, render_pages
+from digest.ingest.archive import published_elsewhere, record_published
+from digest.ingest.curate import curated_links
+from digest.ingest.feeds import read_source
+from digest.ingest.fetch import Fetcher
+from digest.ingest.gather import Gathered, SourceReader, gather
+from digest.ingest.httpcache import StoreCache
+from digest.ingest.issuefile import load_issue
+from digest.publish.bundle import write_bundle
+from digest.publish.site import render_site, write_site
+from digest.publish.staging import file_stem, month_dir, staged
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,4 @@ def fetch_sources(config: Config) -> Gathered:
 
 
 def make_fetcher(config: Config, store: Store | None) -> Fetcher:
-    fetching = config.fetching
-    policy = FetchPolicy(connect_timeout=fetching.timeout, read_timeout=fetching.timeout,
-                         retries=fetching.retries, per_host=fetching.per_host,
-                         max_bytes=int(fetching.max_mb * 1024 * 1024))
-    return Fetcher(policy, StoreCache(store) if store is not None else None)
+    return Fetcher(fetch_policy(config), StoreCache(store) if store is not None else None)

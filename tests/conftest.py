@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from digest.core.config import Storage, load_config
+from digest.core.config import Storage
+from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
 

@@ -12,7 +12,7 @@ import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
 
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue, fetch_sources
 from loopback import LoopbackServer, Reply

@@ -21,7 +21,7 @@ from PIL import Image
 from digest.ebook.check import check_epub, check_path
 from digest.ebook.check_rules import RULES
 from digest.cli import cli
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.core.errors import NotKindleReady
 from digest.core.month import Month
 from digest.pipeline import build_issue

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import cli
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.core.errors import ConfigError
 from digest.ingest.issuefile import load_issue
 from digest.core.month import Month

@@ -9,7 +9,7 @@ from PIL import Image
 from pypdf import PdfWriter
 
 from conftest import DATA, NS, Epub, epubcheck_problems
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
 from loopback import LoopbackServer, Reply

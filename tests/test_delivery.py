@@ -25,7 +25,7 @@ from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 
 from digest.cli import cli
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.deliver.send import MAX_ATTACHMENT_BYTES, ledger, send_issue
 from digest.core.errors import ConfigError, DeliveryError
 from digest.core.month import Month

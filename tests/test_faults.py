@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
 from loopback import LoopbackServer, Reply

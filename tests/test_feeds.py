@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher

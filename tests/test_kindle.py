@@ -24,7 +24,7 @@ from lxml import etree
 from PIL import Image
 
 from conftest import Epub
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.core.errors import ConversionError
 from digest.ebook.kindle import build_kindle_formats
 from digest.core.month import Month

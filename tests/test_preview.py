@@ -22,7 +22,7 @@ from PIL import Image, ImageChops, ImageStat
 from playwright.sync_api import expect, sync_playwright
 
 from digest.cli import cli
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue, compose_issue
 from digest.preview.server import DEVICES, Preview

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from digest.core.models import Article, Entry
-from digest.content.select import entry_date
 from digest.content.sanitize import ImageResolver, clean_html, html_text
+from digest.content.select import entry_date
+from digest.core.models import Article, Entry
 
 DESCRIPTION_CHARS = 180
 

@@ -9,11 +9,12 @@ from collections.abc import Mapping
 import markdown
 
 from digest.content.articles import prepare_article
-from digest.core.config import LINK_KINDS, Config
 from digest.content.cover import draw_cover, load_cover
 from digest.content.images import ProcessedImage
-from digest.core.models import Article, BookImage, CuratedGroup, CuratedLink, Entry, Issue, IssueSection, IssueSpec
 from digest.content.sanitize import clean_html
+from digest.core.config import Config
+from digest.core.models import Article, BookImage, CuratedGroup, CuratedLink, Entry, Issue, IssueSection, IssueSpec
+from digest.core.vocabulary import LINK_KINDS
 
 
 def issue_identifier(config: Config, spec: IssueSpec) -> str:

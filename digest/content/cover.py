@@ -8,8 +8,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from digest.core.errors import ConfigError
-from digest.core.theme import FONTS
 from digest.core.models import Cover
+from digest.core.theme import FONTS
 
 COVER_SIZE = (1600, 2560)
 MASTHEAD_SIZE = (600, 100)

@@ -11,14 +11,15 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from digest.content.extract import extract_article, needs_full_text
+from digest.content.imagebudget import Processor, fit_budget
+from digest.content.images import ProcessedImage, process_image
+from digest.content.policy import image_profile
+from digest.content.sanitize import clean_html
 from digest.core.config import Config
 from digest.core.errors import ExtractionError, ImageError, SourceError
-from digest.content.extract import extract_article, needs_full_text
-from digest.ingest.fetch import Fetcher, sniff
-from digest.content.imagebudget import Processor, fit_budget
-from digest.content.images import ImageProfile, ProcessedImage, process_image
 from digest.core.models import Entry, Problem
-from digest.content.sanitize import clean_html
+from digest.ingest.fetch import Fetcher, sniff
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +48,6 @@ def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
     urls = list(dict.fromkeys([*content_image_urls(entries), *extra_images]))
     images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes, process)
     return Enriched(entries, images, (*problems, *image_problems))
-
-
-def image_profile(config: Config) -> ImageProfile:
-    images = config.images
-    return ImageProfile(max_width=images.max_width, max_height=images.max_height,
-                        grayscale=images.grayscale, jpeg_quality=images.jpeg_quality)
 
 
 def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> tuple[tuple[Entry, ...], list]:

@@ -18,9 +18,9 @@ import trafilatura
 from bs4.dammit import UnicodeDammit
 from lxml import etree
 
+from digest.content.sanitize import best_srcset, html_text, remove_element
 from digest.core.errors import ExtractionError
 from digest.core.urls import absolute_url
-from digest.content.sanitize import best_srcset, html_text, remove_element
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from digest.core.errors import ImageError
 from digest.content.images import ImageProfile, ProcessedImage, process_image
+from digest.core.errors import ImageError
 from digest.core.progress import progress
 
 log = logging.getLogger(__name__)

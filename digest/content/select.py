@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from digest.core.config import Config, Source
 from digest.content.language import entry_language, primary, release_model
+from digest.core.config import Config, Source
 from digest.core.models import Entry, IssueSpec, Selection, Skipped
 from digest.core.urls import canonical_url
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from digest.content.select import entry_date, select_entries
 from digest.core.config import Config, Source
 from digest.core.errors import SourceError
+from digest.core.month import Month
 from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher
 from digest.ingest.issuefile import load_issue
-from digest.core.month import Month
-from digest.content.select import entry_date, select_entries
 
 
 @dataclass(frozen=True)

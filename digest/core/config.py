@@ -1,24 +1,17 @@
-"""The publication's configuration (``digest.toml``), loaded once into frozen dataclasses.
+"""The publication's configuration (``digest.toml``) as frozen dataclasses.
 
-Every problem in the file is collected and reported together, each naming the file
-and the key path (``digest.toml: sources[2].section: ...``).
+Each option is a field with its default and a docstring; ``digest.core.configfile``
+reads the file into them, taking every default from here.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from digest.core.addresses import address_problem
-from digest.core.errors import ConfigError
-from digest.core.tomlread import TableReader
-
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+from digest.core.vocabulary import BOOK_BUDGET_MB, FORMATS, IMAGE_BOX
 
 DEFAULT_CONFIG_NAME = "digest.toml"
 
@@ -88,17 +81,6 @@ class Source:
         return self.url.startswith(("http://", "https://"))
 
 
-# Curated-link kinds, in the order their pages appear, with their page titles.
-LINK_KINDS = {
-    "industry-trend": "Industry Trends",
-    "whitepaper": "Technical Whitepapers",
-    "reference-architecture": "Reference Architectures",
-    "solution": "Solutions and Implementation Guides",
-    "training": "Training and Certification",
-    "sample-code": "Sample Code",
-}
-
-
 @dataclass(frozen=True)
 class Listing:
     """A web page listing items (a whitepaper directory...), read with CSS selectors."""
@@ -108,7 +90,7 @@ class Listing:
     url: str
     """The listing page (http or https)."""
     kind: str
-    """Curated-link kind its items get (see LINK_KINDS)."""
+    """Curated-link kind its items get (see ``digest.core.vocabulary.LINK_KINDS``)."""
     item: str
     """CSS selector of one item on the page."""
     title: str
@@ -131,7 +113,7 @@ class Output:
     """Folder holding ``YYYY-MM.toml`` issue files and ``YYYY-MM.md`` editor's notes."""
     templates_dir: Path | None = None
     """A folder of templates and CSS that override the default theme, file by file."""
-    formats: tuple[str, ...] = ("epub", "azw3", "mobi")
+    formats: tuple[str, ...] = FORMATS
     """Which formats to produce; EPUB is always built."""
     kindle_profile: str = "kindle_pw3"
     """calibre output profile for AZW3/MOBI."""
@@ -155,14 +137,14 @@ class Fetching:
 
 @dataclass(frozen=True)
 class Images:
-    max_width: int = 1264
+    max_width: int = IMAGE_BOX[0]
     """Images are scaled down to fit this box (an e-ink screen; never scaled up)."""
-    max_height: int = 1680
+    max_height: int = IMAGE_BOX[1]
     grayscale: bool = False
     """Store images in grayscale: smaller books for e-ink-only readers."""
     jpeg_quality: int = 82
     """Starting JPEG quality; lowered step by step when the issue exceeds the budget."""
-    budget_mb: float = 45.0
+    budget_mb: float = BOOK_BUDGET_MB
     """Largest EPUB size in MB (Send to Kindle accepts 50 MB by e-mail)."""
 
 
@@ -227,187 +209,9 @@ class Config:
         return str((self.path.parent / location).resolve())
 
 
-KNOWN_FORMATS = ("epub", "azw3", "mobi")
-SECURITY_RE = re.compile(r"^(ssl|starttls|none)$")
-FORMAT_RE = re.compile(r"^(epub|azw3|mobi)$")
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def load_config(path: Path | str) -> Config:
-    """Read and validate a config file; raise ConfigError listing every problem."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-
-    root = TableReader(data, str(path))
-    pub = root.table("publication")
-    publication = Publication(
-        title=pub.string("title", required=True),
-        publisher=pub.string("publisher", required=True),
-        slug=pub.string("slug", required=True, pattern=SLUG_RE, hint="lower-case letters, digits and '-'"),
-        subtitle=pub.string("subtitle"),
-        language=pub.string("language", default="en", pattern=LANG_RE, hint="a BCP 47 tag such as 'en'"),
-        timezone=pub.string("timezone", default="UTC"),
-        base_url=pub.string("base_url"),
-        description=pub.string("description"),
-        editor=pub.string("editor"),
-    )
-    pub.done()
-    _check_timezone(pub, publication.timezone)
-    if publication.base_url and urlsplit(publication.base_url).scheme not in ("http", "https"):
-        pub.problem("base_url", "must be an http(s) URL")
-
-    sections = []
-    for sec in root.tables("sections", required=True):
-        sections.append(
-            Section(
-                id=sec.string("id", required=True, pattern=SLUG_RE, hint="lower-case letters, digits and '-'"),
-                title=sec.string("title", required=True),
-                description=sec.string("description"),
-            )
-        )
-        sec.done()
-    root.unique([s.id for s in sections], "sections", "id")
-    section_ids = {s.id for s in sections}
-
-    sources = []
-    for src in root.tables("sources", required=True):
-        source = Source(
-            name=src.string("name", required=True),
-            url=src.string("url", required=True),
-            section=src.string("section", required=True),
-            languages=src.strings("languages", pattern=LANG_RE),
-            include_categories=src.strings("include_categories"),
-            exclude_categories=src.strings("exclude_categories"),
-            include_keywords=src.strings("include_keywords"),
-            exclude_keywords=src.strings("exclude_keywords"),
-            max_articles=src.integer("max_articles", default=0, minimum=0),
-            summary_only=src.boolean("summary_only"),
-        )
-        src.done()
-        if source.section and source.section not in section_ids:
-            src.problem("section", f"unknown section {source.section!r} (known: {', '.join(sorted(section_ids))})")
-        if source.url and not source.is_remote and not (path.parent / source.url).is_file():
-            src.problem("url", f"no such feed file: {source.url}")
-        sources.append(source)
-    root.unique([s.name for s in sources], "sources", "name")
-
-    out = root.table("output")
-    templates = out.string("templates")
-    formats = out.strings("formats", default=KNOWN_FORMATS, choices=KNOWN_FORMATS)
-    output = Output(
-        dir=(path.parent / out.string("dir", default="dist")).resolve(),
-        issues_dir=(path.parent / out.string("issues_dir", default="issues")).resolve(),
-        templates_dir=(path.parent / templates).resolve() if templates else None,
-        formats=tuple(dict.fromkeys(("epub", *formats))),
-        kindle_profile=out.string("kindle_profile", default="kindle_pw3"),
-        convert_timeout=out.integer("convert_timeout", default=300, minimum=1),
-        cover_headlines=out.integer("cover_headlines", default=4, minimum=0),
-    )
-    out.done()
-    if output.templates_dir and not output.templates_dir.is_dir():
-        out.problem("templates", f"no such folder: {templates}")
-    store = root.table("store")
-    storage = Storage((path.parent / store.string("path", default="digest.sqlite3")).resolve())
-    store.done()
-    delivery = _load_delivery(root.table("delivery"))
-    fetching, images = _load_fetching(root.table("fetch")), _load_images(root.table("images"))
-    listings = tuple(_load_listing(table) for table in root.tables("listings"))
-    root.done()
-
-    if root.problems:
-        raise ConfigError(root.problems)
-    return Config(path=path.resolve(), publication=publication, sections=tuple(sections),
-                  sources=tuple(sources), output=output, store=storage, delivery=delivery,
-                  fetching=fetching, images=images, listings=listings)
-
-
-def _load_listing(table: TableReader) -> Listing:
-    listing = Listing(
-        name=table.string("name", required=True),
-        url=table.string("url", required=True),
-        kind=table.string("kind", required=True),
-        item=table.string("item", required=True),
-        title=table.string("title", required=True),
-        link=table.string("link"),
-        date=table.string("date"),
-        summary=table.string("summary"),
-        date_format=table.string("date_format"),
-    )
-    table.done()
-    check_link_fields(table, listing.kind, listing.url)
-    return listing
-
-
-def check_link_fields(table: TableReader, kind: str, url: str) -> None:
-    """The checks shared by curated links and listings: a known kind, an http(s) URL."""
-    if kind and kind not in LINK_KINDS:
-        table.problem("kind", f"unknown kind {kind!r} (expected one of: {', '.join(LINK_KINDS)})")
-    if url and urlsplit(url).scheme not in ("http", "https"):
-        table.problem("url", f"not an http(s) URL: {url!r}")
-
-
-def _load_fetching(table: TableReader) -> Fetching:
-    fetching = Fetching(
-        timeout=table.number("timeout", default=20.0, minimum=0.1),
-        retries=table.integer("retries", default=2, minimum=0),
-        per_host=table.integer("per_host", default=2, minimum=1),
-        max_mb=table.number("max_mb", default=20.0, minimum=0.001),
-    )
-    table.done()
-    return fetching
-
-
-def _load_images(table: TableReader) -> Images:
-    images = Images(
-        max_width=table.integer("max_width", default=1264, minimum=16),
-        max_height=table.integer("max_height", default=1680, minimum=16),
-        grayscale=table.boolean("grayscale"),
-        jpeg_quality=table.integer("jpeg_quality", default=82, minimum=10),
-        budget_mb=table.number("budget_mb", default=45.0, minimum=1.0),
-    )
-    table.done()
-    if images.jpeg_quality > 95:
-        table.problem("jpeg_quality", "must be at most 95")
-    return images
-
-
-def _load_delivery(table: TableReader) -> Delivery:
-    delivery = Delivery(
-        host=table.string("host"),
-        port=table.integer("port", default=0, minimum=0),
-        security=table.string("security", default="starttls", pattern=SECURITY_RE,
-                              hint="one of: ssl, starttls, none"),
-        username=table.string("username"),
-        password_env=table.string("password_env", default="DIGEST_SMTP_PASSWORD", pattern=ENV_NAME_RE,
-                                  hint="an environment variable name"),
-        from_address=table.string("from_address"),
-        rate_limit_seconds=table.integer("rate_limit_seconds", default=2, minimum=0),
-        max_retries=table.integer("max_retries", default=3, minimum=0),
-        retry_backoff_seconds=table.integer("retry_backoff_seconds", default=30, minimum=0),
-        format=table.string("format", default="epub", pattern=FORMAT_RE, hint="one of: epub, azw3, mobi"),
-    )
-    table.done()
-    if delivery.port > 65535:
-        table.problem("port", f"must be at most 65535, got {delivery.port}")
-    if delivery.host and not delivery.from_address:
-        table.problem("from_address", "required when host is set")
-    if delivery.from_address and (problem := address_problem(delivery.from_address)):
-        table.problem("from_address", problem)
-    if delivery.username and delivery.security == "none":
-        table.problem("username", "a login needs security = \"ssl\" or \"starttls\": "
-                                  "the password would cross the network in clear")
-    return delivery
-
-
-def _check_timezone(table: TableReader, name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        table.problem("timezone", f"unknown IANA time zone {name!r}")
+def default(cls: type, name: str) -> Any:
+    """The default of one option, as its dataclass field declares it."""
+    option = next(f for f in fields(cls) if f.name == name)
+    if option.default is MISSING:
+        raise KeyError(f"{cls.__name__}.{name} has no default")
+    return option.default

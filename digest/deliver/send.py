@@ -34,13 +34,13 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
-from digest.publish.bundle import MEDIA_TYPES
 from digest.core.config import Config
 from digest.core.errors import ConfigError, DeliveryError
 from digest.core.month import Month
-from digest.publish.staging import file_stem, month_dir
 from digest.core.store import Store, now
 from digest.deliver.subscribers import Subscriber, find_subscriber, list_subscribers
+from digest.publish.bundle import MEDIA_TYPES
+from digest.publish.staging import file_stem, month_dir
 
 log = logging.getLogger(__name__)
 

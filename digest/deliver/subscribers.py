@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.core.addresses import address_problem, is_kindle_address
-from digest.core.config import KNOWN_FORMATS
 from digest.core.errors import ConfigError
 from digest.core.store import Store, now
+from digest.core.vocabulary import FORMATS, SEND_TO_KINDLE_FORMATS
 
 log = logging.getLogger(__name__)
 
-SEND_TO_KINDLE_FORMATS = ("epub",)
 CSV_COLUMNS = ("address", "format", "name", "active")
 _TRUE = {"1", "true", "yes", "y", "active", ""}
 _FALSE = {"0", "false", "no", "n", "inactive"}
@@ -138,8 +137,8 @@ def _parse_row(cells: list[str], columns: tuple[str, ...], default_format: str) 
 def _check(address: str, format: str) -> None:
     if problem := address_problem(address):
         raise ConfigError(problem)
-    if format not in KNOWN_FORMATS:
-        raise ConfigError(f"unknown format {format!r} (expected one of: {', '.join(KNOWN_FORMATS)})")
+    if format not in FORMATS:
+        raise ConfigError(f"unknown format {format!r} (expected one of: {', '.join(FORMATS)})")
 
 
 def _warn_about_format(address: str, format: str) -> None:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from digest.ebook.check_rules import RULES, Finding, kindle_findings, read_book
 from digest.core.errors import NotKindleReady, UnreadableBookError
 from digest.core.external import run_external
+from digest.ebook.check_rules import RULES, Finding, kindle_findings, read_book
 
 log = logging.getLogger(__name__)
 

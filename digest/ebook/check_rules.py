@@ -19,8 +19,9 @@ import tinycss2
 from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
-from digest.ebook import check_css as css
 from digest.core.errors import UnreadableBookError
+from digest.core.vocabulary import BOOK_BUDGET_MB, SEND_TO_KINDLE_LIMIT_MB
+from digest.ebook import check_css as css
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 OPF_NS = "http://www.idpf.org/2007/opf"
@@ -29,8 +30,7 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CONTAINER_ROOTFILE = "{urn:oasis:names:tc:opendocument:xmlns:container}rootfile"
 
-SEND_TO_KINDLE_LIMIT = 50_000_000
-SIZE_WARNING = 45_000_000
+MB = 1_000_000
 COVER_RATIO = (1.5, 1.7)
 COVER_MIN = (625, 1000)
 XML_DECLARATION = re.compile(rb"""^(\xef\xbb\xbf)?<\?xml[^>]*encoding\s*=\s*["']utf-8["']""", re.I)
@@ -203,11 +203,11 @@ def language(book: Book) -> Iterator[Finding]:
 
 
 def file_size(book: Book) -> Iterator[Finding]:
-    megabytes = f"{book.size / 1_000_000:.1f} MB"
-    if book.size > SEND_TO_KINDLE_LIMIT:
-        yield Finding("file-size", book.path.name, f"is {megabytes}; Send to Kindle takes at most 50 MB")
-    elif book.size > SIZE_WARNING:
-        yield Finding("file-size", book.path.name, f"is {megabytes}, close to the 50 MB Send to Kindle limit",
+    megabytes = f"{book.size / MB:.1f} MB"
+    if book.size > SEND_TO_KINDLE_LIMIT_MB * MB:
+        yield Finding("file-size", book.path.name, f"is {megabytes}; Send to Kindle takes at most {SEND_TO_KINDLE_LIMIT_MB} MB")
+    elif book.size > BOOK_BUDGET_MB * MB:
+        yield Finding("file-size", book.path.name, f"is {megabytes}, close to the {SEND_TO_KINDLE_LIMIT_MB} MB Send to Kindle limit",
                       "warning")
 
 

@@ -7,9 +7,9 @@ import io
 from ebooklib import epub
 
 from digest.core.models import Issue
+from digest.core.zips import reproducible_zip
 from digest.ebook.render import STYLESHEET, Page, Theme
 from digest.ebook.toc import build_landmarks, build_toc
-from digest.core.zips import reproducible_zip
 
 COVER_IMAGE_ID = "cover-image"
 XHTML = "application/xhtml+xml"

@@ -21,15 +21,15 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from digest.core.config import Output
-from digest.ebook.epub2 import periodical_epub
 from digest.core.errors import ConversionError
 from digest.core.external import run_external
 from digest.core.models import Issue
+from digest.core.vocabulary import KINDLE_FORMATS
+from digest.ebook.epub2 import periodical_epub
 from digest.ebook.render import Page, Theme
 
 log = logging.getLogger(__name__)
 
-KINDLE_FORMATS = ("azw3", "mobi")
 CALIBRE_INSTALL = "sudo apt-get install calibre"
 """What scripts/install-system-deps.sh would run; shown when calibre is missing."""
 

@@ -15,12 +15,13 @@ import shutil
 from pathlib import Path
 
 from digest import __version__
-from digest.ebook.check import BookReport, require_kindle_ready
 from digest.core.config import Output
-from digest.ebook.kindle import KINDLE_FORMATS, KindleFiles, build_kindle_formats
 from digest.core.models import Issue
-from digest.ebook.render import Page, Theme
 from digest.core.store import Store, now
+from digest.core.vocabulary import KINDLE_FORMATS
+from digest.ebook.check import BookReport, require_kindle_ready
+from digest.ebook.kindle import KindleFiles, build_kindle_formats
+from digest.ebook.render import Page, Theme
 
 log = logging.getLogger(__name__)
 

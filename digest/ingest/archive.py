@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 
+from digest.content.select import entry_date
 from digest.core.models import Article, Entry
 from digest.core.month import Month
-from digest.content.select import entry_date
 from digest.core.store import Store, now
 from digest.core.urls import canonical_url
 

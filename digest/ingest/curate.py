@@ -14,12 +14,12 @@ from collections.abc import Iterable
 
 from digest.core.config import Config, Listing
 from digest.core.errors import SourceError
-from digest.ingest.fetch import Fetcher
-from digest.ingest.linkmeta import page_metadata
-from digest.ingest.listing import ListingRule, parse_listing
 from digest.core.models import CuratedLink, Problem
 from digest.core.month import Month
 from digest.core.urls import canonical_url
+from digest.ingest.fetch import Fetcher
+from digest.ingest.linkmeta import page_metadata
+from digest.ingest.listing import ListingRule, parse_listing
 
 log = logging.getLogger(__name__)
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import calendar
 import json
-from html import escape
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from html import escape
 from pathlib import Path
 
 import feedparser
 
 from digest.core.config import Config, Source
 from digest.core.errors import SourceError
-from digest.ingest.fetch import Fetcher, sniff
 from digest.core.models import Entry, Problem
 from digest.core.urls import absolute_url
+from digest.ingest.fetch import Fetcher, sniff
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from digest.ingest.archive import archived_entries, entry_key, remember_entries
 from digest.core.config import Config, Source
 from digest.core.errors import SourceError
-from digest.ingest.feeds import FeedResult
 from digest.core.models import Entry, Problem
 from digest.core.store import Store
+from digest.ingest.archive import archived_entries, entry_key, remember_entries
+from digest.ingest.feeds import FeedResult
 
 log = logging.getLogger(__name__)
 

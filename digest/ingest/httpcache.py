@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from digest.ingest.fetch import Response
 from digest.core.store import Store, now
+from digest.ingest.fetch import Response
 
 
 class StoreCache:

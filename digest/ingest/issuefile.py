@@ -8,12 +8,12 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from digest.core.config import Config, check_link_fields
+from digest.core.config import Config
+from digest.core.configfile import check_link_fields
 from digest.core.errors import ConfigError
 from digest.core.models import CuratedLink, IssueSpec
 from digest.core.month import Month
 from digest.core.tomlread import TableReader
-
 
 
 def load_issue(config: Config, month: Month) -> IssueSpec:

@@ -18,13 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-from digest.publish.bundle import MEDIA_TYPES
-from digest.core.config import KNOWN_FORMATS
 from digest.core.errors import ConfigError
 from digest.core.month import Month
-from digest.publish.staging import file_stem, month_dir
+from digest.core.vocabulary import FORMATS
 from digest.ebook.render import CONTENTS_PAGE
 from digest.preview.watch import Site, SiteState, Watcher
+from digest.publish.bundle import MEDIA_TYPES
+from digest.publish.staging import file_stem, month_dir
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _describe(self, state: SiteState) -> dict:
-        available = [fmt for fmt in KNOWN_FORMATS if self._ebook(fmt).is_file()]
+        available = [fmt for fmt in FORMATS if self._ebook(fmt).is_file()]
         return {"generation": state.generation, "error": state.error,
                 "pages": [list(page) for page in state.pages],
                 "downloads": {fmt: f"{CHROME}download/{fmt}" for fmt in available}}
@@ -236,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
         return month_dir(site.config, site.month) / f"{file_stem(site.config, site.month)}.{fmt}"
 
     def _download(self, fmt: str) -> None:
-        if fmt not in KNOWN_FORMATS or not (path := self._ebook(fmt)).is_file():
+        if fmt not in FORMATS or not (path := self._ebook(fmt)).is_file():
             return self._not_found()
         with path.open("rb") as file:
             self.send_response(HTTPStatus.OK)

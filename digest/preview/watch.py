@@ -19,16 +19,17 @@ from pathlib import Path
 
 import watchfiles
 
-from digest.core.config import Config, Source, load_config
-from digest.ebook.epub import cover_href
+from digest.core.config import Config, Source
+from digest.core.configfile import load_config
 from digest.core.errors import DigestError, SourceError
-from digest.ingest.feeds import FeedResult, read_source
 from digest.core.month import Month
+from digest.core.store import open_store
+from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
+from digest.ebook.epub import cover_href
+from digest.ebook.render import STYLESHEET
+from digest.ingest.feeds import FeedResult, read_source
 from digest.ingest.gather import SourceReader
 from digest.pipeline import Composition, compose_issue, make_fetcher
-from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
-from digest.ebook.render import STYLESHEET
-from digest.core.store import open_store
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from PIL import Image
 
 from digest import __version__
 from digest.core.config import Config
-from digest.core.zips import write_zip
 from digest.core.errors import BundleError
 from digest.core.models import Issue, Problem, Skipped
 from digest.core.month import Month
+from digest.core.zips import write_zip
 from digest.publish.staging import publication_root, write_atomically
 
 log = logging.getLogger(__name__)

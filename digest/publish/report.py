@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from digest.ingest.gather import Gathered
-from digest.core.models import BuildResult
 from digest.content.survey import SourceSurvey
+from digest.core.models import BuildResult
+from digest.ingest.gather import Gathered
 
 
 def format_build_report(result: BuildResult) -> str:

@@ -18,13 +18,13 @@ from urllib.parse import quote, urljoin
 import jinja2
 from lxml import etree
 
-from digest.publish.bundle import MEDIA_TYPES, PublishedIssue, published_issues, write_year_bundle, year_bundle_name
 from digest.core.config import Config
 from digest.core.errors import BuildError
 from digest.core.month import Month
-from digest.publish.staging import publication_root, write_atomically
 from digest.core.theme import DEFAULT_TEMPLATES
 from digest.ebook.render import template_environment
+from digest.publish.bundle import MEDIA_TYPES, PublishedIssue, published_issues, write_year_bundle, year_bundle_name
+from digest.publish.staging import publication_root, write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,220 @@
+"""Read ``digest.toml`` into the config dataclasses, validating it once.
+
+Every problem in the file is collected and reported together, each naming the file
+and the key path (``digest.toml: sources[2].section: ...``). Defaults come from the
+dataclass fields in ``digest.core.config``, never from a second copy here.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digest.core.addresses import address_problem
+from digest.core.config import (
+    Config,
+    Delivery,
+    Fetching,
+    Images,
+    Listing,
+    Output,
+    Publication,
+    Section,
+    Source,
+    Storage,
+    default,
+)
+from digest.core.errors import ConfigError
+from digest.core.tomlread import TableReader
+from digest.core.vocabulary import FORMATS, LINK_KINDS
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+
+
+SECURITY_RE = re.compile(r"^(ssl|starttls|none)$")
+FORMAT_RE = re.compile(f"^({'|'.join(FORMATS)})$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+    root = TableReader(data, str(path))
+    pub = root.table("publication")
+    publication = Publication(
+        title=pub.string("title", required=True),
+        publisher=pub.string("publisher", required=True),
+        slug=pub.string("slug", required=True, pattern=SLUG_RE, hint="lower-case letters, digits and '-'"),
+        subtitle=pub.string("subtitle"),
+        language=pub.string("language", default=default(Publication, "language"), pattern=LANG_RE, hint="a BCP 47 tag such as 'en'"),
+        timezone=pub.string("timezone", default=default(Publication, "timezone")),
+        base_url=pub.string("base_url"),
+        description=pub.string("description"),
+        editor=pub.string("editor"),
+    )
+    pub.done()
+    _check_timezone(pub, publication.timezone)
+    if publication.base_url and urlsplit(publication.base_url).scheme not in ("http", "https"):
+        pub.problem("base_url", "must be an http(s) URL")
+
+    sections = []
+    for sec in root.tables("sections", required=True):
+        sections.append(
+            Section(
+                id=sec.string("id", required=True, pattern=SLUG_RE, hint="lower-case letters, digits and '-'"),
+                title=sec.string("title", required=True),
+                description=sec.string("description"),
+            )
+        )
+        sec.done()
+    root.unique([s.id for s in sections], "sections", "id")
+    section_ids = {s.id for s in sections}
+
+    sources = []
+    for src in root.tables("sources", required=True):
+        source = Source(
+            name=src.string("name", required=True),
+            url=src.string("url", required=True),
+            section=src.string("section", required=True),
+            languages=src.strings("languages", pattern=LANG_RE),
+            include_categories=src.strings("include_categories"),
+            exclude_categories=src.strings("exclude_categories"),
+            include_keywords=src.strings("include_keywords"),
+            exclude_keywords=src.strings("exclude_keywords"),
+            max_articles=src.integer("max_articles", default=default(Source, "max_articles"), minimum=0),
+            summary_only=src.boolean("summary_only"),
+        )
+        src.done()
+        if source.section and source.section not in section_ids:
+            src.problem("section", f"unknown section {source.section!r} (known: {', '.join(sorted(section_ids))})")
+        if source.url and not source.is_remote and not (path.parent / source.url).is_file():
+            src.problem("url", f"no such feed file: {source.url}")
+        sources.append(source)
+    root.unique([s.name for s in sources], "sources", "name")
+
+    out = root.table("output")
+    templates = out.string("templates")
+    formats = out.strings("formats", default=default(Output, "formats"), choices=FORMATS)
+    output = Output(
+        dir=(path.parent / out.string("dir", default="dist")).resolve(),
+        issues_dir=(path.parent / out.string("issues_dir", default="issues")).resolve(),
+        templates_dir=(path.parent / templates).resolve() if templates else None,
+        formats=tuple(dict.fromkeys(("epub", *formats))),
+        kindle_profile=out.string("kindle_profile", default=default(Output, "kindle_profile")),
+        convert_timeout=out.integer("convert_timeout", default=default(Output, "convert_timeout"), minimum=1),
+        cover_headlines=out.integer("cover_headlines", default=default(Output, "cover_headlines"), minimum=0),
+    )
+    out.done()
+    if output.templates_dir and not output.templates_dir.is_dir():
+        out.problem("templates", f"no such folder: {templates}")
+    store = root.table("store")
+    storage = Storage((path.parent / store.string("path", default=str(default(Config, "store").path))).resolve())
+    store.done()
+    delivery = _load_delivery(root.table("delivery"))
+    fetching, images = _load_fetching(root.table("fetch")), _load_images(root.table("images"))
+    listings = tuple(_load_listing(table) for table in root.tables("listings"))
+    root.done()
+
+    if root.problems:
+        raise ConfigError(root.problems)
+    return Config(path=path.resolve(), publication=publication, sections=tuple(sections),
+                  sources=tuple(sources), output=output, store=storage, delivery=delivery,
+                  fetching=fetching, images=images, listings=listings)
+
+
+def _load_listing(table: TableReader) -> Listing:
+    listing = Listing(
+        name=table.string("name", required=True),
+        url=table.string("url", required=True),
+        kind=table.string("kind", required=True),
+        item=table.string("item", required=True),
+        title=table.string("title", required=True),
+        link=table.string("link"),
+        date=table.string("date"),
+        summary=table.string("summary"),
+        date_format=table.string("date_format"),
+    )
+    table.done()
+    check_link_fields(table, listing.kind, listing.url)
+    return listing
+
+
+def check_link_fields(table: TableReader, kind: str, url: str) -> None:
+    """The checks shared by curated links and listings: a known kind, an http(s) URL."""
+    if kind and kind not in LINK_KINDS:
+        table.problem("kind", f"unknown kind {kind!r} (expected one of: {', '.join(LINK_KINDS)})")
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        table.problem("url", f"not an http(s) URL: {url!r}")
+
+
+def _load_fetching(table: TableReader) -> Fetching:
+    fetching = Fetching(
+        timeout=table.number("timeout", default=default(Fetching, "timeout"), minimum=0.1),
+        retries=table.integer("retries", default=default(Fetching, "retries"), minimum=0),
+        per_host=table.integer("per_host", default=default(Fetching, "per_host"), minimum=1),
+        max_mb=table.number("max_mb", default=default(Fetching, "max_mb"), minimum=0.001),
+    )
+    table.done()
+    return fetching
+
+
+def _load_images(table: TableReader) -> Images:
+    images = Images(
+        max_width=table.integer("max_width", default=default(Images, "max_width"), minimum=16),
+        max_height=table.integer("max_height", default=default(Images, "max_height"), minimum=16),
+        grayscale=table.boolean("grayscale"),
+        jpeg_quality=table.integer("jpeg_quality", default=default(Images, "jpeg_quality"), minimum=10),
+        budget_mb=table.number("budget_mb", default=default(Images, "budget_mb"), minimum=1.0),
+    )
+    table.done()
+    if images.jpeg_quality > 95:
+        table.problem("jpeg_quality", "must be at most 95")
+    return images
+
+
+def _load_delivery(table: TableReader) -> Delivery:
+    delivery = Delivery(
+        host=table.string("host"),
+        port=table.integer("port", default=default(Delivery, "port"), minimum=0),
+        security=table.string("security", default=default(Delivery, "security"), pattern=SECURITY_RE,
+                              hint="one of: ssl, starttls, none"),
+        username=table.string("username"),
+        password_env=table.string("password_env", default=default(Delivery, "password_env"), pattern=ENV_NAME_RE,
+                                  hint="an environment variable name"),
+        from_address=table.string("from_address"),
+        rate_limit_seconds=table.integer("rate_limit_seconds", default=default(Delivery, "rate_limit_seconds"), minimum=0),
+        max_retries=table.integer("max_retries", default=default(Delivery, "max_retries"), minimum=0),
+        retry_backoff_seconds=table.integer("retry_backoff_seconds", default=default(Delivery, "retry_backoff_seconds"), minimum=0),
+        format=table.string("format", default=default(Delivery, "format"), pattern=FORMAT_RE, hint="one of: epub, azw3, mobi"),
+    )
+    table.done()
+    if delivery.port > 65535:
+        table.problem("port", f"must be at most 65535, got {delivery.port}")
+    if delivery.host and not delivery.from_address:
+        table.problem("from_address", "required when host is set")
+    if delivery.from_address and (problem := address_problem(delivery.from_address)):
+        table.problem("from_address", problem)
+    if delivery.username and delivery.security == "none":
+        table.problem("username", "a login needs security = \"ssl\" or \"starttls\": "
+                                  "the password would cross the network in clear")
+    return delivery
+
+
+def _check_timezone(table: TableReader, name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        table.problem("timezone", f"unknown IANA time zone {name!r}")

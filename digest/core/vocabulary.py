@@ -1,0 +1,44 @@
+"""The words and numbers every stage shares, each defined once.
+
+Formats, their media types and file roles, the curated-link kinds, and the limits that
+come from Send to Kindle and the e-ink screen. Config defaults, the bundle, the store's
+schema checks, delivery and the preview all read them from here.
+"""
+
+from __future__ import annotations
+
+FORMATS = ("epub", "azw3", "mobi")
+"""Every ebook format digest can produce, in the order they are listed everywhere."""
+KINDLE_FORMATS = ("azw3", "mobi")
+"""The formats calibre converts from the EPUB."""
+SEND_TO_KINDLE_FORMATS = ("epub",)
+"""What Amazon's Send to Kindle e-mail service accepts (MOBI no longer)."""
+
+MEDIA_TYPES = {
+    "epub": "application/epub+zip",
+    "azw3": "application/x-mobi8-ebook",
+    "mobi": "application/x-mobipocket-ebook",
+    "zip": "application/zip",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+}
+"""Media type of each file a bundle may hold, by extension."""
+
+LINK_KINDS = {
+    "industry-trend": "Industry Trends",
+    "whitepaper": "Technical Whitepapers",
+    "reference-architecture": "Reference Architectures",
+    "solution": "Solutions and Implementation Guides",
+    "training": "Training and Certification",
+    "sample-code": "Sample Code",
+}
+"""Curated-link kinds, in the order their pages appear, with their page titles."""
+
+SEND_TO_KINDLE_LIMIT_MB = 50
+"""The largest e-mail Send to Kindle accepts."""
+BOOK_BUDGET_MB = 45.0
+"""Default size budget of an EPUB: room to spare under the Send to Kindle limit."""
+
+IMAGE_BOX = (1264, 1680)
+"""Default largest image (width, height): a 300 ppi e-ink Kindle's screen."""
