@@ -5,36 +5,18 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-import webbrowser
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.logging import RichHandler
 
 from digest import __version__
-from digest.content.survey import survey_sources
 from digest.core.config import DEFAULT_CONFIG_NAME
-from digest.core.configfile import load_config
 from digest.core.errors import ConfigError, DigestError
 from digest.core.month import Month
-from digest.core.progress import interactive
-from digest.core.store import open_store
 from digest.core.vocabulary import FORMATS
-from digest.deliver.send import format_deliveries, format_send_report, ledger, send_issue
-from digest.deliver.subscribers import (
-    add_subscriber,
-    format_subscribers,
-    import_subscribers,
-    list_subscribers,
-    remove_subscriber,
-)
-from digest.ebook.check import check_path, check_report_json, format_check_report
-from digest.pipeline import build_issue, fetch_sources, make_fetcher
-from digest.preview.server import Preview
-from digest.publish.bundle import verify as verify_bundle
-from digest.publish.report import format_build_report, format_fetch_report, format_sources_report
-from digest.publish.site import publish_site, publish_year_bundle
+
+# Commands import the library inside their bodies: `digest --help` and shell completion
+# stay fast because they never load lxml, Pillow, httpx or the language model.
 
 
 def _handle_errors(command):
@@ -74,8 +56,12 @@ month_option = click.option("--month", required=True, callback=_month, metavar="
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 def cli(verbose: int, quiet: bool) -> None:
     """Publish a monthly digest of technical blogs as Kindle-ready ebooks."""
+    from digest.core.progress import interactive
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     if interactive():
+        from rich.console import Console
+        from rich.logging import RichHandler
+
         logging.basicConfig(level=level, format="%(message)s",
                             handlers=[RichHandler(show_path=False, console=Console(stderr=True))])
     else:  # CI logs: one plain line per message
@@ -92,6 +78,9 @@ def cli(verbose: int, quiet: bool) -> None:
 @_handle_errors
 def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, allow_empty: bool) -> None:
     """Build the issue for MONTH and publish it to the output folder."""
+    from digest.core.configfile import load_config
+    from digest.pipeline import build_issue
+    from digest.report import format_build_report
     config = load_config(config_path)
     if out_dir is not None:
         config = config.with_output_dir(out_dir)
@@ -105,6 +94,10 @@ def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, a
 @_handle_errors
 def sources(config_path: Path, month: Month | None) -> None:
     """List the configured sources, and what each yields for a month."""
+    from digest.content.survey import survey_sources
+    from digest.core.configfile import load_config
+    from digest.pipeline import make_fetcher
+    from digest.report import format_sources_report
     config = load_config(config_path)
     with make_fetcher(config, None) as fetcher:
         click.echo(format_sources_report(survey_sources(config, month, fetcher)))
@@ -120,6 +113,8 @@ def check(path: Path, as_json: bool, no_epubcheck: bool) -> None:
 
     Exits 1 on any violation, 2 if PATH cannot be read as an EPUB.
     """
+    from digest.ebook.check import check_path
+    from digest.report import check_report_json, format_check_report
     report = check_path(path, epubcheck=not no_epubcheck)
     click.echo(check_report_json(report) if as_json else format_check_report(report))
     if not report.ok:
@@ -131,6 +126,9 @@ def check(path: Path, as_json: bool, no_epubcheck: bool) -> None:
 @_handle_errors
 def fetch(config_path: Path) -> None:
     """Read every source now and remember its entries in the store (run daily)."""
+    from digest.core.configfile import load_config
+    from digest.pipeline import fetch_sources
+    from digest.report import format_fetch_report
     gathered = fetch_sources(load_config(config_path))
     click.echo(format_fetch_report(gathered))
     if any(report.error for report in gathered.reports):
@@ -148,6 +146,9 @@ def fetch(config_path: Path) -> None:
 @_handle_errors
 def preview(config_path: Path, month: Month, host: str, port: int, open_browser: bool) -> None:
     """Serve the issue for MONTH locally; pages reload whenever an input changes."""
+    import webbrowser
+
+    from digest.preview.server import Preview
     with Preview(config_path, month, host=host, port=port) as running:
         click.echo(f"Previewing {month.label} at {running.url} (Ctrl-C to stop)")
         if open_browser:
@@ -174,6 +175,9 @@ format_choice = click.Choice(FORMATS)
 @_handle_errors
 def subscribers_add(config_path: Path, address: str, fmt: str | None, name: str) -> None:
     """Add ADDRESS (a Kindle address such as name@kindle.com for EPUB)."""
+    from digest.core.configfile import load_config
+    from digest.core.store import open_store
+    from digest.deliver.subscribers import add_subscriber
     config = load_config(config_path)
     with open_store(config.store.path) as store:
         added = add_subscriber(store, address, format=fmt or config.delivery.format, name=name)
@@ -186,6 +190,9 @@ def subscribers_add(config_path: Path, address: str, fmt: str | None, name: str)
 @_handle_errors
 def subscribers_remove(config_path: Path, address: str) -> None:
     """Remove ADDRESS; what was already sent to it stays in the delivery ledger."""
+    from digest.core.configfile import load_config
+    from digest.core.store import open_store
+    from digest.deliver.subscribers import remove_subscriber
     with open_store(load_config(config_path).store.path) as store:
         remove_subscriber(store, address)
     click.echo(f"removed {address}")
@@ -196,6 +203,10 @@ def subscribers_remove(config_path: Path, address: str) -> None:
 @_handle_errors
 def subscribers_list(config_path: Path) -> None:
     """List every subscriber with format, state and date added."""
+    from digest.core.configfile import load_config
+    from digest.core.store import open_store
+    from digest.deliver.subscribers import list_subscribers
+    from digest.report import format_subscribers
     with open_store(load_config(config_path).store.path) as store:
         click.echo(format_subscribers(list_subscribers(store)))
 
@@ -206,6 +217,9 @@ def subscribers_list(config_path: Path) -> None:
 @_handle_errors
 def subscribers_import(config_path: Path, csv_file: Path) -> None:
     """Add or update subscribers from a CSV file: address[,format,name,active]."""
+    from digest.core.configfile import load_config
+    from digest.core.store import open_store
+    from digest.deliver.subscribers import import_subscribers
     config = load_config(config_path)
     with open_store(config.store.path) as store:
         result = import_subscribers(store, csv_file, default_format=config.delivery.format)
@@ -224,6 +238,9 @@ def subscribers_import(config_path: Path, csv_file: Path) -> None:
 @_handle_errors
 def send(config_path: Path, month: Month, to: str | None, dry_run: bool, resend: bool) -> None:
     """E-mail the published issue for MONTH to every subscriber not yet served."""
+    from digest.core.configfile import load_config
+    from digest.core.store import open_store
+    from digest.deliver.send import format_send_report, send_issue
     config = load_config(config_path)
     with open_store(config.store.path) as store:
         report = send_issue(config, store, month, to=to, dry_run=dry_run, resend=resend)
@@ -238,6 +255,9 @@ def send(config_path: Path, month: Month, to: str | None, dry_run: bool, resend:
 @_handle_errors
 def deliveries(config_path: Path, month: Month) -> None:
     """Show the delivery ledger for MONTH."""
+    from digest.core.configfile import load_config
+    from digest.core.store import open_store
+    from digest.deliver.send import format_deliveries, ledger
     with open_store(load_config(config_path).store.path) as store:
         click.echo(format_deliveries(month, ledger(store, month)))
 
@@ -247,6 +267,8 @@ out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, p
 
 
 def _load(config_path: Path, out_dir: Path | None):
+    from digest.core.configfile import load_config
+
     config = load_config(config_path)
     return config if out_dir is None else config.with_output_dir(out_dir)
 
@@ -259,6 +281,7 @@ def _load(config_path: Path, out_dir: Path | None):
 @_handle_errors
 def bundle(config_path: Path, out_dir: Path | None, year: int) -> None:
     """Write the yearly subscription bundle (one zip of every issue of YEAR) and list it on the site."""
+    from digest.publish.site import publish_year_bundle
     click.echo(f"wrote {publish_year_bundle(_load(config_path, out_dir), year)}")
 
 
@@ -268,6 +291,7 @@ def bundle(config_path: Path, out_dir: Path | None, year: int) -> None:
 @_handle_errors
 def site(config_path: Path, out_dir: Path | None) -> None:
     """Regenerate the site, Atom feed and OPDS catalog from the issues in place."""
+    from digest.publish.site import publish_site
     changed = publish_site(_load(config_path, out_dir))
     click.echo(f"site: {len(changed)} files changed")
 
@@ -280,6 +304,7 @@ def verify(path: Path) -> None:
 
     Exits 1 when a file is missing or differs, 2 if PATH is not a bundle.
     """
+    from digest.publish.bundle import verify as verify_bundle
     result = verify_bundle(path)
     for line in result.mismatches:
         click.echo(line)

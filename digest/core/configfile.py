@@ -53,14 +53,14 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
     root = TableReader(data, str(path))
-    pub = root.table("publication")
+    pub = root.table("publication").defaults_from(Publication)
     publication = Publication(
         title=pub.string("title", required=True),
         publisher=pub.string("publisher", required=True),
         slug=pub.string("slug", required=True, pattern=SLUG_RE, hint="lower-case letters, digits and '-'"),
         subtitle=pub.string("subtitle"),
-        language=pub.string("language", default=default(Publication, "language"), pattern=LANG_RE, hint="a BCP 47 tag such as 'en'"),
-        timezone=pub.string("timezone", default=default(Publication, "timezone")),
+        language=pub.string("language", pattern=LANG_RE, hint="a BCP 47 tag such as 'en'"),
+        timezone=pub.string("timezone"),
         base_url=pub.string("base_url"),
         description=pub.string("description"),
         editor=pub.string("editor"),
@@ -85,6 +85,7 @@ def load_config(path: Path | str) -> Config:
 
     sources = []
     for src in root.tables("sources", required=True):
+        src.defaults_from(Source)
         source = Source(
             name=src.string("name", required=True),
             url=src.string("url", required=True),
@@ -94,7 +95,7 @@ def load_config(path: Path | str) -> Config:
             exclude_categories=src.strings("exclude_categories"),
             include_keywords=src.strings("include_keywords"),
             exclude_keywords=src.strings("exclude_keywords"),
-            max_articles=src.integer("max_articles", default=default(Source, "max_articles"), minimum=0),
+            max_articles=src.integer("max_articles", minimum=0),
             summary_only=src.boolean("summary_only"),
         )
         src.done()
@@ -105,17 +106,17 @@ def load_config(path: Path | str) -> Config:
         sources.append(source)
     root.unique([s.name for s in sources], "sources", "name")
 
-    out = root.table("output")
+    out = root.table("output").defaults_from(Output)
     templates = out.string("templates")
-    formats = out.strings("formats", default=default(Output, "formats"), choices=FORMATS)
+    formats = out.strings("formats", choices=FORMATS)
     output = Output(
         dir=(path.parent / out.string("dir", default="dist")).resolve(),
         issues_dir=(path.parent / out.string("issues_dir", default="issues")).resolve(),
         templates_dir=(path.parent / templates).resolve() if templates else None,
         formats=tuple(dict.fromkeys(("epub", *formats))),
-        kindle_profile=out.string("kindle_profile", default=default(Output, "kindle_profile")),
-        convert_timeout=out.integer("convert_timeout", default=default(Output, "convert_timeout"), minimum=1),
-        cover_headlines=out.integer("cover_headlines", default=default(Output, "cover_headlines"), minimum=0),
+        kindle_profile=out.string("kindle_profile"),
+        convert_timeout=out.integer("convert_timeout", minimum=1),
+        cover_headlines=out.integer("cover_headlines", minimum=0),
     )
     out.done()
     if output.templates_dir and not output.templates_dir.is_dir():
@@ -123,8 +124,9 @@ def load_config(path: Path | str) -> Config:
     store = root.table("store")
     storage = Storage((path.parent / store.string("path", default=str(default(Config, "store").path))).resolve())
     store.done()
-    delivery = _load_delivery(root.table("delivery"))
-    fetching, images = _load_fetching(root.table("fetch")), _load_images(root.table("images"))
+    delivery = _load_delivery(root.table("delivery").defaults_from(Delivery))
+    fetching = _load_fetching(root.table("fetch").defaults_from(Fetching))
+    images = _load_images(root.table("images").defaults_from(Images))
     listings = tuple(_load_listing(table) for table in root.tables("listings"))
     root.done()
 
@@ -162,10 +164,10 @@ def check_link_fields(table: TableReader, kind: str, url: str) -> None:
 
 def _load_fetching(table: TableReader) -> Fetching:
     fetching = Fetching(
-        timeout=table.number("timeout", default=default(Fetching, "timeout"), minimum=0.1),
-        retries=table.integer("retries", default=default(Fetching, "retries"), minimum=0),
-        per_host=table.integer("per_host", default=default(Fetching, "per_host"), minimum=1),
-        max_mb=table.number("max_mb", default=default(Fetching, "max_mb"), minimum=0.001),
+        timeout=table.number("timeout", minimum=0.1),
+        retries=table.integer("retries", minimum=0),
+        per_host=table.integer("per_host", minimum=1),
+        max_mb=table.number("max_mb", minimum=0.001),
     )
     table.done()
     return fetching
@@ -173,11 +175,11 @@ def _load_fetching(table: TableReader) -> Fetching:
 
 def _load_images(table: TableReader) -> Images:
     images = Images(
-        max_width=table.integer("max_width", default=default(Images, "max_width"), minimum=16),
-        max_height=table.integer("max_height", default=default(Images, "max_height"), minimum=16),
+        max_width=table.integer("max_width", minimum=16),
+        max_height=table.integer("max_height", minimum=16),
         grayscale=table.boolean("grayscale"),
-        jpeg_quality=table.integer("jpeg_quality", default=default(Images, "jpeg_quality"), minimum=10),
-        budget_mb=table.number("budget_mb", default=default(Images, "budget_mb"), minimum=1.0),
+        jpeg_quality=table.integer("jpeg_quality", minimum=10),
+        budget_mb=table.number("budget_mb", minimum=1.0),
     )
     table.done()
     if images.jpeg_quality > 95:
@@ -188,17 +190,17 @@ def _load_images(table: TableReader) -> Images:
 def _load_delivery(table: TableReader) -> Delivery:
     delivery = Delivery(
         host=table.string("host"),
-        port=table.integer("port", default=default(Delivery, "port"), minimum=0),
-        security=table.string("security", default=default(Delivery, "security"), pattern=SECURITY_RE,
+        port=table.integer("port", minimum=0),
+        security=table.string("security", pattern=SECURITY_RE,
                               hint="one of: ssl, starttls, none"),
         username=table.string("username"),
-        password_env=table.string("password_env", default=default(Delivery, "password_env"), pattern=ENV_NAME_RE,
+        password_env=table.string("password_env", pattern=ENV_NAME_RE,
                                   hint="an environment variable name"),
         from_address=table.string("from_address"),
-        rate_limit_seconds=table.integer("rate_limit_seconds", default=default(Delivery, "rate_limit_seconds"), minimum=0),
-        max_retries=table.integer("max_retries", default=default(Delivery, "max_retries"), minimum=0),
-        retry_backoff_seconds=table.integer("retry_backoff_seconds", default=default(Delivery, "retry_backoff_seconds"), minimum=0),
-        format=table.string("format", default=default(Delivery, "format"), pattern=FORMAT_RE, hint="one of: epub, azw3, mobi"),
+        rate_limit_seconds=table.integer("rate_limit_seconds", minimum=0),
+        max_retries=table.integer("max_retries", minimum=0),
+        retry_backoff_seconds=table.integer("retry_backoff_seconds", minimum=0),
+        format=table.string("format", pattern=FORMAT_RE, hint="one of: epub, azw3, mobi"),
     )
     table.done()
     if delivery.port > 65535:

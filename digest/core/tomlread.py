@@ -6,9 +6,12 @@ as ``file: key.path: message``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from typing import Any
+
+_UNSET: Any = object()
 
 
 class TableReader:
@@ -21,6 +24,18 @@ class TableReader:
         self.prefix = prefix
         self.problems: list[str] = problems if problems is not None else []
         self._seen: set[str] = set()
+        self._defaults: dict[str, Any] = {}
+
+    def defaults_from(self, options: type) -> TableReader:
+        """Take each key's default from the field of the same name of the dataclass ``options``."""
+        self._defaults = {f.name: f.default for f in dataclasses.fields(options)
+                          if f.default is not dataclasses.MISSING}
+        return self
+
+    def _default(self, key: str, given: Any, fallback: Any) -> Any:
+        if given is not _UNSET:
+            return given
+        return self._defaults.get(key, fallback)
 
     def _path(self, key: str) -> str:
         return f"{self.prefix}.{key}" if self.prefix else key
@@ -36,8 +51,9 @@ class TableReader:
             return None
         return self.data[key]
 
-    def string(self, key: str, *, required: bool = False, default: str = "",
+    def string(self, key: str, *, required: bool = False, default: str = _UNSET,
                pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
+        default = self._default(key, default, "")
         value = self._get(key, required)
         if value is None:
             return default
@@ -50,7 +66,8 @@ class TableReader:
             self.problem(key, f"invalid value {value!r}" + (f" ({hint})" if hint else ""))
         return value
 
-    def integer(self, key: str, *, default: int = 0, minimum: int | None = None) -> int:
+    def integer(self, key: str, *, default: int = _UNSET, minimum: int | None = None) -> int:
+        default = self._default(key, default, 0)
         value = self._get(key, False)
         if value is None:
             return default
@@ -62,7 +79,8 @@ class TableReader:
             return default
         return value
 
-    def boolean(self, key: str, *, default: bool = False) -> bool:
+    def boolean(self, key: str, *, default: bool = _UNSET) -> bool:
+        default = self._default(key, default, False)
         value = self._get(key, False)
         if value is None:
             return default
@@ -71,7 +89,8 @@ class TableReader:
             return default
         return value
 
-    def number(self, key: str, *, default: float, minimum: float = 0.0) -> float:
+    def number(self, key: str, *, default: float = _UNSET, minimum: float = 0.0) -> float:
+        default = self._default(key, default, 0.0)
         value = self._get(key, False)
         if value is None:
             return default
@@ -83,8 +102,9 @@ class TableReader:
             return default
         return float(value)
 
-    def strings(self, key: str, *, default: Iterable[str] = (), pattern: re.Pattern[str] | None = None,
+    def strings(self, key: str, *, default: Iterable[str] = _UNSET, pattern: re.Pattern[str] | None = None,
                 choices: Iterable[str] | None = None) -> tuple[str, ...]:
+        default = self._default(key, default, ())
         value = self._get(key, False)
         if value is None:
             return tuple(default)

