@@ -1,7 +1,8 @@
 # make issue MONTH=YYYY-MM   build and publish one month (sample data: 2018-01, 2018-02)
 # make publish MONTH=YYYY-MM build it, its year's bundle and the site with the catalogs
 # make preview MONTH=YYYY-MM preview it in a browser, reloading on every save (PORT=8000)
-# make test                  the whole test suite
+# make test                  lint (ruff, mypy) and the whole test suite
+# make lint                  ruff and mypy on the package
 # make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ MONTH  ?= $(shell date +%Y-%m)
 CONFIG ?= digest.toml
 PORT   ?= 8000
 
-.PHONY: issue publish preview test bench deps system-deps clean
+.PHONY: issue publish preview test lint bench deps system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +41,11 @@ preview: deps
 system-deps:
 	sh scripts/install-system-deps.sh calibre java chromium
 
-test: $(VENV)/.installed-test system-deps
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check digest
+	$(BIN)/mypy
+
+test: $(VENV)/.installed-test system-deps lint
 	$(BIN)/pytest
 
 # BENCH_ARGS=--write-docs also rewrites docs/benchmarks.md with the figures of this run.

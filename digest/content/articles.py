@@ -6,7 +6,6 @@ import re
 import unicodedata
 
 from digest.content.sanitize import ImageResolver, clean_html, html_text
-from digest.content.select import entry_date
 from digest.core.models import Article, Entry
 
 DESCRIPTION_CHARS = 180
@@ -40,7 +39,7 @@ def prepare_article(entry: Entry, number: int,
         section=entry.section,
         title=" ".join(entry.title.split()),
         authors=entry.authors,
-        published=entry_date(entry),
+        published=entry.date,
         link=entry.link,
         guid=entry.guid,
         source=entry.source,

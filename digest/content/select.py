@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from digest.content.language import entry_language, primary, release_model
 from digest.core.config import Config, Source
@@ -11,12 +10,8 @@ from digest.core.models import Entry, IssueSpec, Selection, Skipped
 from digest.core.urls import canonical_url
 
 
-def entry_date(entry: Entry) -> datetime:
-    return entry.published or entry.updated  # feeds.py drops entries with neither
-
-
 def reading_order(entry: Entry) -> tuple:
-    return (entry_date(entry), entry.title, entry.guid)
+    return (entry.date, entry.title, entry.guid)
 
 
 def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
@@ -37,7 +32,7 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
     for entry in entries:
         keys = {entry.guid, canonical_url(entry.link)} - {""}
         is_pinned = bool(keys & pinned)
-        if not is_pinned and not month.contains(entry_date(entry), zone):
+        if not is_pinned and not month.contains(entry.date, zone):
             continue  # another month's post: not worth a line in the report
         duplicate = next((seen[k] for k in keys if k in seen), None)
         reason = None
@@ -90,7 +85,7 @@ def _apply_limits(entries: list[Entry], sources: dict[str, Source]) -> tuple[lis
     """Keep the newest ``max_articles`` per source; the rest are reported."""
     kept, skipped = [], []
     counts: dict[str, int] = {}
-    for entry in sorted(entries, key=lambda e: entry_date(e), reverse=True):
+    for entry in sorted(entries, key=lambda e: e.date, reverse=True):
         limit = sources[entry.source].max_articles
         counts[entry.source] = counts.get(entry.source, 0) + 1
         if limit and counts[entry.source] > limit:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digest.content.select import entry_date, select_entries
+from digest.content.select import select_entries
 from digest.core.config import Config, Source
 from digest.core.errors import SourceError
 from digest.core.month import Month
@@ -41,7 +41,7 @@ def survey_sources(config: Config, month: Month | None, fetcher: Fetcher) -> tup
         results.append(SourceSurvey(
             source,
             entries=len(feed.entries),
-            in_month=sum(1 for e in feed.entries if month.contains(entry_date(e), zone)),
+            in_month=sum(1 for e in feed.entries if month.contains(e.date, zone)),
             selected=len(selection.articles),
             skipped=tuple(f"{s.title}: {s.reason}" for s in selection.skipped),
         ))

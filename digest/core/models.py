@@ -28,6 +28,13 @@ class Entry:
     language: str | None
     """Declared by the feed or entry (e.g. 'en-US'); None when the feed says nothing."""
 
+    @property
+    def date(self) -> datetime:
+        """When it was published (or last updated): the feed reader drops entries with neither."""
+        date = self.published or self.updated
+        assert date is not None, f"entry {self.guid!r} has no date"
+        return date
+
 
 @dataclass(frozen=True)
 class Article:

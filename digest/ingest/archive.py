@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 
-from digest.content.select import entry_date
 from digest.core.models import Article, Entry
 from digest.core.month import Month
 from digest.core.store import Store, now
@@ -30,12 +29,12 @@ def remember_entries(store: Store, entries: Iterable[Entry]) -> int:
             key, data = entry_key(entry), json.dumps(_to_json(entry), sort_keys=True)
             if conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone():
                 conn.execute("UPDATE entries SET data = ?, published = ?, last_seen = ? WHERE key = ? AND source = ?",
-                             (data, entry_date(entry).isoformat(), stamp, key, entry.source))
+                             (data, entry.date.isoformat(), stamp, key, entry.source))
                 continue
             conn.execute(
                 "INSERT INTO entries (key, source, guid, link, published, data, first_seen, last_seen) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, entry.source, entry.guid, entry.link, entry_date(entry).isoformat(), data, stamp, stamp))
+                (key, entry.source, entry.guid, entry.link, entry.date.isoformat(), data, stamp, stamp))
             new += 1
     return new
 
