@@ -59,10 +59,10 @@ def _key(value: str) -> str:
     return canonical_url(value) if value.startswith(("http://", "https://")) else value
 
 
-def _rule_violation(config: Config, source: Source, entry: Entry, published_before: set[str]) -> str | None:
+def _rule_violation(config: Config, source: Source, entry: Entry, published_before: frozenset[str]) -> str | None:
     if published_before:
         return "already published in an earlier issue"
-    accepted = {primary(lang) for lang in (source.languages or (config.publication.language,))}
+    accepted = {primary(lang) or lang for lang in (source.languages or (config.publication.language,))}
     language = entry_language(entry.title, entry.content or entry.summary, entry.language)
     if language and language not in accepted:
         return f"language {language!r} (accepted: {', '.join(sorted(accepted))})"

@@ -33,7 +33,7 @@ def survey_sources(config: Config, month: Month | None, fetcher: Fetcher) -> tup
         except SourceError as exc:
             results.append(SourceSurvey(source, error=exc.reason))
             continue
-        if spec is None:
+        if spec is None or month is None:
             results.append(SourceSurvey(source, entries=len(feed.entries)))
             continue
         selection = select_entries(config, spec, feed.entries)
@@ -41,7 +41,7 @@ def survey_sources(config: Config, month: Month | None, fetcher: Fetcher) -> tup
         results.append(SourceSurvey(
             source,
             entries=len(feed.entries),
-            in_month=sum(1 for e in feed.entries if month.contains(e.date, zone)),
+            in_month=sum(month.contains(e.date, zone) for e in feed.entries),
             selected=len(selection.articles),
             skipped=tuple(f"{s.title}: {s.reason}" for s in selection.skipped),
         ))

@@ -84,14 +84,14 @@ def import_subscribers(store: Store, path: Path, *, default_format: str) -> Impo
             rows = [(reader.line_num, row) for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    columns = CSV_COLUMNS
+    columns: tuple[str, ...] = CSV_COLUMNS
     if rows and rows[0][1] and rows[0][1][0].strip().lower() == "address":
         columns = tuple(cell.strip().lower() for cell in rows.pop(0)[1])
         if unknown := [c for c in columns if c not in CSV_COLUMNS]:
             raise ConfigError(f"{path}:1: unknown column(s) {', '.join(unknown)} "
                               f"(expected: {', '.join(CSV_COLUMNS)})")
 
-    good: dict[str, tuple[str, str, int]] = {}
+    good: dict[str, tuple[str, str, str, int]] = {}
     problems: list[str] = []
     for line, cells in rows:
         if not any(cell.strip() for cell in cells):

@@ -48,7 +48,7 @@ def build_toc(pages: tuple[Page, ...]) -> tuple[TocEntry, ...]:
 
 
 def build_landmarks(pages: tuple[Page, ...]) -> tuple[Landmark, ...]:
-    by_kind = {}
+    by_kind: dict[str, Page] = {}
     for page in pages:
         by_kind.setdefault(page.kind, page)
     # A forced empty issue (--allow-empty) may have none of these: its contents page starts it.

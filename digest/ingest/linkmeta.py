@@ -50,17 +50,17 @@ def page_metadata(body: bytes, content_type: str, url: str) -> LinkMetadata:
 def _html_metadata(body: bytes, url: str) -> LinkMetadata:
     soup = BeautifulSoup(body, "lxml")
     base = soup.find("base", href=True)
-    base_url = absolute_url(url, base["href"]) if base else url
-    meta = {}
+    base_url = absolute_url(url, str(base["href"])) if base else url
+    meta: dict[str, str] = {}
     for tag in soup.find_all("meta", content=True):
-        key = (tag.get("property") or tag.get("name") or "").strip().lower()
-        meta.setdefault(key, _clean(tag["content"]))
+        key = str(tag.get("property") or tag.get("name") or "").strip().lower()
+        meta.setdefault(key, _clean(str(tag["content"])))
     linked = soup.find("link", rel="image_src", href=True)
     title_tag = soup.find("title")
     ld = _json_ld(soup)
     image = (meta.get("og:image") or meta.get("og:image:url") or meta.get("og:image:secure_url")
              or meta.get("twitter:image") or meta.get("twitter:image:src")
-             or (linked["href"] if linked else None) or ld.get("image"))
+             or (str(linked["href"]) if linked else None) or ld.get("image"))
     return LinkMetadata(
         title=meta.get("og:title") or meta.get("twitter:title") or ld.get("headline") or ld.get("name")
         or (_clean(title_tag.get_text()) if title_tag else None) or None,

@@ -57,7 +57,7 @@ def parse_listing(html: str | bytes, url: str, rule: ListingRule) -> Listing:
     """The items of a listing page, in page order, with absolute URLs."""
     soup = BeautifulSoup(html, "lxml")
     base = soup.find("base", href=True)
-    base_url = absolute_url(url, base["href"]) if base else url
+    base_url = absolute_url(url, str(base["href"])) if base else url
     items, skipped = [], 0
     for element in soup.select(rule.item):
         title_element = element.select_one(rule.title)

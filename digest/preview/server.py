@@ -87,6 +87,7 @@ class Preview:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
     def start(self) -> Preview:

@@ -153,6 +153,7 @@ class Site:
             elif self._closed:  # stopped while building: nobody will serve or remove it
                 retired = root
             else:
+                assert config is not None  # a finished build always comes with its config
                 retired, self.root, self.config = self.root, root, config
                 self._state = SiteState(state.generation + 1, None, pages, state.version + 1)
             self._building = False
