@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from digest import __version__
-from digest.publish.bundle import verify as verify_bundle
+from digest.publish.verify import verify as verify_bundle
 from digest.ebook.check import check_path, check_report_json, format_check_report
 from digest.core.config import DEFAULT_CONFIG_NAME, KNOWN_FORMATS, load_config
 from digest.deliver.send import format_deliveries, format_send_report, ledger, send_issue

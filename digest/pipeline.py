@@ -15,6 +15,7 @@ from digest.content.assemble import assemble_issue
 from digest.content.imagecache import ImageCache
 from digest.ebook.memo import kindle_formats_once, require_kindle_ready_once
 from digest.publish.bundle import write_bundle
+from digest.publish.catalog import published_issues, read_manifest
 from digest.core.config import Config
 from digest.ingest.curate import curated_links
 from digest.content.enrich import enrich
@@ -69,7 +70,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
             # Rendered before the swap so a broken site template leaves everything as it was.
-            site = render_site(config, pending=(month, stage))
+            site = render_site(config, published_issues(config, staged=read_manifest(stage)))
         record_published(store, month, issue.articles)
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),
