@@ -16,7 +16,8 @@ from digest import __version__
 from digest.publish.verify import verify as verify_bundle
 from digest.ebook.check import check_path, check_report_json, format_check_report
 from digest.core.config import DEFAULT_CONFIG_NAME, KNOWN_FORMATS, load_config
-from digest.deliver.send import format_deliveries, format_send_report, ledger, send_issue
+from digest.deliver.ledger import ledger
+from digest.deliver.send import format_deliveries, format_send_report, send_issue
 from digest.core.errors import ConfigError, DigestError
 from digest.core.month import Month
 from digest.pipeline import build_issue, fetch_sources, make_fetcher
