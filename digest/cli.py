@@ -240,7 +240,8 @@ def send(config_path: Path, month: Month, to: str | None, dry_run: bool, resend:
     """E-mail the published issue for MONTH to every subscriber not yet served."""
     from digest.core.configfile import load_config
     from digest.core.store import open_store
-    from digest.deliver.send import format_send_report, send_issue
+    from digest.deliver.send import send_issue
+    from digest.report import format_send_report
     config = load_config(config_path)
     with open_store(config.store.path) as store:
         report = send_issue(config, store, month, to=to, dry_run=dry_run, resend=resend)
@@ -257,7 +258,8 @@ def deliveries(config_path: Path, month: Month) -> None:
     """Show the delivery ledger for MONTH."""
     from digest.core.configfile import load_config
     from digest.core.store import open_store
-    from digest.deliver.send import format_deliveries, ledger
+    from digest.deliver.ledger import ledger
+    from digest.report import format_deliveries
     with open_store(load_config(config_path).store.path) as store:
         click.echo(format_deliveries(month, ledger(store, month)))
 
@@ -304,7 +306,7 @@ def verify(path: Path) -> None:
 
     Exits 1 when a file is missing or differs, 2 if PATH is not a bundle.
     """
-    from digest.publish.bundle import verify as verify_bundle
+    from digest.publish.verify import verify as verify_bundle
     result = verify_bundle(path)
     for line in result.mismatches:
         click.echo(line)

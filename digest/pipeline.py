@@ -32,6 +32,7 @@ from digest.ingest.gather import Gathered, SourceReader, gather
 from digest.ingest.httpcache import StoreCache
 from digest.ingest.issuefile import load_issue
 from digest.publish.bundle import write_bundle
+from digest.publish.catalog import published_issues, read_manifest
 from digest.publish.site import render_site, write_site
 from digest.publish.staging import file_stem, month_dir, staged
 
@@ -70,7 +71,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
             # Rendered before the swap so a broken site template leaves everything as it was.
-            site = render_site(config, pending=(month, stage))
+            site = render_site(config, published_issues(config, staged=read_manifest(stage)))
         record_published(store, month, issue.articles)
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),

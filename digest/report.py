@@ -6,6 +6,9 @@ import json
 
 from digest.content.survey import SourceSurvey
 from digest.core.models import BuildResult
+from digest.core.month import Month
+from digest.deliver.ledger import LedgerEntry
+from digest.deliver.send import SendReport
 from digest.deliver.subscribers import Subscriber
 from digest.ebook.check import CheckReport, finding_line
 from digest.ebook.check_rules import RULES, Finding
@@ -94,3 +97,29 @@ def format_subscribers(subscribers: tuple[Subscriber, ...]) -> str:
              f"{s.added_at[:10]}  {s.name}".rstrip() for s in subscribers]
     active = sum(s.active for s in subscribers)
     return "\n".join([*lines, f"{len(subscribers)} subscribers, {active} active"])
+
+
+def format_send_report(report: SendReport) -> str:
+    counts: dict[str, int] = {}
+    for outcome in report.outcomes:
+        counts[outcome.result] = counts.get(outcome.result, 0) + 1
+    head = f"{report.month}: " + (", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
+                                  or "no active subscribers")
+    lines = [head]
+    for o in report.outcomes:
+        if o.result != "already sent":
+            lines.append(f"  {o.result:<11} {o.address} ({o.format})" + (f": {o.detail}" if o.detail else ""))
+    return "\n".join(lines)
+
+
+def format_deliveries(month: Month, entries: tuple[LedgerEntry, ...]) -> str:
+    if not entries:
+        return f"{month}: no deliveries"
+    width = max(len(e.address) for e in entries)
+    lines = [f"{e.address:<{width}}  {e.format:<4}  {_STATUS_LABEL.get(e.status, e.status):<11}  "
+             f"{e.attempts} attempt{'s' * (e.attempts != 1)}  {e.updated_at}  {e.message_id}  {e.error}".rstrip()
+             for e in entries]
+    return "\n".join([f"{month}: {len(entries)} deliveries", *lines])
+
+
+_STATUS_LABEL = {"sending": "unconfirmed"}

@@ -6,8 +6,10 @@ import asyncio
 import base64
 import email
 import os
+import re
 import shutil
 import signal
+import socket
 import sqlite3
 import ssl
 import subprocess
@@ -26,12 +28,13 @@ from click.testing import CliRunner
 
 from digest.cli import cli
 from digest.core.configfile import load_config
-from digest.deliver.send import MAX_ATTACHMENT_BYTES, ledger, send_issue
 from digest.core.errors import ConfigError, DeliveryError
 from digest.core.month import Month
-from digest.pipeline import build_issue
 from digest.core.store import open_store
+from digest.deliver.ledger import ledger
+from digest.deliver.send import MAX_ATTACHMENT_BYTES, send_issue
 from digest.deliver.subscribers import add_subscriber
+from digest.pipeline import build_issue
 
 MONTH = Month(2018, 1)
 USER = "digest@example.org"
@@ -226,6 +229,31 @@ def test_a_temporary_failure_that_persists_is_recorded_after_the_retries(project
     assert recorded(project)["cat@kindle.com"] == ("failed", 1, "451 4.3.0 Try again later")
     send(project)  # a later run serves whoever is not served yet
     assert smtp.copies() == {address: 1 for address in READERS}
+
+
+def test_pauses_between_messages_and_backs_off_before_a_retry(project, smtp):
+    smtp.fail_once.add("cat@kindle.com")
+    set_delivery(project, smtp.delivery_toml.replace("rate_limit_seconds = 0", "rate_limit_seconds = 3600")
+                 .replace("retry_backoff_seconds = 0", "retry_backoff_seconds = 600"))
+    waits: list[float] = []
+    report = send(project, sleep=waits.append)
+    assert not report.failed and smtp.copies() == {address: 1 for address in READERS}
+    assert waits == [3600, 3600, 600, 3600, 3600]  # ann, ben, cat (retried once), dan, eve
+
+
+def test_an_unreachable_server_is_retried_with_doubling_waits_then_the_run_stops(project, smtp):
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    set_delivery(project, re.sub(r"(?m)^port = \d+$", f"port = {closed_port}", smtp.delivery_toml)
+                 .replace("retry_backoff_seconds = 0", "retry_backoff_seconds = 600"))
+    waits: list[float] = []
+    with pytest.raises(DeliveryError, match="gave up after 3 attempts; the run can be repeated safely"):
+        send(project, sleep=waits.append)
+    assert waits == [600, 1200]
+    status, attempts, error = recorded(project)["ann@kindle.com"]
+    assert (status, attempts) == ("pending", 3) and "refused" in error.lower()
+    assert smtp.messages == []
 
 
 @pytest.mark.parametrize("hang_at", ["rcpt", "data"])

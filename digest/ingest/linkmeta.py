@@ -21,8 +21,8 @@ from digest.core.urls import absolute_url
 
 log = logging.getLogger(__name__)
 
-HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|title|meta|link|p|div)\b",
-                        re.IGNORECASE | re.DOTALL)
+HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*"
+                        rb"<(!doctype\s+html|html|head|body|title|meta|link|p|div)\b", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,9 @@ from urllib.parse import unquote
 
 from digest.core.errors import ConfigError
 from digest.core.month import Month
-from digest.core.vocabulary import FORMATS
+from digest.core.vocabulary import FORMATS, MEDIA_TYPES
 from digest.ebook.render import CONTENTS_PAGE
 from digest.preview.watch import Site, SiteState, Watcher
-from digest.publish.bundle import MEDIA_TYPES
 from digest.publish.staging import file_stem, month_dir
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote, urljoin
 
@@ -20,11 +21,12 @@ from lxml import etree
 
 from digest.core.config import Config
 from digest.core.errors import BuildError
-from digest.core.month import Month
 from digest.core.theme import DEFAULT_TEMPLATES
+from digest.core.vocabulary import MEDIA_TYPES
 from digest.ebook.render import template_environment
-from digest.publish.bundle import MEDIA_TYPES, PublishedIssue, published_issues, write_year_bundle, year_bundle_name
+from digest.publish.catalog import PublishedIssue, published_issues
 from digest.publish.staging import publication_root, write_atomically
+from digest.publish.yearbundle import write_year_bundle, year_bundle_name
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +52,15 @@ def publish_year_bundle(config: Config, year: int) -> Path:
     return target
 
 
-def render_site(config: Config, pending: tuple[Month, Path] | None = None) -> dict[str, bytes]:
-    """Every site file's bytes, nothing written (``pending``: see ``published_issues``)."""
+def render_site(config: Config, issues: Sequence[PublishedIssue] | None = None) -> dict[str, bytes]:
+    """Every site file's bytes, nothing written.
+
+    ``issues`` are listed newest first, as ``published_issues`` returns them; by default
+    the ones in place.
+    """
     pub = config.publication
     root = publication_root(config)
-    issues = published_issues(config, pending)
+    issues = published_issues(config) if issues is None else tuple(issues)
     years = sorted({i.month.year for i in issues}, reverse=True)
     base = pub.base_url.rstrip("/") + "/" if pub.base_url else ""
 

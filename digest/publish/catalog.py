@@ -1,0 +1,122 @@
+"""The catalog: every published month as its ``manifest.json`` describes it.
+
+The site, the catalogs and the yearly bundle list issues from the manifests, never
+from the build's objects, so what they show is what is (or, for a month being swapped
+in, is about to be) in the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.core.config import Config
+from digest.core.errors import BundleError
+from digest.core.month import Month
+from digest.core.vocabulary import FORMATS
+from digest.publish.bundle import MANIFEST, BundleFile
+from digest.publish.staging import publication_root
+
+MONTH_DIR_RE = re.compile(r"^\d{4}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class ListedArticle:
+    section: str
+    section_title: str
+    title: str
+    authors: tuple[str, ...]
+    url: str
+    word_count: int
+
+
+@dataclass(frozen=True)
+class PublishedIssue:
+    """One month as its manifest in the output folder describes it."""
+
+    month: Month
+    title: str
+    volume: int
+    number: int
+    identifier: str
+    issued: str
+    description: str
+    articles: tuple[ListedArticle, ...]
+    curated: tuple[tuple[str, str, str], ...]
+    """(group title, link title, URL) of the curated links."""
+    files: tuple[BundleFile, ...]
+    zip_name: str
+    zip_size: int
+
+    def file(self, role: str) -> BundleFile | None:
+        return next((f for f in self.files if f.role == role), None)
+
+    @property
+    def ebooks(self) -> tuple[BundleFile, ...]:
+        return tuple(f for f in self.files if f.role in FORMATS)
+
+    @property
+    def sections(self) -> tuple[tuple[str, tuple[ListedArticle, ...]], ...]:
+        titles = dict.fromkeys(a.section_title for a in self.articles)
+        return tuple((t, tuple(a for a in self.articles if a.section_title == t)) for t in titles)
+
+
+
+def published_issues(config: Config, *, staged: PublishedIssue | None = None) -> tuple[PublishedIssue, ...]:
+    """Every month in place, newest first, read from its manifest.
+
+    ``staged`` is a month read from its staging folder (``read_manifest``) that is about
+    to replace or join those in place: it is listed instead of the published copy, so the
+    site can be rendered before the swap.
+    """
+    root = publication_root(config)
+    folders = [d for d in sorted(root.iterdir()) if MONTH_DIR_RE.match(d.name) and d.is_dir()] \
+        if root.is_dir() else []
+    replaced = str(staged.month) if staged is not None else None
+    issues = [read_manifest(folder) for folder in folders
+              if folder.name != replaced and (folder / MANIFEST).is_file()]
+    if staged is not None:
+        issues.append(staged)
+    return tuple(sorted(issues, key=lambda i: i.month, reverse=True))
+
+
+def read_manifest(folder: Path) -> PublishedIssue:
+    """The month whose bundle is in ``folder`` (published or still staged)."""
+    data = load_manifest(folder / MANIFEST)
+    try:
+        zip_path = folder / data["zip"]
+        return PublishedIssue(
+            month=Month.parse(data["month"]), title=data["title"], volume=data["volume"],
+            number=data["number"], identifier=data["identifier"], issued=data["issued"],
+            description=data["publication"]["description"],
+            articles=tuple(ListedArticle(a["section"], a["section_title"], a["title"], tuple(a["authors"]),
+                                         a["url"], a["word_count"]) for a in data["articles"]),
+            curated=tuple((c["group"], c["title"], c["url"]) for c in data["curated_links"]),
+            files=tuple(BundleFile(f["name"], f["role"], f["media_type"], f["size"], f["sha256"])
+                        for f in data["files"]),
+            zip_name=data["zip"], zip_size=zip_path.stat().st_size if zip_path.is_file() else 0,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{folder / MANIFEST}: not a digest manifest (missing or bad {exc})") from None
+
+
+def load_manifest(path: Path) -> dict:
+    """A manifest's JSON, checked only for its file list (all ``verify`` needs)."""
+    try:
+        return parse_manifest(path.read_bytes(), str(path))
+    except FileNotFoundError:
+        raise BundleError(f"{path}: no manifest") from None
+    except OSError as exc:
+        raise BundleError(f"{path}: cannot read: {exc}") from None
+
+
+def parse_manifest(data: bytes, where: str) -> dict:
+    try:
+        manifest = json.loads(data)
+    except ValueError as exc:
+        raise BundleError(f"{where}: invalid JSON: {exc}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        raise BundleError(f"{where}: not a digest manifest (no file list)")
+    return manifest
