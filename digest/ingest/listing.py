@@ -47,13 +47,13 @@ class ListingItem:
 
 
 @dataclass(frozen=True)
-class Listing:
+class ListingPage:
     items: tuple[ListingItem, ...]
     skipped: int
     """Items without a title or a link, left out."""
 
 
-def parse_listing(html: str | bytes, url: str, rule: ListingRule) -> Listing:
+def parse_listing(html: str | bytes, url: str, rule: ListingRule) -> ListingPage:
     """The items of a listing page, in page order, with absolute URLs."""
     soup = BeautifulSoup(html, "lxml")
     base = soup.find("base", href=True)
@@ -76,7 +76,7 @@ def parse_listing(html: str | bytes, url: str, rule: ListingRule) -> Listing:
         ))
     if skipped:
         log.info("%s: %d listing items without a title or link skipped", url, skipped)
-    return Listing(tuple(items), skipped)
+    return ListingPage(tuple(items), skipped)
 
 
 def _href(item, title_element, link_selector: str | None) -> str:

@@ -22,7 +22,7 @@ from digest.core.errors import ConfigError
 from digest.core.month import Month
 from digest.core.vocabulary import FORMATS, MEDIA_TYPES
 from digest.ebook.render import CONTENTS_PAGE
-from digest.preview.watch import Site, SiteState, Watcher
+from digest.preview.watch import PreviewBuild, PreviewState, Watcher
 from digest.publish.staging import file_stem, month_dir
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class Preview:
     """A running preview: the site, its watcher and the HTTP server, started and stopped together."""
 
     def __init__(self, config_path: Path, month: Month, *, host: str = "127.0.0.1", port: int = 0):
-        self.site = Site(config_path, month)
+        self.site = PreviewBuild(config_path, month)
         self.watcher = Watcher(self.site)
         try:
             self.httpd = _Server((host, port), _Handler)
@@ -225,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    def _describe(self, state: SiteState) -> dict:
+    def _describe(self, state: PreviewState) -> dict:
         available = [fmt for fmt in FORMATS if self._ebook(fmt).is_file()]
         return {"generation": state.generation, "error": state.error,
                 "pages": [list(page) for page in state.pages],
@@ -271,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
-def _no_build_page(state: SiteState) -> bytes:
+def _no_build_page(state: PreviewState) -> bytes:
     """Shown until a first build succeeds; the chrome's overlay carries the error."""
     page = ('<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
             '<head><title>No build yet</title></head><body><h1>No successful build yet</h1>'

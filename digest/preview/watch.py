@@ -40,7 +40,7 @@ READY_TIMEOUT_MS = 300
 
 
 @dataclass(frozen=True)
-class SiteState:
+class PreviewState:
     generation: int
     """How many builds succeeded; the browser reloads when this grows."""
     error: str | None
@@ -80,7 +80,7 @@ class RemoteFeedMemo:
         return result
 
 
-def write_site(composition: Composition, folder: Path) -> None:
+def write_pages(composition: Composition, folder: Path) -> None:
     """The pages, stylesheet, cover and images laid out as in the EPUB, so relative links work."""
     for page in composition.pages:
         (folder / page.file_name).write_text(page.xhtml, encoding="utf-8")
@@ -91,7 +91,7 @@ def write_site(composition: Composition, folder: Path) -> None:
         (folder / href).write_bytes(data)
 
 
-class Site:
+class PreviewBuild:
     """The current good build of one month and the outcome of the latest build."""
 
     def __init__(self, config_path: Path, month: Month):
@@ -102,17 +102,17 @@ class Site:
         self.root: Path | None = None
         self._fetcher = make_fetcher(self.config, None)
         self._reader = RemoteFeedMemo(functools.partial(read_source, fetcher=self._fetcher))
-        self._state = SiteState(0, None, (), 0)
+        self._state = PreviewState(0, None, (), 0)
         self._building = False
         self._closed = False
         self._cond = threading.Condition()
         self._one_build_at_a_time = threading.Lock()
 
-    def rebuild(self) -> SiteState:
+    def rebuild(self) -> PreviewState:
         with self._one_build_at_a_time:
             return self._rebuild()
 
-    def _rebuild(self) -> SiteState:
+    def _rebuild(self) -> PreviewState:
         with self._cond:
             self._building = True
         stage = Path(tempfile.mkdtemp(prefix="digest-preview-"))
@@ -125,7 +125,7 @@ class Site:
             with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
                 composition = compose_issue(config, self.month, allow_empty=True, store=store,
                                             fetcher=fetcher, reader=self._reader)
-            write_site(composition, stage)
+            write_pages(composition, stage)
         except Exception as exc:  # whatever broke, the last good build must stay served
             shutil.rmtree(stage, ignore_errors=True)
             if isinstance(exc, DigestError):
@@ -144,18 +144,18 @@ class Site:
         return self._finish(root=stage, config=config, pages=pages)
 
     def _finish(self, *, error: str | None = None, root: Path | None = None,
-                config: Config | None = None, pages: tuple[tuple[str, str], ...] = ()) -> SiteState:
+                config: Config | None = None, pages: tuple[tuple[str, str], ...] = ()) -> PreviewState:
         retired = None
         with self._cond:
             state = self._state
             if root is None:
-                self._state = SiteState(state.generation, error, state.pages, state.version + 1)
+                self._state = PreviewState(state.generation, error, state.pages, state.version + 1)
             elif self._closed:  # stopped while building: nobody will serve or remove it
                 retired = root
             else:
                 assert config is not None  # a finished build always comes with its config
                 retired, self.root, self.config = self.root, root, config
-                self._state = SiteState(state.generation + 1, None, pages, state.version + 1)
+                self._state = PreviewState(state.generation + 1, None, pages, state.version + 1)
             self._building = False
             self._cond.notify_all()
             new_state = self._state
@@ -165,13 +165,13 @@ class Site:
         return new_state
 
     @contextmanager
-    def current(self) -> Iterator[tuple[Path | None, SiteState]]:
+    def current(self) -> Iterator[tuple[Path | None, PreviewState]]:
         """The good build's folder, after any build in progress, held until the block ends."""
         with self._cond:
             self._cond.wait_for(lambda: not self._building or self._closed)
             yield self.root, self._state
 
-    def wait_for_change(self, seen_version: int, timeout: float) -> SiteState | None:
+    def wait_for_change(self, seen_version: int, timeout: float) -> PreviewState | None:
         """The state once its version differs from ``seen_version`` or after ``timeout``;
         None once the site is closed."""
         with self._cond:
@@ -224,7 +224,7 @@ class _InputFilter(watchfiles.DefaultFilter):
 class Watcher(threading.Thread):
     """Rebuilds the site whenever one of its inputs changes, until stopped."""
 
-    def __init__(self, site: Site):
+    def __init__(self, site: PreviewBuild):
         super().__init__(name="digest-preview-watcher", daemon=True)
         self.site = site
         self.ready = threading.Event()
