@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import zipfile
 from dataclasses import replace
@@ -15,8 +14,8 @@ from lxml import etree
 from digest.core.config import Storage, load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
+from factory import ROOT, write_publication
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -45,11 +44,7 @@ def sample_builds(sample_config, tmp_path_factory):
 @pytest.fixture
 def project_copy(tmp_path):
     """A throw-away copy of the sample publication that a test may edit (EPUB only, for speed)."""
-    toml = (ROOT / "digest.toml").read_text(encoding="utf-8")
-    (tmp_path / "digest.toml").write_text(toml.replace('formats = ["epub", "azw3", "mobi"]', 'formats = ["epub"]'),
-                                          encoding="utf-8")
-    for folder in ("issues", "assets/sample-feeds"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
+    write_publication(tmp_path, sample=True)
     return tmp_path
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from digest.core.config import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue, fetch_sources
+from factory import sample_sources, write_publication
 from loopback import LoopbackServer, Reply
 
 BODY = ("<p>An ordinary English post about distributed systems, queues, retries and the "
@@ -36,10 +37,8 @@ def rss(items):
 
 
 def remote_config(project_copy, url):
-    toml = (project_copy / "digest.toml").read_text()
-    toml = toml.replace('url = "assets/sample-feeds/architecture.xml"', f'url = "{url}"')
-    (project_copy / "digest.toml").write_text(toml + "\n[fetch]\nretries = 0\ntimeout = 2\n")
-    return load_config(project_copy / "digest.toml")
+    return load_config(write_publication(project_copy, sample=True, sources=sample_sources({"architecture.xml": url}),
+                                         fetch={"retries": 0, "timeout": 2}))
 
 
 def test_a_feed_showing_only_its_latest_entries_still_fills_the_month(project_copy):

@@ -10,6 +10,7 @@ from digest.core.config import load_config
 from digest.core.errors import ConfigError
 from digest.ingest.issuefile import load_issue
 from digest.core.month import Month
+from factory import write_publication
 
 
 def test_sample_config_loads_into_typed_objects(sample_config):
@@ -23,24 +24,11 @@ def test_sample_config_loads_into_typed_objects(sample_config):
 
 
 def test_every_problem_is_reported_at_once_with_file_and_key_path(tmp_path):
-    path = tmp_path / "digest.toml"
-    path.write_text("""
-[publication]
-title = "T"
-slug = "Bad Slug"
-timezone = "Mars/Olympus"
-colour = "red"
-
-[[sections]]
-id = "a"
-title = "A"
-
-[[sources]]
-name = "feed"
-url = "missing.xml"
-section = "nope"
-max_articles = -1
-""")
+    path = write_publication(
+        tmp_path,
+        publication={"title": "T", "publisher": None, "slug": "Bad Slug", "timezone": "Mars/Olympus", "colour": "red"},
+        sources=[{"name": "feed", "url": "missing.xml", "section": "nope", "max_articles": -1}],
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     problems = caught.value.problems

@@ -26,6 +26,7 @@ from PIL import Image
 from digest.core.config import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
+from factory import write_publication
 from loopback import LoopbackServer, Reply
 
 BOUND = 90  # seconds; the slowest case (retries, timeouts, EPUBCheck) needs about a tenth of it
@@ -159,44 +160,12 @@ def routes(server: LoopbackServer) -> dict:
 
 
 def write_config(root: Path, server: LoopbackServer, max_mb: float = 0.2) -> Path:
-    (root / "issues").mkdir()
-    path = root / "digest.toml"
-    path.write_text(f"""
-[publication]
-title = "Fault Monthly"
-publisher = "Faults"
-slug = "faults"
-language = "en"
-timezone = "UTC"
-
-[[sections]]
-id = "main"
-title = "Main"
-
-[[sources]]
-name = "Good"
-url = "{server.url('/good.xml')}"
-section = "main"
-
-[[sources]]
-name = "Bad"
-url = "{server.url('/bad.xml')}"
-section = "main"
-summary_only = true
-
-[fetch]
-retries = 1
-timeout = 1
-max_mb = {max_mb}
-
-[output]
-dir = "out"
-formats = ["epub"]
-
-[store]
-path = "state/digest.sqlite3"
-""")
-    return path
+    return write_publication(
+        root, publication={"title": "Fault Monthly", "slug": "faults"},
+        sources=[{"name": "Good", "url": server.url("/good.xml"), "section": "main"},
+                 {"name": "Bad", "url": server.url("/bad.xml"), "section": "main", "summary_only": True}],
+        fetch={"retries": 1, "timeout": 1, "max_mb": max_mb}, output={"dir": "out"},
+        store={"path": "state/digest.sqlite3"})
 
 
 def snapshot(folder: Path) -> set[str]:

@@ -27,6 +27,7 @@ from digest.core.month import Month
 from digest.pipeline import build_issue, compose_issue
 from digest.preview.server import DEVICES, Preview
 from digest.ebook.render import DEFAULT_CSS, DEFAULT_TEMPLATES, article_file
+from factory import write_publication
 
 MONTH = Month.parse("2018-01")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -61,11 +62,7 @@ def config_path(project_copy):
     # A coloured heading gives the grayscale test something to take the colour out of.
     (theme / "digest.css").write_text(DEFAULT_CSS.read_text(encoding="utf-8") + "h1 { color: #c00000; }\n",
                                       encoding="utf-8")
-    config = project_copy / "digest.toml"
-    text = config.read_text(encoding="utf-8")
-    assert "\n[output]\n" in text
-    config.write_text(text.replace("\n[output]\n", '\n[output]\ntemplates = "theme"\n'), encoding="utf-8")
-    return config
+    return write_publication(project_copy, sample=True, output={"templates": "theme"})
 
 
 @pytest.fixture
