@@ -2,6 +2,7 @@
 # make publish MONTH=YYYY-MM build it, its year's bundle and the site with the catalogs
 # make preview MONTH=YYYY-MM preview it in a browser, reloading on every save (PORT=8000)
 # make test                  the whole test suite
+# make test-fast             the quick tests: no EPUBCheck, calibre, Chromium or full builds (under a minute)
 # make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ MONTH  ?= $(shell date +%Y-%m)
 CONFIG ?= digest.toml
 PORT   ?= 8000
 
-.PHONY: issue publish preview test bench deps system-deps clean
+.PHONY: issue publish preview test test-fast bench deps system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,10 @@ system-deps:
 
 test: $(VENV)/.installed-test system-deps
 	$(BIN)/pytest
+
+# Leaves out the tests marked slow (pyproject.toml): EPUBCheck, calibre, Chromium, whole builds.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -m "not slow"
 
 # BENCH_ARGS=--write-docs also rewrites docs/benchmarks.md with the figures of this run.
 bench: deps

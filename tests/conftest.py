@@ -26,6 +26,17 @@ NS = {
 }
 
 
+# Fixtures that build whole issues (EPUBCheck, and calibre for the sample builds).
+BUILDING_FIXTURES = {"sample_builds", "published_epub"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark slow every test that needs a whole build, whichever file it is in."""
+    for item in items:
+        if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def sample_config(tmp_path_factory):
     """The repository's sample config, with its store in a temporary folder."""

@@ -12,11 +12,15 @@ import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
 
+import pytest
+
 from digest.core.config import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue, fetch_sources
 from factory import sample_sources, write_publication
 from loopback import LoopbackServer, Reply
+
+pytestmark = pytest.mark.slow  # whole builds of the sample, EPUBCheck included
 
 BODY = ("<p>An ordinary English post about distributed systems, queues, retries and the "
         "people who operate them at three in the morning.</p>")

@@ -14,6 +14,8 @@ from digest.core.month import Month
 from digest.pipeline import build_issue
 from factory import write_publication
 
+pytestmark = pytest.mark.slow  # whole builds: EPUBCheck, and calibre for the sample issues
+
 
 @pytest.mark.parametrize("month", ["2018-01", "2018-02"])
 def test_sample_issue_passes_epubcheck_with_no_errors_or_warnings(sample_builds, month):

@@ -235,6 +235,7 @@ def test_cli_unreadable_input_exits_two_naming_it(make, tmp_path):
     assert f"error: {path}" in result.output
 
 
+@pytest.mark.slow  # a whole build
 def test_build_refuses_to_publish_a_book_that_breaks_a_rule(project_copy):
     theme = project_copy / "theme"
     theme.mkdir()

@@ -98,6 +98,7 @@ def test_cli_missing_config_and_bad_month_exit_2(tmp_path):
     assert bad_month.exit_code == 2 and "expected YYYY-MM" in bad_month.output
 
 
+@pytest.mark.slow  # a whole build
 def test_cli_build_prints_the_report(project_copy):
     result = CliRunner().invoke(cli, ["build", "--config", str(project_copy / "digest.toml"),
                                       "--month", "2018-01", "--out", str(project_copy / "out")])

@@ -19,9 +19,13 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from factory import write_publication
 from test_faults import item, png, rss, xml_reply
 from loopback import LoopbackServer, Reply
+
+pytestmark = pytest.mark.slow  # `digest build` subprocesses, killed and run again
 
 DIGEST = Path(sys.executable).parent / "digest"
 TEXT = "Idempotent consumers make retries safe. " * 30

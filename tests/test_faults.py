@@ -30,6 +30,7 @@ from digest.pipeline import build_issue
 from factory import write_publication
 from loopback import LoopbackServer, Reply
 
+pytestmark = pytest.mark.slow  # a whole build per case, EPUBCheck included, some waiting out timeouts
 BOUND = 90  # seconds; the slowest case (retries, timeouts, EPUBCheck) needs about a tenth of it
 PASSWD = Path("/etc/passwd").read_text().splitlines()[0] if Path("/etc/passwd").exists() else "root:x:0:0"
 

@@ -63,6 +63,7 @@ def test_feed_over_http_from_a_loopback_server(project_copy):
     assert server.requests[0][1]["User-Agent"].startswith("digest/")
 
 
+@pytest.mark.slow  # a whole build
 def test_a_source_that_is_down_is_reported_and_the_issue_still_builds(project_copy):
     with LoopbackServer() as server:
         server.routes["/compute.atom"] = Reply(503, b"busy")

@@ -21,6 +21,8 @@ from digest.pipeline import build_issue
 from factory import write_publication
 from loopback import LoopbackServer, Reply
 
+pytestmark = pytest.mark.slow  # a whole build, EPUBCheck included
+
 HOSTILE = DATA / "hostile"
 
 
