@@ -21,7 +21,6 @@ MINIMAL = {
     # EPUB only: calibre's conversions take seconds and only the Kindle tests want them.
     "output": {"formats": ["epub"]},
 }
-ARRAYS = ("sections", "sources", "listings")
 
 
 def write_publication(root: Path, *, sample: bool = False, issues: dict[str, str] | None = None,
