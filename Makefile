@@ -3,6 +3,7 @@
 # make preview MONTH=YYYY-MM preview it in a browser, reloading on every save (PORT=8000)
 # make test                  lint (ruff, mypy) and the whole test suite
 # make lint                  ruff and mypy on the package
+# make test-fast             the quick tests: no EPUBCheck, calibre, Chromium or full builds (under a minute)
 # make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +12,7 @@ MONTH  ?= $(shell date +%Y-%m)
 CONFIG ?= digest.toml
 PORT   ?= 8000
 
-.PHONY: issue publish preview test lint bench deps system-deps clean
+.PHONY: issue publish preview test test-fast lint bench deps system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,10 @@ lint: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test system-deps lint
 	$(BIN)/pytest
+
+# Leaves out the tests marked slow (pyproject.toml): EPUBCheck, calibre, Chromium, whole builds.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -m "not slow"
 
 # BENCH_ARGS=--write-docs also rewrites docs/benchmarks.md with the figures of this run.
 bench: deps

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import zipfile
 from dataclasses import replace
@@ -16,8 +15,8 @@ from digest.core.config import Storage
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
+from factory import ROOT, write_publication
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -26,6 +25,17 @@ NS = {
     "ncx": "http://www.daisy.org/z3986/2005/ncx/",
     "epub": "http://www.idpf.org/2007/ops",
 }
+
+
+# Fixtures that build whole issues (EPUBCheck, and calibre for the sample builds).
+BUILDING_FIXTURES = {"sample_builds", "published_epub"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark slow every test that needs a whole build, whichever file it is in."""
+    for item in items:
+        if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +56,7 @@ def sample_builds(sample_config, tmp_path_factory):
 @pytest.fixture
 def project_copy(tmp_path):
     """A throw-away copy of the sample publication that a test may edit (EPUB only, for speed)."""
-    toml = (ROOT / "digest.toml").read_text(encoding="utf-8")
-    (tmp_path / "digest.toml").write_text(toml.replace('formats = ["epub", "azw3", "mobi"]', 'formats = ["epub"]'),
-                                          encoding="utf-8")
-    for folder in ("issues", "assets/sample-feeds"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
+    write_publication(tmp_path, sample=True)
     return tmp_path
 
 

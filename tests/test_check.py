@@ -26,6 +26,7 @@ from digest.core.errors import NotKindleReady
 from digest.core.month import Month
 from digest.pipeline import build_issue
 from digest.ebook.render import DEFAULT_CSS
+from factory import write_publication
 
 Files = dict[str, bytes]
 
@@ -234,13 +235,12 @@ def test_cli_unreadable_input_exits_two_naming_it(make, tmp_path):
     assert f"error: {path}" in result.output
 
 
+@pytest.mark.slow  # a whole build
 def test_build_refuses_to_publish_a_book_that_breaks_a_rule(project_copy):
     theme = project_copy / "theme"
     theme.mkdir()
     (theme / "digest.css").write_text(DEFAULT_CSS.read_text(encoding="utf-8") + "\nbody { color: #222; }\n")
-    toml = (project_copy / "digest.toml").read_text().replace("[output]\n", '[output]\ntemplates = "theme"\n')
-    (project_copy / "digest.toml").write_text(toml)
-    config = load_config(project_copy / "digest.toml")
+    config = load_config(write_publication(project_copy, sample=True, output={"templates": "theme"}))
     with pytest.raises(NotKindleReady, match=r"architecture-monthly-2018-02\.epub is not Kindle-ready") as raised:
         build_issue(config, Month.parse("2018-02"))
     assert "[css-body-color] EPUB/digest.css" in str(raised.value)

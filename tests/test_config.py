@@ -10,6 +10,7 @@ from digest.core.configfile import load_config
 from digest.core.errors import ConfigError
 from digest.ingest.issuefile import load_issue
 from digest.core.month import Month
+from factory import write_publication
 
 
 def test_sample_config_loads_into_typed_objects(sample_config):
@@ -23,24 +24,11 @@ def test_sample_config_loads_into_typed_objects(sample_config):
 
 
 def test_every_problem_is_reported_at_once_with_file_and_key_path(tmp_path):
-    path = tmp_path / "digest.toml"
-    path.write_text("""
-[publication]
-title = "T"
-slug = "Bad Slug"
-timezone = "Mars/Olympus"
-colour = "red"
-
-[[sections]]
-id = "a"
-title = "A"
-
-[[sources]]
-name = "feed"
-url = "missing.xml"
-section = "nope"
-max_articles = -1
-""")
+    path = write_publication(
+        tmp_path,
+        publication={"title": "T", "publisher": None, "slug": "Bad Slug", "timezone": "Mars/Olympus", "colour": "red"},
+        sources=[{"name": "feed", "url": "missing.xml", "section": "nope", "max_articles": -1}],
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     problems = caught.value.problems
@@ -110,6 +98,7 @@ def test_cli_missing_config_and_bad_month_exit_2(tmp_path):
     assert bad_month.exit_code == 2 and "expected YYYY-MM" in bad_month.output
 
 
+@pytest.mark.slow  # a whole build
 def test_cli_build_prints_the_report(project_copy):
     result = CliRunner().invoke(cli, ["build", "--config", str(project_copy / "digest.toml"),
                                       "--month", "2018-01", "--out", str(project_copy / "out")])

@@ -19,42 +19,22 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from factory import write_publication
 from test_faults import item, png, rss, xml_reply
 from loopback import LoopbackServer, Reply
+
+pytestmark = pytest.mark.slow  # `digest build` subprocesses, killed and run again
 
 DIGEST = Path(sys.executable).parent / "digest"
 TEXT = "Idempotent consumers make retries safe. " * 30
 
 
 def write_project(root: Path, server: LoopbackServer) -> Path:
-    (root / "issues").mkdir(exist_ok=True)
-    path = root / "digest.toml"
-    path.write_text(f"""
-[publication]
-title = "Crash Monthly"
-publisher = "Crash"
-slug = "crash"
-language = "en"
-timezone = "UTC"
-
-[[sections]]
-id = "main"
-title = "Main"
-
-[[sources]]
-name = "Blog"
-url = "{server.url('/feed.xml')}"
-section = "main"
-
-[fetch]
-retries = 0
-timeout = 60
-
-[output]
-dir = "out"
-formats = ["epub"]
-""")
-    return path
+    return write_publication(root, publication={"title": "Crash Monthly", "slug": "crash"},
+                             sources=[{"name": "Blog", "url": server.url("/feed.xml"), "section": "main"}],
+                             fetch={"retries": 0, "timeout": 60}, output={"dir": "out"})
 
 
 def feed(server: LoopbackServer, posts: int) -> Reply:

@@ -12,7 +12,10 @@ from conftest import DATA, NS, Epub, epubcheck_problems
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
+from factory import write_publication
 from loopback import LoopbackServer, Reply
+
+pytestmark = pytest.mark.slow  # a whole build, EPUBCheck included
 
 PAGES = DATA / "pages"
 
@@ -45,27 +48,9 @@ def curated_build(tmp_path_factory):
             "/images/whitepapers/serverless-lens-cover.png": Reply(200, png(), {"Content-Type": "image/png"}),
             "/guide.pdf": Reply(200, pdf_with_pages(3, "Migration Guide"), {"Content-Type": "application/pdf"}),
         })
-        toml = (DATA.parent.parent / "digest.toml").read_text()
-        for name in ("architecture.xml", "compute.atom", "big-data.rdf", "aws-news.json"):
-            toml = toml.replace(f'"assets/sample-feeds/{name}"', f'"{DATA.parent.parent}/assets/sample-feeds/{name}"')
-        toml = toml.replace('formats = ["epub", "azw3", "mobi"]', 'formats = ["epub"]')
-        toml += f"""
-[[listings]]
-name = "Whitepapers"
-url = "{server.url('/whitepapers/')}"
-kind = "whitepaper"
-item = "div.wp-card"
-title = ".wp-title"
-date = ".wp-meta"
-summary = ".wp-desc"
-
-[fetch]
-retries = 0
-timeout = 5
-"""
-        (root / "digest.toml").write_text(toml)
-        (root / "issues").mkdir()
-        (root / "issues" / "2018-01.toml").write_text(f"""
+        listing = {"name": "Whitepapers", "url": server.url("/whitepapers/"), "kind": "whitepaper",
+                   "item": "div.wp-card", "title": ".wp-title", "date": ".wp-meta", "summary": ".wp-desc"}
+        issue = f"""
 [[links]]
 kind = "reference-architecture"
 url = "{server.url('/lens.html')}"
@@ -77,8 +62,10 @@ url = "{server.url('/guide.pdf')}"
 [[links]]
 kind = "training"
 url = "{server.url('/gone')}"
-""")
-        result = build_issue(load_config(root / "digest.toml"), Month(2018, 1))
+"""
+        config = write_publication(root, sample=True, listings=[listing], fetch={"retries": 0, "timeout": 5},
+                                   issues={"2018-01.toml": issue})
+        result = build_issue(load_config(config), Month(2018, 1))
     return result
 
 

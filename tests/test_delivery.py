@@ -35,6 +35,7 @@ from digest.deliver.ledger import ledger
 from digest.deliver.send import MAX_ATTACHMENT_BYTES, send_issue
 from digest.deliver.subscribers import add_subscriber
 from digest.pipeline import build_issue
+from factory import write_publication
 
 MONTH = Month(2018, 1)
 USER = "digest@example.org"
@@ -121,10 +122,8 @@ def smtp(request, tls, monkeypatch):
     else:
         controller = _EphemeralController(inbox, tls_context=server_ctx, require_starttls=True, **options)
     controller.start()
-    inbox.delivery_toml = (
-        f'[delivery]\nhost = "127.0.0.1"\nport = {controller.port}\nsecurity = "{security}"\n'
-        f'username = "{USER}"\nfrom_address = "{USER}"\nrate_limit_seconds = 0\nmax_retries = 2\n'
-        f'retry_backoff_seconds = 0\n')
+    inbox.delivery = {"host": "127.0.0.1", "port": controller.port, "security": security, "username": USER,
+                      "from_address": USER, "rate_limit_seconds": 0, "max_retries": 2, "retry_backoff_seconds": 0}
     yield inbox
     controller.stop()
 
@@ -142,17 +141,15 @@ def published_epub(sample_config, tmp_path_factory) -> Path:
 def project(project_copy, published_epub, smtp):
     """The sample publication with 2018-01 published, five subscribers and the SMTP server configured."""
     shutil.copytree(published_epub.parent, project_copy / "dist" / "architecture-monthly" / "2018-01")
-    set_delivery(project_copy, smtp.delivery_toml)
+    set_delivery(project_copy, smtp.delivery)
     with open_store(project_copy / "digest.sqlite3") as store:
         for address in READERS:
             add_subscriber(store, address, format="epub")
     return project_copy
 
 
-def set_delivery(project: Path, table: str) -> None:
-    path = project / "digest.toml"
-    text = path.read_text(encoding="utf-8").split("\n[delivery]\n")[0]
-    path.write_text(text + "\n" + table, encoding="utf-8")
+def set_delivery(project: Path, table: dict) -> None:
+    write_publication(project, sample=True, delivery=table)
 
 
 def send(project: Path, **options):
@@ -223,7 +220,7 @@ def test_a_temporary_failure_is_retried(project, smtp):
 
 def test_a_temporary_failure_that_persists_is_recorded_after_the_retries(project, smtp):
     smtp.fail_once.add("cat@kindle.com")
-    set_delivery(project, smtp.delivery_toml.replace("max_retries = 2", "max_retries = 0"))
+    set_delivery(project, {**smtp.delivery, "max_retries": 0})
     report = send(project)
     assert [o.address for o in report.failed] == ["cat@kindle.com"]
     assert recorded(project)["cat@kindle.com"] == ("failed", 1, "451 4.3.0 Try again later")
@@ -284,7 +281,7 @@ def test_a_run_killed_halfway_then_rerun_serves_everyone_once(project, smtp, han
 
 
 def test_a_run_killed_while_pausing_between_messages(project, smtp):
-    set_delivery(project, smtp.delivery_toml.replace("rate_limit_seconds = 0", "rate_limit_seconds = 3600"))
+    set_delivery(project, {**smtp.delivery, "rate_limit_seconds": 3600})
     process = run_digest(project, "send", "--month", "2018-01")
     try:
         _wait_for_sent(project / "digest.sqlite3", "ann@kindle.com", process)
@@ -293,7 +290,7 @@ def test_a_run_killed_while_pausing_between_messages(project, smtp):
         process.wait()
     assert smtp.copies() == {"ann@kindle.com": 1}
 
-    set_delivery(project, smtp.delivery_toml)
+    set_delivery(project, smtp.delivery)
     send(project)
     assert smtp.copies() == {address: 1 for address in READERS}
 
@@ -392,9 +389,9 @@ def test_two_sends_cannot_run_at_once(project, smtp):
 
 
 def test_delivery_config_errors_name_their_key_and_a_password_is_refused(project_copy):
-    set_delivery(project_copy, '[delivery]\nhost = "smtp.example.org"\nport = 70000\nsecurity = "tls"\n'
-                               'username = "me"\npassword = "hunter2"\nrate_limit_seconds = -1\nformat = "pdf"\n'
-                               'password_env = "NOT A NAME"\n')
+    set_delivery(project_copy, {"host": "smtp.example.org", "port": 70000, "security": "tls", "username": "me",
+                                "password": "hunter2", "rate_limit_seconds": -1, "format": "pdf",
+                                "password_env": "NOT A NAME"})
     with pytest.raises(ConfigError) as caught:
         load_config(project_copy / "digest.toml")
     label = str(project_copy / "digest.toml")
@@ -411,8 +408,7 @@ def test_delivery_config_errors_name_their_key_and_a_password_is_refused(project
 
 
 def test_delivery_and_store_defaults(project_copy):
-    set_delivery(project_copy, '[delivery]\nhost = "smtp.example.org"\nsecurity = "ssl"\n'
-                               'from_address = "digest@example.org"\n')
+    set_delivery(project_copy, {"host": "smtp.example.org", "security": "ssl", "from_address": "digest@example.org"})
     config = load_config(project_copy / "digest.toml")
     assert config.store.path == project_copy / "digest.sqlite3"
     assert (config.delivery.smtp_port, config.delivery.password_env, config.delivery.format) == (

@@ -13,6 +13,7 @@ from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher
 from digest.core.month import Month
 from digest.pipeline import build_issue
+from factory import sample_sources, write_publication
 from loopback import LoopbackServer, Reply
 
 FEEDS = ROOT / "assets" / "sample-feeds"
@@ -47,11 +48,8 @@ def test_atom_entry_fields(sample_config):
 
 
 def _config_with_feed(project_copy: Path, url: str):
-    toml = (project_copy / "digest.toml").read_text()
-    toml = toml.replace('url = "assets/sample-feeds/compute.atom"', f'url = "{url}"')
-    toml += "\n[fetch]\nretries = 0\n"
-    (project_copy / "digest.toml").write_text(toml)
-    return load_config(project_copy / "digest.toml")
+    return load_config(write_publication(project_copy, sample=True, sources=sample_sources({"compute.atom": url}),
+                                         fetch={"retries": 0}))
 
 
 def test_feed_over_http_from_a_loopback_server(project_copy):
@@ -65,6 +63,7 @@ def test_feed_over_http_from_a_loopback_server(project_copy):
     assert server.requests[0][1]["User-Agent"].startswith("digest/")
 
 
+@pytest.mark.slow  # a whole build
 def test_a_source_that_is_down_is_reported_and_the_issue_still_builds(project_copy):
     with LoopbackServer() as server:
         server.routes["/compute.atom"] = Reply(503, b"busy")

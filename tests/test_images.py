@@ -336,6 +336,7 @@ def test_budget_that_cannot_be_met_says_so(issue_images):
     assert fit.profile.max_width < 1264 and len(fit.images) == 6
 
 
+@pytest.mark.slow  # about 400 JPEG encodes
 def test_many_images_far_over_budget_skip_hopeless_steps_and_land_on_the_same_step():
     originals = {f"https://blog.example.com/p{i}.jpg": encode(photo((640, 480), 100 + i), "JPEG", quality=95)
                  for i in range(60)}

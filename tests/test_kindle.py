@@ -33,7 +33,8 @@ from digest.pipeline import build_issue, compose_issue
 NCX = {"ncx": "http://www.daisy.org/z3986/2005/ncx/"}
 XHTML = {"x": "http://www.w3.org/1999/xhtml"}
 
-pytestmark = pytest.mark.skipif(shutil.which("ebook-convert") is None, reason="calibre is not installed")
+pytestmark = [pytest.mark.skipif(shutil.which("ebook-convert") is None, reason="calibre is not installed"),
+              pytest.mark.slow]  # calibre conversions
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,10 @@ from conftest import DATA, NS, Epub, epubcheck_problems
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
+from factory import write_publication
 from loopback import LoopbackServer, Reply
+
+pytestmark = pytest.mark.slow  # a whole build, EPUBCheck included
 
 HOSTILE = DATA / "hostile"
 
@@ -50,7 +53,6 @@ def feed(base: str) -> bytes:
 @pytest.fixture(scope="module")
 def messy_build(tmp_path_factory):
     root = tmp_path_factory.mktemp("messy")
-    (root / "issues").mkdir()
     with LoopbackServer() as server:
         routes = {
             "/feed.xml": Reply(200, feed(server.base), {"Content-Type": "application/rss+xml"}),
@@ -70,30 +72,11 @@ def messy_build(tmp_path_factory):
                                            {"Content-Type": "image/png"}),  # mislabelled on purpose
         }
         server.routes.update(routes)
-        (root / "digest.toml").write_text(f"""
-[publication]
-title = "Queue Lane Monthly"
-publisher = "Queue Lane"
-slug = "queue-lane"
-language = "en"
-timezone = "UTC"
-
-[[sections]]
-id = "queues"
-title = "Queues"
-
-[[sources]]
-name = "Queue Lane"
-url = "{server.url('/feed.xml')}"
-section = "queues"
-
-[fetch]
-retries = 0
-timeout = 5
-
-[output]
-formats = ["epub"]
-""")
+        write_publication(root,
+                          publication={"title": "Queue Lane Monthly", "publisher": "Queue Lane", "slug": "queue-lane"},
+                          sections=[{"id": "queues", "title": "Queues"}],
+                          sources=[{"name": "Queue Lane", "url": server.url("/feed.xml"), "section": "queues"}],
+                          fetch={"retries": 0, "timeout": 5})
         config = load_config(root / "digest.toml")
         result = build_issue(config, Month(2018, 1))
     return result

@@ -27,7 +27,9 @@ from digest.core.month import Month
 from digest.pipeline import build_issue, compose_issue
 from digest.preview.server import DEVICES, Preview
 from digest.ebook.render import DEFAULT_CSS, DEFAULT_TEMPLATES, article_file
+from factory import sample_sources, write_publication
 
+pytestmark = pytest.mark.slow  # Chromium, and a preview server that composes the issue for each test
 MONTH = Month.parse("2018-01")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -61,11 +63,7 @@ def config_path(project_copy):
     # A coloured heading gives the grayscale test something to take the colour out of.
     (theme / "digest.css").write_text(DEFAULT_CSS.read_text(encoding="utf-8") + "h1 { color: #c00000; }\n",
                                       encoding="utf-8")
-    config = project_copy / "digest.toml"
-    text = config.read_text(encoding="utf-8")
-    assert "\n[output]\n" in text
-    config.write_text(text.replace("\n[output]\n", '\n[output]\ntemplates = "theme"\n'), encoding="utf-8")
-    return config
+    return write_publication(project_copy, sample=True, output={"templates": "theme"})
 
 
 @pytest.fixture
@@ -270,8 +268,9 @@ def test_remote_feeds_are_fetched_once_per_session_and_local_feeds_reread(config
     remote = FeedServer(config_path.parent / "assets" / "sample-feeds" / "architecture.xml")
     threading.Thread(target=remote.serve_forever, daemon=True).start()
     try:
-        edit(config_path, 'url = "assets/sample-feeds/architecture.xml"',
-             f'url = "http://127.0.0.1:{remote.server_address[1]}/architecture.xml"')
+        url = f"http://127.0.0.1:{remote.server_address[1]}/architecture.xml"
+        write_publication(config_path.parent, sample=True, output={"templates": "theme"},
+                          sources=sample_sources({"architecture.xml": url}))
         with Preview(config_path, MONTH) as running:
             local_feed = config_path.parent / "assets" / "sample-feeds" / "compute.atom"
             title = next(a.title for a in articles(config_path) if a.source == "AWS Compute Blog")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -42,6 +43,7 @@ def html(draw, depth=0):
     return "".join(parts)
 
 
+@pytest.mark.slow  # 300 generated documents
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(html())
 def test_any_html_becomes_well_formed_allowlisted_xhtml(source):

@@ -15,6 +15,8 @@ import pytest
 from digest.core.errors import BuildError
 from digest.publish.site import publish_site, render_site
 
+pytestmark = pytest.mark.slow  # publishes the sample issues, built whole (EPUBCheck, calibre)
+
 SLUG = "architecture-monthly"
 EBOOK_TYPES = {".epub": "application/epub+zip", ".azw3": "application/x-mobi8-ebook",
                ".mobi": "application/x-mobipocket-ebook"}
