@@ -13,6 +13,7 @@ from digest import __version__
 from digest.core.config import DEFAULT_CONFIG_NAME
 from digest.core.errors import ConfigError, DigestError
 from digest.core.month import Month
+from digest.core.suggest import close_match
 from digest.core.vocabulary import FORMATS
 
 # Commands import the library inside their bodies: `digest --help` and shell completion
@@ -50,7 +51,22 @@ month_option = click.option("--month", required=True, callback=_month, metavar="
                             help="The month the issue covers.")
 
 
-@click.group()
+class SuggestingGroup(click.Group):
+    """A command group that answers a mistyped command with the nearest real one."""
+
+    group_class = type  # subgroups (subscribers, link) suggest too
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            match = close_match(args[0], self.list_commands(ctx)) if args else None
+            if match is None:
+                raise
+            raise click.UsageError(f"{exc.message} Did you mean {match!r}?", ctx) from None
+
+
+@click.group(cls=SuggestingGroup)
 @click.version_option(__version__, prog_name="digest")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
@@ -86,6 +102,78 @@ def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, a
         config = config.with_output_dir(out_dir)
     result = build_issue(config, month, strict=strict, allow_empty=allow_empty)
     click.echo(format_build_report(result))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--title", default="My Digest", show_default=True, help="The publication's name.")
+@click.option("--language", default="en", show_default=True, help="BCP 47 language of the issues.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone that decides the month of a post.")
+@click.option("--feed", default="", metavar="URL|FILE",
+              help="The first source (default: a sample feed, so the first issue builds at once).")
+@_handle_errors
+def init(directory: Path, title: str, language: str, timezone: str, feed: str) -> None:
+    """Start a new publication in DIRECTORY (default: here); never overwrites a file."""
+    from digest.core.configfile import load_config
+    from digest.core.scaffold import NewPublication, create_publication
+    from digest.report import format_init_report
+    scaffold = create_publication(directory, NewPublication(title=title, language=language,
+                                                            timezone=timezone, feed=feed))
+    # The first issue file lists the feeds' candidates, like any later one.
+    _, draft = _draft_issue(load_config(scaffold.config_path), scaffold.month)
+    click.echo(format_init_report(directory, scaffold, draft))
+
+
+@cli.command("new-issue")
+@config_option
+@month_option
+@_handle_errors
+def new_issue(config_path: Path, month: Month) -> None:
+    """Write issues/MONTH.toml: number and volume continued, the feeds' articles listed to exclude or pin."""
+    from digest.core.configfile import load_config
+    from digest.report import format_draft_report
+    path, draft = _draft_issue(load_config(config_path), month)
+    click.echo(format_draft_report(path, draft))
+
+
+def _draft_issue(config, month: Month):
+    from digest.content.newissue import new_issue as draft_issue
+    from digest.core.store import open_store
+    from digest.pipeline import make_fetcher
+    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+        return draft_issue(config, month, fetcher, store)
+
+
+@cli.group()
+def link() -> None:
+    """Curated links of an issue (whitepapers, sample code, training...)."""
+
+
+@link.command("add")
+@config_option
+@click.argument("url")
+@click.option("--kind", metavar="KIND", help="whitepaper, sample-code, training... (default: guessed from the page).")
+@click.option("--month", callback=_month, metavar="YYYY-MM",
+              help="The issue to add it to (default: the latest issue file).")
+@_handle_errors
+def link_add(config_path: Path, url: str, kind: str | None, month: Month | None) -> None:
+    """Fetch URL's title, summary and image and append it to the issue file, keeping its comments."""
+    from digest.core.configfile import load_config
+    from digest.core.store import open_store
+    from digest.ingest.issuedraft import issue_months
+    from digest.ingest.linkadd import add_link
+    from digest.pipeline import make_fetcher
+    from digest.report import format_link_report
+    config = load_config(config_path)
+    if month is None:
+        months = issue_months(config)
+        if not months:
+            raise ConfigError(f"{config.output.issues_dir}: no issue file yet: give --month, "
+                              "or start one with `digest new-issue --month YYYY-MM`")
+        month = months[-1]
+    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+        added = add_link(config, month, url, fetcher, kind)
+    click.echo(format_link_report(url, added))
 
 
 @cli.command()

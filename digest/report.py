@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import shlex
+from pathlib import Path
 
 from digest.content.survey import SourceSurvey
 from digest.core.models import BuildResult
+from digest.core.scaffold import Scaffold
 from digest.deliver.subscribers import Subscriber
 from digest.ebook.check import CheckReport, finding_line
 from digest.ebook.check_rules import RULES, Finding
 from digest.ingest.gather import Gathered
+from digest.ingest.issuedraft import Draft
+from digest.ingest.linkadd import AddedLink
 
 
 def format_build_report(result: BuildResult) -> str:
@@ -94,3 +99,40 @@ def format_subscribers(subscribers: tuple[Subscriber, ...]) -> str:
              f"{s.added_at[:10]}  {s.name}".rstrip() for s in subscribers]
     active = sum(s.active for s in subscribers)
     return "\n".join([*lines, f"{len(subscribers)} subscribers, {active} active"])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def format_init_report(directory: Path, scaffold: Scaffold, draft: Draft) -> str:
+    lines = [f"created {path}" for path in (*scaffold.written, scaffold.issue_path)]
+    lines.append(f"first issue: {draft.month.label}, {_count(len(draft.included), 'article')} from the feeds")
+    lines.extend(f"  not read: {where}" for where in draft.unread)
+    month = draft.month
+    lines.append("next:")
+    if directory.resolve() != Path.cwd().resolve():
+        lines.append(f"  cd {shlex.quote(str(directory))}")
+    lines += [f"  digest build --month {month}                    # the EPUB, AZW3 and MOBI in dist/",
+              f"  digest preview --month {month} --open           # the issue in a browser, live",
+              f"  digest link add URL --month {month}             # a curated link, described from its page"]
+    return "\n".join(lines)
+
+
+def format_draft_report(path: Path, draft: Draft) -> str:
+    lines = [f"wrote {path}: No. {draft.number}, Vol. {draft.volume}; "
+             f"{_count(len(draft.included), 'article')} go in, {len(draft.left_out)} left out by a rule"]
+    lines.extend(f"  not read: {where}" for where in draft.unread)
+    return "\n".join(lines)
+
+
+def format_link_report(url: str, added: AddedLink) -> str:
+    lines = [f"added to {added.path}: {added.title or url}",
+             f"  kind: {added.kind} ({added.kind_reason})"]
+    if added.summary:
+        lines.append(f"  summary: {added.summary}")
+    if added.image_url:
+        lines.append(f"  image: {added.image_url}")
+    if added.problem:
+        lines.append(f"  not described ({added.problem}): the build will try again")
+    return "\n".join(lines)

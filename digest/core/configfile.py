@@ -28,6 +28,7 @@ from digest.core.config import (
     default,
 )
 from digest.core.errors import ConfigError
+from digest.core.suggest import did_you_mean
 from digest.core.tomlread import TableReader
 from digest.core.vocabulary import FORMATS, LINK_KINDS
 
@@ -100,7 +101,8 @@ def load_config(path: Path | str) -> Config:
         )
         src.done()
         if source.section and source.section not in section_ids:
-            src.problem("section", f"unknown section {source.section!r} (known: {', '.join(sorted(section_ids))})")
+            src.problem("section", f"unknown section {source.section!r}{did_you_mean(source.section, section_ids)}"
+                                  f" (known: {', '.join(sorted(section_ids))})")
         if source.url and not source.is_remote and not (path.parent / source.url).is_file():
             src.problem("url", f"no such feed file: {source.url}")
         sources.append(source)
@@ -157,7 +159,8 @@ def _load_listing(table: TableReader) -> Listing:
 def check_link_fields(table: TableReader, kind: str, url: str) -> None:
     """The checks shared by curated links and listings: a known kind, an http(s) URL."""
     if kind and kind not in LINK_KINDS:
-        table.problem("kind", f"unknown kind {kind!r} (expected one of: {', '.join(LINK_KINDS)})")
+        table.problem("kind", f"unknown kind {kind!r}{did_you_mean(kind, LINK_KINDS)}"
+                             f" (expected one of: {', '.join(LINK_KINDS)})")
     if url and urlsplit(url).scheme not in ("http", "https"):
         table.problem("url", f"not an http(s) URL: {url!r}")
 
