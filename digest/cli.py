@@ -72,14 +72,13 @@ class SuggestingGroup(click.Group):
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 def cli(verbose: int, quiet: bool) -> None:
     """Publish a monthly digest of technical blogs as Kindle-ready ebooks."""
-    from digest.core.progress import interactive
+    from digest.core.progress import console, interactive
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     if interactive():
-        from rich.console import Console
         from rich.logging import RichHandler
 
         logging.basicConfig(level=level, format="%(message)s",
-                            handlers=[RichHandler(show_path=False, console=Console(stderr=True))])
+                            handlers=[RichHandler(show_path=False, console=console())])
     else:  # CI logs: one plain line per message
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
@@ -91,17 +90,19 @@ def cli(verbose: int, quiet: bool) -> None:
               help="Output folder (overrides the config's output.dir).")
 @click.option("--strict", is_flag=True, help="Fail on any broken source or entry instead of reporting it.")
 @click.option("--allow-empty", is_flag=True, help="Publish even when the month has no articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schemas/build-report.schema.json).")
 @_handle_errors
-def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, allow_empty: bool) -> None:
+def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, allow_empty: bool,
+          as_json: bool) -> None:
     """Build the issue for MONTH and publish it to the output folder."""
     from digest.core.configfile import load_config
     from digest.pipeline import build_issue
-    from digest.report import format_build_report
+    from digest.report import build_report_json, format_build_report
     config = load_config(config_path)
     if out_dir is not None:
         config = config.with_output_dir(out_dir)
     result = build_issue(config, month, strict=strict, allow_empty=allow_empty)
-    click.echo(format_build_report(result))
+    click.echo(build_report_json(result) if as_json else format_build_report(result))
 
 
 @cli.command()

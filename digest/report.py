@@ -19,21 +19,66 @@ from digest.ingest.linkadd import AddedLink
 
 def format_build_report(result: BuildResult) -> str:
     issue = result.issue
-    lines = [f"{issue.title}: {len(issue.articles)} articles, "
-             f"{sum(len(g.links) for g in issue.curated)} curated links"]
-    for section in issue.sections:
-        lines.append(f"  {section.section.title}: {len(section.articles)}")
-    for path in result.files:
-        lines.append(f"  wrote {path}")
+    lines = [f"{issue.title}: {_count(len(issue.articles), 'article')}, "
+             f"{_count(sum(len(g.links) for g in issue.curated), 'curated link')}"]
+    width = max((len(s.section.title) for s in issue.sections), default=0)
+    lines.extend(f"  {s.section.title:<{width}}  {len(s.articles)}" for s in issue.sections)
+    if result.files:
+        lines.append(f"files in {result.files[0].parent}:")
+        width = max(len(path.name) for path in result.files)
+        lines.extend(f"  {path.name:<{width}}  {_size(path.stat().st_size):>9}" for path in result.files)
+    lines.append(f"check: {_check_line(result)}")
+    lines.extend(f"  warning: {line}" for line in result.check_warnings)
+    if result.site is not None:
+        lines.append(f"site: {result.site}")
     for note in result.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"note: {note}")
     if result.skipped:
         lines.append(f"skipped {len(result.skipped)}:")
         lines.extend(f"  - {s.title} ({s.source}): {s.reason}" for s in result.skipped)
     if result.problems:
         lines.append(f"problems {len(result.problems)}:")
         lines.extend(f"  - {p.where}: {p.reason}" for p in result.problems)
+    lines.append(f"built in {result.elapsed:.1f} s")
     return "\n".join(lines)
+
+
+def _check_line(result: BuildResult) -> str:
+    if result.check_notes:
+        return f"Kindle rules passed; not checked: {'; '.join(result.check_notes)}"
+    return f"Kindle-ready (EPUBCheck and {len(RULES)} Kindle rules passed)"
+
+
+def _size(size: int) -> str:
+    for unit in ("bytes", "kB", "MB"):
+        if size < 1000 or unit == "MB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def build_report_json(result: BuildResult) -> str:
+    """The build report for machines; its shape is schemas/build-report.schema.json."""
+    issue = result.issue
+    return json.dumps({
+        "title": issue.title,
+        "month": str(issue.month),
+        "number": issue.number,
+        "volume": issue.volume,
+        "articles": len(issue.articles),
+        "curated_links": sum(len(g.links) for g in issue.curated),
+        "sections": [{"id": s.section.id, "title": s.section.title, "articles": len(s.articles)}
+                     for s in issue.sections],
+        "files": [{"path": str(path), "bytes": path.stat().st_size} for path in result.files],
+        "check": {"kindle_ready": True, "complete": not result.check_notes,
+                  "warnings": list(result.check_warnings), "notes": list(result.check_notes)},
+        "site": str(result.site) if result.site is not None else None,
+        "notes": list(result.notes),
+        "skipped": [{"source": s.source, "title": s.title, "link": s.link, "reason": s.reason}
+                    for s in result.skipped],
+        "problems": [{"where": p.where, "reason": p.reason} for p in result.problems],
+        "elapsed_seconds": round(result.elapsed, 3),
+    }, indent=2, ensure_ascii=False)
 
 
 def format_fetch_report(gathered: Gathered) -> str:

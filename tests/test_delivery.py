@@ -375,7 +375,7 @@ def test_delivery_config_errors_name_their_key_and_a_password_is_refused(project
         f"{label}: delivery.password_env: invalid value 'NOT A NAME' (an environment variable name)",
         f"{label}: delivery.rate_limit_seconds: must be at least 0, got -1",
         f"{label}: delivery.format: invalid value 'pdf' (one of: epub, azw3, mobi)",
-        f"{label}: delivery.password: unknown key",
+        f"{label}: delivery.password: unknown key (did you mean 'password_env'?)",
         f"{label}: delivery.port: must be at most 65535, got 70000",
         f"{label}: delivery.from_address: required when host is set",
     ])

@@ -38,6 +38,7 @@ from digest.core.config import Config
 from digest.core.errors import ConfigError, DeliveryError
 from digest.core.month import Month
 from digest.core.store import Store, now
+from digest.deliver.readiness import require_delivery_ready
 from digest.deliver.subscribers import Subscriber, find_subscriber, list_subscribers
 from digest.publish.bundle import MEDIA_TYPES
 from digest.publish.staging import file_stem, month_dir
@@ -112,6 +113,8 @@ def send_issue(config: Config, store: Store, month: Month, *, to: str | None = N
                                         "would fail" if dry_run else "failed", error))
             else:
                 todo.append(subscriber)
+        if dry_run or todo:
+            require_delivery_ready(config)
         if dry_run:
             outcomes += [Outcome(s.address, s.format, "would send", str(files[s.format])) for s in todo]
         elif todo:
