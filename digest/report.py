@@ -105,7 +105,8 @@ def format_sources_report(surveys: tuple[SourceSurvey, ...]) -> str:
         if survey.in_month or survey.selected or survey.skipped:
             detail += f"; this month: {survey.in_month}, selected {survey.selected}"
         lines.append(f"{head}\n{detail}")
-        lines.extend(f"  skipped: {reason}" for reason in survey.skipped)
+        lines.extend(f"  + {title}" for title in survey.chosen)
+        lines.extend(f"  - skipped: {reason}" for reason in survey.skipped)
     return "\n".join(lines)
 
 

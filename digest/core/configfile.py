@@ -39,6 +39,8 @@ LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 SECURITY_RE = re.compile(r"^(ssl|starttls|none)$")
 FORMAT_RE = re.compile(f"^({'|'.join(FORMATS)})$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+OUTPUT_FOLDERS = {"dir": "dist", "issues_dir": "issues"}
+"""Defaults of the two [output] folders (relative to the config file, so not dataclass defaults)."""
 
 
 def load_config(path: Path | str) -> Config:
@@ -112,8 +114,8 @@ def load_config(path: Path | str) -> Config:
     templates = out.string("templates")
     formats = out.strings("formats", choices=FORMATS)
     output = Output(
-        dir=(path.parent / out.string("dir", default="dist")).resolve(),
-        issues_dir=(path.parent / out.string("issues_dir", default="issues")).resolve(),
+        dir=(path.parent / out.string("dir", default=OUTPUT_FOLDERS["dir"])).resolve(),
+        issues_dir=(path.parent / out.string("issues_dir", default=OUTPUT_FOLDERS["issues_dir"])).resolve(),
         templates_dir=(path.parent / templates).resolve() if templates else None,
         formats=tuple(dict.fromkeys(("epub", *formats))),
         kindle_profile=out.string("kindle_profile"),
