@@ -20,10 +20,7 @@ def delivery_problems(config: Config) -> tuple[str, ...]:
     settings, where = config.delivery, f"{config.path}: delivery"
     if not settings.host:
         return (f"{where}.host: not set, so there is nowhere to send (see docs/kindle.md)",)
-    problems = []
-    if not settings.from_address:
-        problems.append(f"{where}.from_address: not set; it must be on each reader's Approved Personal "
-                        "Document E-mail List at Amazon")
+    problems = []  # from_address comes with host: the config loader requires it
     for security, port in _TLS_PORTS.items():
         other = next(s for s in _TLS_PORTS if s != security)
         if settings.security == security and settings.port == _TLS_PORTS[other]:
