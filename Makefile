@@ -28,7 +28,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 deps: $(VENV)/.installed
 
 month:
-	@test -n "$(MONTH)" || { echo "make: MONTH is not set and issues/ has no YYYY-MM.toml: make $(MAKECMDGOALS) MONTH=YYYY-MM" >&2; exit 2; }
+	$(if $(MONTH),,$(error MONTH is not set and issues/ has no YYYY-MM.toml: make $(MAKECMDGOALS) MONTH=YYYY-MM))
 	@echo "MONTH=$(MONTH)"
 
 issue: month deps

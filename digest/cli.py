@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from pathlib import Path
@@ -10,60 +9,15 @@ from pathlib import Path
 import click
 
 from digest import __version__
-from digest.core.config import DEFAULT_CONFIG_NAME
-from digest.core.errors import ConfigError, DigestError
+from digest.clikit import SuggestingGroup, config_option, month_option
+from digest.clikit import handle_errors as _handle_errors
+from digest.clikit import parse_month as _month
+from digest.core.errors import ConfigError
 from digest.core.month import Month
-from digest.core.suggest import close_match
 from digest.core.vocabulary import FORMATS
 
 # Commands import the library inside their bodies: `digest --help` and shell completion
 # stay fast because they never load lxml, Pillow, httpx or the language model.
-
-
-def _handle_errors(command):
-    """Turn library errors into one clear message and an exit code; never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except DigestError as exc:
-            for line in str(exc).splitlines():
-                click.echo(f"error: {line}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-def _month(ctx, param, value: str | None) -> Month | None:
-    if value is None:
-        return None
-    try:
-        return Month.parse(value)
-    except DigestError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_CONFIG_NAME, show_default=True, help="The publication's config file.")
-month_option = click.option("--month", required=True, callback=_month, metavar="YYYY-MM",
-                            help="The month the issue covers.")
-
-
-class SuggestingGroup(click.Group):
-    """A command group that answers a mistyped command with the nearest real one."""
-
-    group_class = type  # subgroups (subscribers, link) suggest too
-
-    def resolve_command(self, ctx: click.Context, args: list[str]):
-        try:
-            return super().resolve_command(ctx, args)
-        except click.UsageError as exc:
-            match = close_match(args[0], self.list_commands(ctx)) if args else None
-            if match is None:
-                raise
-            raise click.UsageError(f"{exc.message} Did you mean {match!r}?", ctx) from None
 
 
 @click.group(cls=SuggestingGroup)
@@ -115,13 +69,11 @@ def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, a
 @_handle_errors
 def init(directory: Path, title: str, language: str, timezone: str, feed: str) -> None:
     """Start a new publication in DIRECTORY (default: here); never overwrites a file."""
-    from digest.core.configfile import load_config
-    from digest.core.scaffold import NewPublication, create_publication
+    from digest.core.scaffold import NewPublication
+    from digest.editor import start_publication
     from digest.report import format_init_report
-    scaffold = create_publication(directory, NewPublication(title=title, language=language,
-                                                            timezone=timezone, feed=feed))
-    # The first issue file lists the feeds' candidates, like any later one.
-    _, draft = _draft_issue(load_config(scaffold.config_path), scaffold.month)
+    scaffold, draft = start_publication(directory, NewPublication(title=title, language=language,
+                                                                  timezone=timezone, feed=feed))
     click.echo(format_init_report(directory, scaffold, draft))
 
 
@@ -132,17 +84,9 @@ def init(directory: Path, title: str, language: str, timezone: str, feed: str) -
 def new_issue(config_path: Path, month: Month) -> None:
     """Write issues/MONTH.toml: number and volume continued, the feeds' articles listed to exclude or pin."""
     from digest.core.configfile import load_config
+    from digest.editor import draft_issue
     from digest.report import format_draft_report
-    path, draft = _draft_issue(load_config(config_path), month)
-    click.echo(format_draft_report(path, draft))
-
-
-def _draft_issue(config, month: Month):
-    from digest.content.newissue import new_issue as draft_issue
-    from digest.core.store import open_store
-    from digest.pipeline import make_fetcher
-    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
-        return draft_issue(config, month, fetcher, store)
+    click.echo(format_draft_report(*draft_issue(load_config(config_path), month)))
 
 
 @cli.group()
@@ -160,21 +104,9 @@ def link() -> None:
 def link_add(config_path: Path, url: str, kind: str | None, month: Month | None) -> None:
     """Fetch URL's title, summary and image and append it to the issue file, keeping its comments."""
     from digest.core.configfile import load_config
-    from digest.core.store import open_store
-    from digest.ingest.issuedraft import issue_months
-    from digest.ingest.linkadd import add_link
-    from digest.pipeline import make_fetcher
+    from digest.editor import add_curated_link
     from digest.report import format_link_report
-    config = load_config(config_path)
-    if month is None:
-        months = issue_months(config)
-        if not months:
-            raise ConfigError(f"{config.output.issues_dir}: no issue file yet: give --month, "
-                              "or start one with `digest new-issue --month YYYY-MM`")
-        month = months[-1]
-    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
-        added = add_link(config, month, url, fetcher, kind)
-    click.echo(format_link_report(url, added))
+    click.echo(format_link_report(url, add_curated_link(load_config(config_path), url, kind=kind, month=month)))
 
 
 @cli.command()

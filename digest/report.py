@@ -50,11 +50,9 @@ def _check_line(result: BuildResult) -> str:
 
 
 def _size(size: int) -> str:
-    for unit in ("bytes", "kB", "MB"):
-        if size < 1000 or unit == "MB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
+    if size < 1000:
+        return f"{size} bytes"
+    return f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
 
 
 def build_report_json(result: BuildResult) -> str:

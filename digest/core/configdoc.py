@@ -43,7 +43,7 @@ TABLES = (
     ("[delivery]", Delivery, "E-mail to Kindles with `digest send` (optional; see kindle.md)."),
 )
 # Where the key in the file differs from the field's name.
-TOML_KEYS = {(Output, "templates_dir"): "templates"}
+TOML_KEYS: dict[tuple[type, str], str] = {(Output, "templates_dir"): "templates"}
 
 
 def config_reference() -> str:
