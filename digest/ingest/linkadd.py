@@ -71,6 +71,7 @@ def add_link(config: Config, month: Month, url: str, fetcher: Fetcher, kind: str
     chosen, reason = (kind, "given") if kind else guess_kind(url, meta)
 
     table = tomlkit.table()
+    table.trivia.indent = "\n"  # a blank line before its [[links]] header, as an editor writes it
     table.add("kind", chosen)
     if meta.title:
         table.add("title", meta.title)
