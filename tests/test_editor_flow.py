@@ -26,11 +26,12 @@ SCHEMA = json.loads((ROOT / "schemas" / "build-report.schema.json").read_text(en
 
 def atom_feed(entries: list[tuple[str, str, datetime, str]]) -> str:
     """An Atom feed of (title, url, date, language) entries, each long enough to need no full-text fetch."""
-    body = "&lt;p&gt;" + "A paragraph about designing systems that keep working. " * 20 + "&lt;/p&gt;"
+    sentence = {"en": "A paragraph about designing systems that keep working. ",
+                "de": "Ein Absatz über Systeme, die weiterlaufen. "}
     items = "".join(
         f"<entry><title>{title}</title><id>{url}</id><link href='{url}'/>"
         f"<published>{date.isoformat()}</published><updated>{date.isoformat()}</updated>"
-        f"<content type='html' xml:lang='{lang}'>{body if lang == 'en' else '&lt;p&gt;' + 'Ein Absatz über Systeme, die weiterlaufen. ' * 20 + '&lt;/p&gt;'}</content></entry>"
+        f"<content type='html' xml:lang='{lang}'>&lt;p&gt;{sentence[lang] * 20}&lt;/p&gt;</content></entry>"
         for title, url, date, lang in entries)
     return ("<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
             "<title>Systems Blog</title><id>urn:systems-blog</id>"
@@ -86,7 +87,8 @@ def test_init_new_issue_link_add_build(runner, tmp_path):
     assert "1 article go in, 1 left out by a rule" in drafted
     text = issue_file.read_text(encoding="utf-8")
     assert '# "https://blog.example.org/queues",  # Queues Before Databases (blog;' in text
-    assert "# \"https://blog.example.org/backpressure-de\",  # Warum Backpressure wichtig ist (blog; language 'de'" in text
+    assert ('# "https://blog.example.org/backpressure-de",  '
+            "# Warum Backpressure wichtig ist (blog; language 'de'") in text
     parsed = tomllib.loads(text)
     assert (parsed["excluded"], parsed["pinned"]) == ([], []), "candidates are comments until uncommented"
 
