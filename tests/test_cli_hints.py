@@ -159,3 +159,8 @@ def test_make_takes_the_latest_issue_file_or_names_the_variable(tmp_path):
     given = subprocess.run(["make", "-n", "issue", "MONTH=2018-01"], capture_output=True, text=True,
                            cwd=tmp_path, timeout=60)
     assert "--month 2018-01" in given.stdout
+
+
+def test_a_missing_config_says_how_to_start_one(tmp_path):
+    out = run("build", "--config", str(tmp_path / "digest.toml"), "--month", "2018-01", code=2)
+    assert "config file not found" in out and "digest init" in out
