@@ -14,7 +14,7 @@ from digest.clikit import handle_errors as _handle_errors
 from digest.clikit import parse_month as _month
 from digest.core.errors import ConfigError
 from digest.core.month import Month
-from digest.core.vocabulary import FORMATS
+from digest.core.vocabulary import FORMATS, LINK_KINDS
 
 # Commands import the library inside their bodies: `digest --help` and shell completion
 # stay fast because they never load lxml, Pillow, httpx or the language model.
@@ -97,7 +97,8 @@ def link() -> None:
 @link.command("add")
 @config_option
 @click.argument("url")
-@click.option("--kind", metavar="KIND", help="whitepaper, sample-code, training... (default: guessed from the page).")
+@click.option("--kind", metavar="KIND", help="whitepaper, sample-code, training... (default: guessed from the page).",
+              shell_complete=lambda ctx, param, typed: [kind for kind in LINK_KINDS if kind.startswith(typed)])
 @click.option("--month", callback=_month, metavar="YYYY-MM",
               help="The issue to add it to (default: the latest issue file).")
 @_handle_errors

@@ -4,8 +4,10 @@ and the machine-readable build report's contract."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -164,3 +166,18 @@ def test_make_takes_the_latest_issue_file_or_names_the_variable(tmp_path):
 def test_a_missing_config_says_how_to_start_one(tmp_path):
     out = run("build", "--config", str(tmp_path / "digest.toml"), "--month", "2018-01", code=2)
     assert "config file not found" in out and "digest init" in out
+
+
+def test_shell_completion_as_documented():
+    """docs/completion.md: the bash script, and completion of commands and link kinds."""
+    def complete(env: dict[str, str]) -> str:
+        done = subprocess.run([sys.executable, "-m", "digest"], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, **env})
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "_digest_completion" in complete({"_DIGEST_COMPLETE": "bash_source"})
+    assert complete({"_DIGEST_COMPLETE": "bash_complete", "COMP_WORDS": "digest new",
+                     "COMP_CWORD": "1"}).split() == ["plain,new-issue"]
+    assert complete({"_DIGEST_COMPLETE": "bash_complete", "COMP_WORDS": "digest link add URL --kind sa",
+                     "COMP_CWORD": "5"}).split() == ["plain,sample-code"]
