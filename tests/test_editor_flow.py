@@ -81,6 +81,8 @@ def test_init_new_issue_link_add_build(runner, tmp_path):
     config.write_text(config.read_text(encoding="utf-8").replace('formats = ["epub", "azw3", "mobi"]',
                                                                  'formats = ["epub"]'), encoding="utf-8")
     runner_in_pub = ("--config", str(config))
+    refused = run(runner, "new-issue", *runner_in_pub, "--month", str(this_month), code=2).output
+    assert f"{this_month}.toml: exists already" in refused
 
     drafted = run(runner, "new-issue", *runner_in_pub, "--month", str(last_month)).output
     issue_file = publication / "issues" / f"{last_month}.toml"

@@ -15,11 +15,12 @@ from digest.ingest.archive import published_elsewhere
 from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher
 from digest.ingest.gather import gather
-from digest.ingest.issuedraft import Candidate, Draft, continued_numbers, write_draft
+from digest.ingest.issuedraft import Candidate, Draft, continued_numbers, new_issue_path, write_draft
 
 
 def new_issue(config: Config, month: Month, fetcher: Fetcher | None, store: Store | None) -> tuple[Path, Draft]:
     """Read the feeds as a build would, and write the issue file listing their month's articles."""
+    new_issue_path(config, month)
     number, volume = continued_numbers(config, month)
     gathered = gather(config, functools.partial(read_source, fetcher=fetcher), store)
     earlier = published_elsewhere(store, month) if store is not None else frozenset()

@@ -68,11 +68,17 @@ def issue_months(config: Config) -> list[Month]:
     return sorted(Month.parse(m.group(1)) for m in names if m)
 
 
-def write_draft(config: Config, draft: Draft) -> Path:
-    """Write ``issues/YYYY-MM.toml``; an existing file is never replaced."""
-    path = config.output.issues_dir / f"{draft.month}.toml"
+def new_issue_path(config: Config, month: Month) -> Path:
+    """Where ``month``'s issue file goes; an error if it exists (checked before any feed is read)."""
+    path = config.output.issues_dir / f"{month}.toml"
     if path.exists():
         raise ConfigError(f"{path}: exists already; edit it, or delete it to start the issue again")
+    return path
+
+
+def write_draft(config: Config, draft: Draft) -> Path:
+    """Write ``issues/YYYY-MM.toml``; an existing file is never replaced."""
+    path = new_issue_path(config, draft.month)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(draft_text(config, draft), encoding="utf-8")
     return path
