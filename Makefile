@@ -1,4 +1,5 @@
-# make issue MONTH=YYYY-MM   build and publish one month (sample data: 2018-01, 2018-02)
+# make issue MONTH=YYYY-MM   build and publish one month (sample data: 2018-01, 2018-02);
+#                            without MONTH, the latest month that has an issues/YYYY-MM.toml
 # make publish MONTH=YYYY-MM build it, its year's bundle and the site with the catalogs
 # make preview MONTH=YYYY-MM preview it in a browser, reloading on every save (PORT=8000)
 # make test                  lint (ruff, mypy) and the whole test suite
@@ -8,11 +9,12 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-MONTH  ?= $(shell date +%Y-%m)
+# Without MONTH: the latest issues/YYYY-MM.toml (the month being edited), not the calendar's.
+MONTH  ?= $(lastword $(sort $(patsubst issues/%.toml,%,$(wildcard issues/[0-9][0-9][0-9][0-9]-[0-9][0-9].toml))))
 CONFIG ?= digest.toml
 PORT   ?= 8000
 
-.PHONY: issue publish preview test test-fast lint bench deps system-deps clean
+.PHONY: issue publish preview test test-fast lint bench deps system-deps clean month
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,17 +28,21 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 deps: $(VENV)/.installed
 
-issue: deps
+month:
+	$(if $(MONTH),,$(error MONTH is not set and issues/ has no YYYY-MM.toml: make $(MAKECMDGOALS) MONTH=YYYY-MM))
+	@echo "MONTH=$(MONTH)"
+
+issue: month deps
 	@sh scripts/install-system-deps.sh calibre java
 	$(BIN)/digest build --config $(CONFIG) --month $(MONTH)
 
 # Build MONTH, rebuild its year's subscription bundle and the site (what CI's publish job runs).
-publish: deps
+publish: month deps
 	@sh scripts/install-system-deps.sh calibre java
 	$(BIN)/digest build --config $(CONFIG) --month $(MONTH)
 	$(BIN)/digest bundle --config $(CONFIG) --year $(firstword $(subst -, ,$(MONTH)))
 
-preview: deps
+preview: month deps
 	$(BIN)/digest preview --config $(CONFIG) --month $(MONTH) --port $(PORT)
 
 system-deps:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from pathlib import Path
@@ -10,60 +9,30 @@ from pathlib import Path
 import click
 
 from digest import __version__
-from digest.core.config import DEFAULT_CONFIG_NAME
-from digest.core.errors import ConfigError, DigestError
+from digest.clikit import SuggestingGroup, config_option, month_option
+from digest.clikit import handle_errors as _handle_errors
+from digest.clikit import parse_month as _month
+from digest.core.errors import ConfigError
 from digest.core.month import Month
-from digest.core.vocabulary import FORMATS
+from digest.core.vocabulary import FORMATS, LINK_KINDS
 
 # Commands import the library inside their bodies: `digest --help` and shell completion
 # stay fast because they never load lxml, Pillow, httpx or the language model.
 
 
-def _handle_errors(command):
-    """Turn library errors into one clear message and an exit code; never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except DigestError as exc:
-            for line in str(exc).splitlines():
-                click.echo(f"error: {line}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-def _month(ctx, param, value: str | None) -> Month | None:
-    if value is None:
-        return None
-    try:
-        return Month.parse(value)
-    except DigestError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_CONFIG_NAME, show_default=True, help="The publication's config file.")
-month_option = click.option("--month", required=True, callback=_month, metavar="YYYY-MM",
-                            help="The month the issue covers.")
-
-
-@click.group()
+@click.group(cls=SuggestingGroup)
 @click.version_option(__version__, prog_name="digest")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 def cli(verbose: int, quiet: bool) -> None:
     """Publish a monthly digest of technical blogs as Kindle-ready ebooks."""
-    from digest.core.progress import interactive
+    from digest.core.progress import console, interactive
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     if interactive():
-        from rich.console import Console
         from rich.logging import RichHandler
 
         logging.basicConfig(level=level, format="%(message)s",
-                            handlers=[RichHandler(show_path=False, console=Console(stderr=True))])
+                            handlers=[RichHandler(show_path=False, console=console())])
     else:  # CI logs: one plain line per message
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
@@ -75,17 +44,70 @@ def cli(verbose: int, quiet: bool) -> None:
               help="Output folder (overrides the config's output.dir).")
 @click.option("--strict", is_flag=True, help="Fail on any broken source or entry instead of reporting it.")
 @click.option("--allow-empty", is_flag=True, help="Publish even when the month has no articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schemas/build-report.schema.json).")
 @_handle_errors
-def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, allow_empty: bool) -> None:
+def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, allow_empty: bool,
+          as_json: bool) -> None:
     """Build the issue for MONTH and publish it to the output folder."""
     from digest.core.configfile import load_config
     from digest.pipeline import build_issue
-    from digest.report import format_build_report
+    from digest.report import build_report_json, format_build_report
     config = load_config(config_path)
     if out_dir is not None:
         config = config.with_output_dir(out_dir)
     result = build_issue(config, month, strict=strict, allow_empty=allow_empty)
-    click.echo(format_build_report(result))
+    click.echo(build_report_json(result) if as_json else format_build_report(result))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--title", default="My Digest", show_default=True, help="The publication's name.")
+@click.option("--language", default="en", show_default=True, help="BCP 47 language of the issues.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone that decides the month of a post.")
+@click.option("--feed", default="", metavar="URL|FILE",
+              help="The first source (default: a sample feed, so the first issue builds at once).")
+@_handle_errors
+def init(directory: Path, title: str, language: str, timezone: str, feed: str) -> None:
+    """Start a new publication in DIRECTORY (default: here); never overwrites a file."""
+    from digest.core.scaffold import NewPublication
+    from digest.editor import start_publication
+    from digest.report import format_init_report
+    scaffold, draft = start_publication(directory, NewPublication(title=title, language=language,
+                                                                  timezone=timezone, feed=feed))
+    click.echo(format_init_report(directory, scaffold, draft))
+
+
+@cli.command("new-issue")
+@config_option
+@month_option
+@_handle_errors
+def new_issue(config_path: Path, month: Month) -> None:
+    """Write issues/MONTH.toml: number and volume continued, the feeds' articles listed to exclude or pin."""
+    from digest.core.configfile import load_config
+    from digest.editor import draft_issue
+    from digest.report import format_draft_report
+    click.echo(format_draft_report(*draft_issue(load_config(config_path), month)))
+
+
+@cli.group()
+def link() -> None:
+    """Curated links of an issue (whitepapers, sample code, training...)."""
+
+
+@link.command("add")
+@config_option
+@click.argument("url")
+@click.option("--kind", metavar="KIND", help="whitepaper, sample-code, training... (default: guessed from the page).",
+              shell_complete=lambda ctx, param, typed: [kind for kind in LINK_KINDS if kind.startswith(typed)])
+@click.option("--month", callback=_month, metavar="YYYY-MM",
+              help="The issue to add it to (default: the latest issue file).")
+@_handle_errors
+def link_add(config_path: Path, url: str, kind: str | None, month: Month | None) -> None:
+    """Fetch URL's title, summary and image and append it to the issue file, keeping its comments."""
+    from digest.core.configfile import load_config
+    from digest.editor import add_curated_link
+    from digest.report import format_link_report
+    click.echo(format_link_report(url, add_curated_link(load_config(config_path), url, kind=kind, month=month)))
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from dataclasses import dataclass
 
 from digest.content.assemble import assemble_issue
@@ -20,6 +21,7 @@ from digest.core.config import Config
 from digest.core.errors import BuildError
 from digest.core.models import BuildResult, Issue, Problem, Skipped
 from digest.core.month import Month
+from digest.core.progress import stage as showing_stage
 from digest.core.store import Store, open_store
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.memo import kindle_formats_once, require_kindle_ready_once
@@ -34,7 +36,7 @@ from digest.ingest.issuefile import load_issue
 from digest.publish.bundle import write_bundle
 from digest.publish.catalog import published_issues, read_manifest
 from digest.publish.site import render_site, write_site
-from digest.publish.staging import file_stem, month_dir, staged
+from digest.publish.staging import file_stem, month_dir, publication_root, staged
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +55,24 @@ class Composition:
 def build_issue(config: Config, month: Month, *, strict: bool = False,
                 allow_empty: bool = False) -> BuildResult:
     """Build and publish one month. Everything is gathered before anything is written."""
+    started = time.monotonic()
     with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, store=store)
         issue = composition.issue
-        epub_bytes = build_epub(issue, composition.pages, composition.theme)
+        with showing_stage("book"):
+            epub_bytes = build_epub(issue, composition.pages, composition.theme)
 
         final = month_dir(config, month)
         epub_name = f"{file_stem(config, month)}.epub"
         with staged(final) as stage:
             epub_path = stage / epub_name
             epub_path.write_bytes(epub_bytes)
-            checked = require_kindle_ready_once(store, epub_path)
-            kindle = kindle_formats_once(store, config.output, final, epub_path, issue, composition.pages,
-                                         composition.theme)
+            with showing_stage("check"):
+                checked = require_kindle_ready_once(store, epub_path)
+            with showing_stage("conversions"):
+                kindle = kindle_formats_once(store, config.output, final, epub_path, issue, composition.pages,
+                                             composition.theme)
             notes = (*checked.notes, *kindle.notes)
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
@@ -75,7 +81,10 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         record_published(store, month, issue.articles)
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),
-                       skipped=composition.skipped, problems=composition.problems, notes=notes)
+                       skipped=composition.skipped, problems=composition.problems, notes=notes,
+                       check_warnings=tuple(f"{f.rule}: {f.message}" for f in checked.warnings),
+                       check_notes=checked.notes, site=publication_root(config),
+                       elapsed=time.monotonic() - started)
 
 
 def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_empty: bool = False,
@@ -88,16 +97,18 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     """
     spec = load_issue(config, month)
     theme = Theme.load(config.output.templates_dir)
-    gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher), store)
+    with showing_stage("feeds"):
+        gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher), store)
     earlier = published_elsewhere(store, month) if store is not None else frozenset()
     selection = select_entries(config, spec, gathered.entries, earlier)
     if not selection.articles and not allow_empty:
         raise BuildError(f"no articles for {month.label}: nothing to publish "
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
-    links, link_problems = curated_links(config, month, spec.links, fetcher)
-    enriched = enrich(config, selection.articles, fetcher,
-                      extra_images=[link.image_url for link in links if link.image_url],
-                      process=ImageCache(store).process if store is not None else process_image)
+    with showing_stage("pages and images"):
+        links, link_problems = curated_links(config, month, spec.links, fetcher)
+        enriched = enrich(config, selection.articles, fetcher,
+                          extra_images=[link.image_url for link in links if link.image_url],
+                          process=ImageCache(store).process if store is not None else process_image)
     problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))

@@ -3,35 +3,83 @@
 from __future__ import annotations
 
 import json
+import shlex
+from pathlib import Path
 
 from digest.content.survey import SourceSurvey
 from digest.core.models import BuildResult
 from digest.core.month import Month
+from digest.core.scaffold import Scaffold
 from digest.deliver.ledger import LedgerEntry
 from digest.deliver.send import SendReport
 from digest.deliver.subscribers import Subscriber
 from digest.ebook.check import CheckReport, finding_line
 from digest.ebook.check_rules import RULES, Finding
 from digest.ingest.gather import Gathered
+from digest.ingest.issuedraft import Draft
+from digest.ingest.linkadd import AddedLink
 
 
 def format_build_report(result: BuildResult) -> str:
     issue = result.issue
-    lines = [f"{issue.title}: {len(issue.articles)} articles, "
-             f"{sum(len(g.links) for g in issue.curated)} curated links"]
-    for section in issue.sections:
-        lines.append(f"  {section.section.title}: {len(section.articles)}")
-    for path in result.files:
-        lines.append(f"  wrote {path}")
+    lines = [f"{issue.title}: {_count(len(issue.articles), 'article')}, "
+             f"{_count(sum(len(g.links) for g in issue.curated), 'curated link')}"]
+    width = max((len(s.section.title) for s in issue.sections), default=0)
+    lines.extend(f"  {s.section.title:<{width}}  {len(s.articles)}" for s in issue.sections)
+    if result.files:
+        lines.append(f"files in {result.files[0].parent}:")
+        width = max(len(path.name) for path in result.files)
+        lines.extend(f"  {path.name:<{width}}  {_size(path.stat().st_size):>9}" for path in result.files)
+    lines.append(f"check: {_check_line(result)}")
+    lines.extend(f"  warning: {line}" for line in result.check_warnings)
+    if result.site is not None:
+        lines.append(f"site: {result.site}")
     for note in result.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"note: {note}")
     if result.skipped:
         lines.append(f"skipped {len(result.skipped)}:")
         lines.extend(f"  - {s.title} ({s.source}): {s.reason}" for s in result.skipped)
     if result.problems:
         lines.append(f"problems {len(result.problems)}:")
         lines.extend(f"  - {p.where}: {p.reason}" for p in result.problems)
+    lines.append(f"built in {result.elapsed:.1f} s")
     return "\n".join(lines)
+
+
+def _check_line(result: BuildResult) -> str:
+    if result.check_notes:
+        return f"Kindle rules passed; not checked: {'; '.join(result.check_notes)}"
+    return f"Kindle-ready (EPUBCheck and {len(RULES)} Kindle rules passed)"
+
+
+def _size(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
+    return f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
+
+
+def build_report_json(result: BuildResult) -> str:
+    """The build report for machines; its shape is schemas/build-report.schema.json."""
+    issue = result.issue
+    return json.dumps({
+        "title": issue.title,
+        "month": str(issue.month),
+        "number": issue.number,
+        "volume": issue.volume,
+        "articles": len(issue.articles),
+        "curated_links": sum(len(g.links) for g in issue.curated),
+        "sections": [{"id": s.section.id, "title": s.section.title, "articles": len(s.articles)}
+                     for s in issue.sections],
+        "files": [{"path": str(path), "bytes": path.stat().st_size} for path in result.files],
+        "check": {"kindle_ready": True, "complete": not result.check_notes,
+                  "warnings": list(result.check_warnings), "notes": list(result.check_notes)},
+        "site": str(result.site) if result.site is not None else None,
+        "notes": list(result.notes),
+        "skipped": [{"source": s.source, "title": s.title, "link": s.link, "reason": s.reason}
+                    for s in result.skipped],
+        "problems": [{"where": p.where, "reason": p.reason} for p in result.problems],
+        "elapsed_seconds": round(result.elapsed, 3),
+    }, indent=2, ensure_ascii=False)
 
 
 def format_fetch_report(gathered: Gathered) -> str:
@@ -58,7 +106,8 @@ def format_sources_report(surveys: tuple[SourceSurvey, ...]) -> str:
         if survey.in_month or survey.selected or survey.skipped:
             detail += f"; this month: {survey.in_month}, selected {survey.selected}"
         lines.append(f"{head}\n{detail}")
-        lines.extend(f"  skipped: {reason}" for reason in survey.skipped)
+        lines.extend(f"  + {title}" for title in survey.chosen)
+        lines.extend(f"  - skipped: {reason}" for reason in survey.skipped)
     return "\n".join(lines)
 
 
@@ -123,3 +172,40 @@ def format_deliveries(month: Month, entries: tuple[LedgerEntry, ...]) -> str:
 
 
 _STATUS_LABEL = {"sending": "unconfirmed"}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def format_init_report(directory: Path, scaffold: Scaffold, draft: Draft) -> str:
+    lines = [f"created {path}" for path in (*scaffold.written, scaffold.issue_path)]
+    lines.append(f"first issue: {draft.month.label}, {_count(len(draft.included), 'article')} from the feeds")
+    lines.extend(f"  not read: {where}" for where in draft.unread)
+    month = draft.month
+    lines.append("next:")
+    if directory.resolve() != Path.cwd().resolve():
+        lines.append(f"  cd {shlex.quote(str(directory))}")
+    lines += [f"  digest build --month {month}                    # the EPUB, AZW3 and MOBI in dist/",
+              f"  digest preview --month {month} --open           # the issue in a browser, live",
+              f"  digest link add URL --month {month}             # a curated link, described from its page"]
+    return "\n".join(lines)
+
+
+def format_draft_report(path: Path, draft: Draft) -> str:
+    lines = [f"wrote {path}: No. {draft.number}, Vol. {draft.volume}; "
+             f"{_count(len(draft.included), 'article')} go in, {len(draft.left_out)} left out by a rule"]
+    lines.extend(f"  not read: {where}" for where in draft.unread)
+    return "\n".join(lines)
+
+
+def format_link_report(url: str, added: AddedLink) -> str:
+    lines = [f"added to {added.path}: {added.title or url}",
+             f"  kind: {added.kind} ({added.kind_reason})"]
+    if added.summary:
+        lines.append(f"  summary: {added.summary}")
+    if added.image_url:
+        lines.append(f"  image: {added.image_url}")
+    if added.problem:
+        lines.append(f"  not described ({added.problem}): the build will try again")
+    return "\n".join(lines)

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import email
 import os
-import re
 import shutil
 import signal
 import socket
@@ -230,8 +229,7 @@ def test_a_temporary_failure_that_persists_is_recorded_after_the_retries(project
 
 def test_pauses_between_messages_and_backs_off_before_a_retry(project, smtp):
     smtp.fail_once.add("cat@kindle.com")
-    set_delivery(project, smtp.delivery_toml.replace("rate_limit_seconds = 0", "rate_limit_seconds = 3600")
-                 .replace("retry_backoff_seconds = 0", "retry_backoff_seconds = 600"))
+    set_delivery(project, {**smtp.delivery, "rate_limit_seconds": 3600, "retry_backoff_seconds": 600})
     waits: list[float] = []
     report = send(project, sleep=waits.append)
     assert not report.failed and smtp.copies() == {address: 1 for address in READERS}
@@ -242,8 +240,7 @@ def test_an_unreachable_server_is_retried_with_doubling_waits_then_the_run_stops
     with socket.socket() as probe:  # a port nobody listens on once closed
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    set_delivery(project, re.sub(r"(?m)^port = \d+$", f"port = {closed_port}", smtp.delivery_toml)
-                 .replace("retry_backoff_seconds = 0", "retry_backoff_seconds = 600"))
+    set_delivery(project, {**smtp.delivery, "port": closed_port, "retry_backoff_seconds": 600})
     waits: list[float] = []
     with pytest.raises(DeliveryError, match="gave up after 3 attempts; the run can be repeated safely"):
         send(project, sleep=waits.append)
@@ -400,7 +397,7 @@ def test_delivery_config_errors_name_their_key_and_a_password_is_refused(project
         f"{label}: delivery.password_env: invalid value 'NOT A NAME' (an environment variable name)",
         f"{label}: delivery.rate_limit_seconds: must be at least 0, got -1",
         f"{label}: delivery.format: invalid value 'pdf' (one of: epub, azw3, mobi)",
-        f"{label}: delivery.password: unknown key",
+        f"{label}: delivery.password: unknown key (did you mean 'password_env'?)",
         f"{label}: delivery.port: must be at most 65535, got 70000",
         f"{label}: delivery.from_address: required when host is set",
     ])

@@ -9,7 +9,8 @@ import digest
 
 PACKAGE = Path(digest.__file__).resolve().parent
 # Pipeline order; a module may import its own layer and the ones before it.
-LAYERS = ["core", "ingest", "content", "ebook", "publish", "deliver", "pipeline", "preview", "report", "cli"]
+LAYERS = ["core", "ingest", "content", "ebook", "publish", "deliver", "pipeline", "editor", "preview", "report", "clikit",
+          "cli"]
 
 
 def _modules() -> dict[str, set[str]]:

@@ -19,6 +19,8 @@ class SourceSurvey:
     entries: int = 0
     in_month: int = 0
     selected: int = 0
+    chosen: tuple[str, ...] = ()
+    """Titles of the articles the issue would carry, in reading order."""
     skipped: tuple[str, ...] = ()
     error: str = ""
 
@@ -43,6 +45,7 @@ def survey_sources(config: Config, month: Month | None, fetcher: Fetcher) -> tup
             entries=len(feed.entries),
             in_month=sum(month.contains(e.date, zone) for e in feed.entries),
             selected=len(selection.articles),
+            chosen=tuple(e.title for e in selection.articles),
             skipped=tuple(f"{s.title}: {s.reason}" for s in selection.skipped),
         ))
     return tuple(results)

@@ -138,8 +138,9 @@ class Fetching:
 @dataclass(frozen=True)
 class Images:
     max_width: int = IMAGE_BOX[0]
-    """Images are scaled down to fit this box (an e-ink screen; never scaled up)."""
+    """Width in pixels of the box images are scaled down to fit (an e-ink screen; never scaled up)."""
     max_height: int = IMAGE_BOX[1]
+    """Height of that box, in pixels."""
     grayscale: bool = False
     """Store images in grayscale: smaller books for e-ink-only readers."""
     jpeg_quality: int = 82

@@ -28,6 +28,7 @@ from digest.core.config import (
     default,
 )
 from digest.core.errors import ConfigError
+from digest.core.suggest import did_you_mean
 from digest.core.tomlread import TableReader
 from digest.core.vocabulary import FORMATS, LINK_KINDS
 
@@ -38,6 +39,8 @@ LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 SECURITY_RE = re.compile(r"^(ssl|starttls|none)$")
 FORMAT_RE = re.compile(f"^({'|'.join(FORMATS)})$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+OUTPUT_FOLDERS = {"dir": "dist", "issues_dir": "issues"}
+"""Defaults of the two [output] folders (relative to the config file, so not dataclass defaults)."""
 
 
 def load_config(path: Path | str) -> Config:
@@ -46,7 +49,8 @@ def load_config(path: Path | str) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
+        raise ConfigError(f"{path}: config file not found: run digest in the publication's folder, "
+                          "give --config, or start a publication with `digest init`") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -100,7 +104,8 @@ def load_config(path: Path | str) -> Config:
         )
         src.done()
         if source.section and source.section not in section_ids:
-            src.problem("section", f"unknown section {source.section!r} (known: {', '.join(sorted(section_ids))})")
+            src.problem("section", f"unknown section {source.section!r}{did_you_mean(source.section, section_ids)}"
+                                  f" (known: {', '.join(sorted(section_ids))})")
         if source.url and not source.is_remote and not (path.parent / source.url).is_file():
             src.problem("url", f"no such feed file: {source.url}")
         sources.append(source)
@@ -110,8 +115,8 @@ def load_config(path: Path | str) -> Config:
     templates = out.string("templates")
     formats = out.strings("formats", choices=FORMATS)
     output = Output(
-        dir=(path.parent / out.string("dir", default="dist")).resolve(),
-        issues_dir=(path.parent / out.string("issues_dir", default="issues")).resolve(),
+        dir=(path.parent / out.string("dir", default=OUTPUT_FOLDERS["dir"])).resolve(),
+        issues_dir=(path.parent / out.string("issues_dir", default=OUTPUT_FOLDERS["issues_dir"])).resolve(),
         templates_dir=(path.parent / templates).resolve() if templates else None,
         formats=tuple(dict.fromkeys(("epub", *formats))),
         kindle_profile=out.string("kindle_profile"),
@@ -157,7 +162,8 @@ def _load_listing(table: TableReader) -> Listing:
 def check_link_fields(table: TableReader, kind: str, url: str) -> None:
     """The checks shared by curated links and listings: a known kind, an http(s) URL."""
     if kind and kind not in LINK_KINDS:
-        table.problem("kind", f"unknown kind {kind!r} (expected one of: {', '.join(LINK_KINDS)})")
+        table.problem("kind", f"unknown kind {kind!r}{did_you_mean(kind, LINK_KINDS)}"
+                             f" (expected one of: {', '.join(LINK_KINDS)})")
     if url and urlsplit(url).scheme not in ("http", "https"):
         table.problem("url", f"not an http(s) URL: {url!r}")
 

@@ -179,3 +179,11 @@ class BuildResult:
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = field(default=())
     """Informational lines for the report, e.g. a format that was not produced."""
+    check_warnings: tuple[str, ...] = ()
+    """What the Kindle-ready check found that does not stop publication."""
+    check_notes: tuple[str, ...] = ()
+    """What the check could not look at, and why (e.g. no java for EPUBCheck)."""
+    site: Path | None = None
+    """The published site's folder (pages, Atom feed, OPDS catalog)."""
+    elapsed: float = 0.0
+    """Seconds the build took."""

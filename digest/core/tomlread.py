@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from digest.core.suggest import did_you_mean
+
 _UNSET: Any = object()
 
 
@@ -151,4 +153,4 @@ class TableReader:
         """Report keys nobody asked for: a typo should not be silently ignored."""
         for key in self.data:
             if key not in self._seen:
-                self.problem(key, "unknown key")
+                self.problem(key, "unknown key" + did_you_mean(key, self._seen))

@@ -45,16 +45,10 @@ class Relay:
     """
 
     def __init__(self, config: Config, *, sleep: Callable[[float], None] = time.sleep):
+        # digest.deliver.readiness has checked host and password before any relay is made.
         settings = config.delivery
-        if not settings.host:
-            raise DeliveryError(f"{config.path}: delivery.host is not set: nowhere to send")
         self.settings = settings
-        self.password = ""
-        if settings.username:
-            self.password = os.environ.get(settings.password_env, "")
-            if not self.password:
-                raise DeliveryError(f"the SMTP password for {settings.username} is not set: "
-                                    f"export {settings.password_env}")
+        self.password = os.environ.get(settings.password_env, "") if settings.username else ""
         self.client: smtplib.SMTP | None = None
         self._sleep = sleep
 

@@ -36,6 +36,7 @@ from digest.core.month import Month
 from digest.core.store import Store
 from digest.core.vocabulary import MEDIA_TYPES, SEND_TO_KINDLE_LIMIT_MB
 from digest.deliver.ledger import ledger, open_delivery, record
+from digest.deliver.readiness import require_delivery_ready
 from digest.deliver.relay import Relay
 from digest.deliver.subscribers import Subscriber, find_subscriber, list_subscribers
 from digest.publish.staging import file_stem, month_dir
@@ -97,6 +98,8 @@ def send_issue(config: Config, store: Store, month: Month, *, to: str | None = N
                                         "would fail" if dry_run else "failed", error))
             else:
                 todo.append(subscriber)
+        if dry_run or todo:
+            require_delivery_ready(config)
         if dry_run:
             outcomes += [Outcome(s.address, s.format, "would send", str(files[s.format])) for s in todo]
         elif todo:

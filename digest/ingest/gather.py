@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from digest.core.config import Config, Source
 from digest.core.errors import SourceError
 from digest.core.models import Entry, Problem
+from digest.core.progress import progress
 from digest.core.store import Store
 from digest.ingest.archive import archived_entries, entry_key, remember_entries
 from digest.ingest.feeds import FeedResult
@@ -39,8 +40,12 @@ class Gathered:
 
 def gather(config: Config, reader: SourceReader, store: Store | None = None) -> Gathered:
     """Read all sources; a broken source is a Problem, never an abort."""
-    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_SOURCES) as pool:
-        outcomes = list(pool.map(lambda source: _read(reader, config, source), config.sources))
+    with progress("sources", len(config.sources)) as advance, \
+            ThreadPoolExecutor(max_workers=MAX_PARALLEL_SOURCES) as pool:
+        outcomes = []
+        for outcome in pool.map(lambda source: _read(reader, config, source), config.sources):
+            outcomes.append(outcome)
+            advance()
 
     live: list[Entry] = []
     problems: list[Problem] = []

@@ -43,9 +43,12 @@ def load_issue(config: Config, month: Month) -> IssueSpec:
             title=table.string("title"),
             url=table.string("url", required=True),
             summary=table.string("summary"),
+            image_url=table.string("image"),
         )
         table.done()
         check_link_fields(table, link.kind, link.url)
+        if link.image_url and not link.image_url.startswith(("http://", "https://")):
+            table.problem("image", f"not an http(s) URL: {link.image_url!r}")
         links.append(link)
     root.done()
 

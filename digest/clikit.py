@@ -1,0 +1,64 @@
+"""The command line's shared parts: the error handler, month and config options, and a
+command group that answers a mistyped command with the nearest real one.
+
+Only click and the light core modules: `digest --help` and shell completion stay fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from digest.core.config import DEFAULT_CONFIG_NAME
+from digest.core.errors import DigestError
+from digest.core.month import Month
+from digest.core.suggest import close_match
+
+
+def handle_errors(command):
+    """Turn library errors into one clear message and an exit code; never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DigestError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"error: {line}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+def parse_month(ctx, param, value: str | None) -> Month | None:
+    if value is None:
+        return None
+    try:
+        return Month.parse(value)
+    except DigestError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_CONFIG_NAME, show_default=True, help="The publication's config file.")
+month_option = click.option("--month", required=True, callback=parse_month, metavar="YYYY-MM",
+                            help="The month the issue covers.")
+
+
+class SuggestingGroup(click.Group):
+    """A command group that answers a mistyped command with the nearest real one."""
+
+    group_class = type  # subgroups (subscribers, link) suggest too
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            match = close_match(args[0], self.list_commands(ctx)) if args else None
+            if match is None:
+                raise
+            raise click.UsageError(f"{exc.message} Did you mean {match!r}?", ctx) from None

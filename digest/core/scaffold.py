@@ -1,0 +1,145 @@
+"""`digest init`: a new publication that builds at once, from the files in ``templates/init/``.
+
+It asks nothing: every choice has a default and a flag. Nothing is overwritten; if any file
+it would write exists, it writes none and names them all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from string import Template
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from digest import __version__
+from digest.core.config import DEFAULT_CONFIG_NAME
+from digest.core.errors import ConfigError
+from digest.core.month import Month
+from digest.core.suggest import did_you_mean
+from digest.core.theme import theme_dir
+
+LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+WELCOME_FEED = "feeds/welcome.atom"
+WORKFLOW = ".github/workflows/publish.yml"
+# The project's own workflow runs from a checkout (make, scripts/); a new publication has
+# neither, so those lines become their pip and apt-get equivalents.
+_WORKFLOW_LINES = {
+    "make deps": 'python -m venv .venv && .venv/bin/pip install --quiet "$DIGEST_PACKAGE"',
+    "sudo sh scripts/install-system-deps.sh calibre java":
+        "sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends calibre default-jre-headless",
+    'run: make publish MONTH="$MONTH" CONFIG="$CONFIG"':
+        'run: |\n  .venv/bin/digest build --config "$CONFIG" --month "$MONTH"\n'
+        '  .venv/bin/digest bundle --config "$CONFIG" --year "${MONTH%%-*}"',
+}
+
+
+@dataclass(frozen=True)
+class NewPublication:
+    title: str = "My Digest"
+    language: str = "en"
+    timezone: str = "UTC"
+    feed: str = ""
+    """A feed URL or a local feed file; empty writes a sample feed so the first build works."""
+    publisher: str = ""
+    """Defaults to "The <title> editors"."""
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    config_path: Path
+    month: Month
+    """This month in the publication's time zone: the first issue."""
+    issue_path: Path
+    written: tuple[Path, ...]
+
+
+def create_publication(directory: Path, options: NewPublication, now: datetime | None = None) -> Scaffold:
+    """Write the config, the sample feed, .gitignore and the workflow into ``directory``.
+
+    The month's issue file is only reserved here (checked for, not written): ``digest
+    new-issue`` writes it, with the feeds' candidates.
+    """
+    zone = _zone(options.timezone)
+    if not LANG_RE.match(options.language):
+        raise ConfigError(f"--language: invalid value {options.language!r} (a BCP 47 tag such as 'en')")
+    moment = now.astimezone(zone) if now else datetime.now(zone)
+    month = Month(moment.year, moment.month)
+    feed_url, feed_name = _feed(directory, options.feed)
+    slug = re.sub(r"[^a-z0-9]+", "-", options.title.lower()).strip("-") or "digest"
+    values = {
+        "name": " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", options.title).split()),
+        "title": options.title, "publisher": options.publisher or f"The {options.title} editors",
+        "slug": slug, "language": options.language, "timezone": options.timezone,
+        "feed_url": feed_url, "feed_name": feed_name, "month": str(month),
+        "updated": moment.replace(microsecond=0).isoformat(),
+        "feed_id": f"urn:digest:{slug}:welcome", "entry_id": f"urn:digest:{slug}:welcome:{month}",
+    }
+    issue_path = directory / "issues" / f"{month}.toml"
+    files = {
+        directory / DEFAULT_CONFIG_NAME: _fill("digest.toml", values, _toml_string),
+        directory / ".gitignore": (theme_dir("init") / "gitignore").read_text(encoding="utf-8"),
+        directory / WORKFLOW: workflow_text(),
+    }
+    if not options.feed:
+        files[directory / WELCOME_FEED] = _fill("welcome.atom", values, escape)
+    existing = sorted(str(path) for path in (*files, issue_path) if path.exists())
+    if existing:
+        raise ConfigError(["nothing written: these files exist already (digest init never overwrites):",
+                           *existing])
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    issue_path.parent.mkdir(exist_ok=True)
+    return Scaffold(directory / DEFAULT_CONFIG_NAME, month, issue_path, tuple(files))
+
+
+def workflow_text() -> str:
+    """The project's scheduled workflow, adapted to a publication that installs digest with pip."""
+    text = (theme_dir("init") / "publish.yml").read_text(encoding="utf-8")
+    for old, new in _WORKFLOW_LINES.items():
+        if old not in text:
+            raise ConfigError(f"templates/init/publish.yml no longer contains {old!r}: update digest.core.scaffold")
+        indent = next(line[:len(line) - len(line.lstrip())] for line in text.splitlines() if old in line)
+        text = text.replace(old, new.replace("\n", "\n" + indent))
+    package = f"digest=={__version__}"
+    return text.replace("env:\n  CONFIG: digest.toml\n",
+                        "env:\n  CONFIG: digest.toml\n"
+                        "  # What pip installs: a release, or git+https://github.com/OWNER/REPO@TAG\n"
+                        f"  DIGEST_PACKAGE: \"{package}\"\n", 1)
+
+
+def _fill(name: str, values: dict[str, str], quote) -> str:
+    template = Template((theme_dir("init") / name).read_text(encoding="utf-8"))
+    plain = {"name", "month", "slug", "updated"}  # safe as they are, and used inside comments and ids
+    return template.substitute({key: value if key in plain else quote(value) for key, value in values.items()})
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"--timezone: unknown IANA time zone {name!r}"
+                          f"{did_you_mean(name, available_timezones())}") from None
+
+
+def _feed(directory: Path, feed: str) -> tuple[str, str]:
+    """The source's url as the config should hold it, and a display name."""
+    if not feed:
+        return WELCOME_FEED, "Welcome"
+    if urlsplit(feed).scheme in ("http", "https"):
+        return feed, urlsplit(feed).hostname or feed
+    path = Path(feed)
+    if not path.is_file():
+        raise ConfigError(f"--feed: neither an http(s) URL nor a feed file: {feed}")
+    relative = os.path.relpath(path.resolve(), directory.resolve())
+    return Path(relative).as_posix(), path.stem

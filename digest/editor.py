@@ -1,0 +1,44 @@
+"""The editor's commands as library calls: start a publication, draft an issue, add a link.
+
+Each reads the web as a build does (the store's cache, the config's fetch policy).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digest.content.newissue import new_issue
+from digest.core.config import Config
+from digest.core.configfile import load_config
+from digest.core.errors import ConfigError
+from digest.core.month import Month
+from digest.core.scaffold import NewPublication, Scaffold, create_publication
+from digest.core.store import open_store
+from digest.ingest.issuedraft import Draft, issue_months
+from digest.ingest.linkadd import AddedLink, add_link
+from digest.pipeline import make_fetcher
+
+
+def start_publication(directory: Path, options: NewPublication) -> tuple[Scaffold, Draft]:
+    """`digest init`: the publication's files, then its first issue file, drafted like any later one."""
+    scaffold = create_publication(directory, options)
+    _, draft = draft_issue(load_config(scaffold.config_path), scaffold.month)
+    return scaffold, draft
+
+
+def draft_issue(config: Config, month: Month) -> tuple[Path, Draft]:
+    """`digest new-issue`: the month's issue file, with the feeds' articles as comments."""
+    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+        return new_issue(config, month, fetcher, store)
+
+
+def add_curated_link(config: Config, url: str, *, kind: str | None = None, month: Month | None = None) -> AddedLink:
+    """`digest link add`: describe ``url`` and append it to ``month``'s issue file (default: the latest)."""
+    if month is None:
+        months = issue_months(config)
+        if not months:
+            raise ConfigError(f"{config.output.issues_dir}: no issue file yet: give --month, "
+                              "or start one with `digest new-issue --month YYYY-MM`")
+        month = months[-1]
+    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+        return add_link(config, month, url, fetcher, kind)
