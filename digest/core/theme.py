@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-_CHECKOUT = {"templates": "templates", "css": "assets/css", "fonts": "assets/fonts"}
+_CHECKOUT = {"templates": "templates", "css": "assets/css", "fonts": "assets/fonts", "schemas": "schemas"}
 
 
 def theme_dir(part: str) -> Path:
-    """The folder of one part of the default theme: ``templates``, ``css`` or ``fonts``."""
+    """The folder of one part of the default theme: ``templates``, ``css`` or ``fonts``; or of
+    the JSON ``schemas`` the published files follow (shipped the same way)."""
     installed = _PACKAGE / "_theme" / part
     if installed.is_dir():
         return installed
