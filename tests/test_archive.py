@@ -11,6 +11,7 @@ import threading
 import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from digest.core.configfile import load_config
 from digest.core.month import Month
@@ -38,7 +39,8 @@ def rss(items):
 def remote_config(project_copy, url):
     toml = (project_copy / "digest.toml").read_text()
     toml = toml.replace('url = "assets/sample-feeds/architecture.xml"', f'url = "{url}"')
-    (project_copy / "digest.toml").write_text(toml + "\n[fetch]\nretries = 0\ntimeout = 2\n")
+    (project_copy / "digest.toml").write_text(
+        toml + f'\n[fetch]\nretries = 0\ntimeout = 2\nallow_private_hosts = ["{urlsplit(url).netloc}"]\n')
     return load_config(project_copy / "digest.toml")
 
 

@@ -49,6 +49,7 @@ section = "main"
 [fetch]
 retries = 0
 timeout = 60
+allow_private_hosts = ["{server.host}"]
 
 [output]
 dir = "out"

@@ -62,6 +62,7 @@ summary = ".wp-desc"
 [fetch]
 retries = 0
 timeout = 5
+allow_private_hosts = ["{server.host}"]
 """
         (root / "digest.toml").write_text(toml)
         (root / "issues").mkdir()

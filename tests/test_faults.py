@@ -188,6 +188,7 @@ summary_only = true
 retries = 1
 timeout = 1
 max_mb = {max_mb}
+allow_private_hosts = ["{server.host}"]
 
 [output]
 dir = "out"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -10,7 +11,7 @@ from conftest import ROOT
 from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.ingest.feeds import read_source
-from digest.ingest.fetch import Fetcher
+from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.core.month import Month
 from digest.pipeline import build_issue
 from loopback import LoopbackServer, Reply
@@ -49,7 +50,7 @@ def test_atom_entry_fields(sample_config):
 def _config_with_feed(project_copy: Path, url: str):
     toml = (project_copy / "digest.toml").read_text()
     toml = toml.replace('url = "assets/sample-feeds/compute.atom"', f'url = "{url}"')
-    toml += "\n[fetch]\nretries = 0\n"
+    toml += f'\n[fetch]\nretries = 0\nallow_private_hosts = ["{urlsplit(url).netloc}"]\n'
     (project_copy / "digest.toml").write_text(toml)
     return load_config(project_copy / "digest.toml")
 
@@ -59,7 +60,7 @@ def test_feed_over_http_from_a_loopback_server(project_copy):
         server.routes["/compute.atom"] = Reply(200, (FEEDS / "compute.atom").read_bytes(),
                                                {"Content-Type": "application/atom+xml"})
         config = _config_with_feed(project_copy, server.url("/compute.atom"))
-        with Fetcher() as fetcher:
+        with Fetcher(FetchPolicy(allow_private_hosts=(server.host,))) as fetcher:
             result = read_source(config, _source(config, "AWS Compute Blog"), fetcher)
     assert len(result.entries) == 2
     assert server.requests[0][1]["User-Agent"].startswith("digest/")

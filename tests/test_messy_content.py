@@ -90,6 +90,7 @@ section = "queues"
 [fetch]
 retries = 0
 timeout = 5
+allow_private_hosts = ["{server.host}"]
 
 [output]
 formats = ["epub"]

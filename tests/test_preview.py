@@ -272,6 +272,8 @@ def test_remote_feeds_are_fetched_once_per_session_and_local_feeds_reread(config
     try:
         edit(config_path, 'url = "assets/sample-feeds/architecture.xml"',
              f'url = "http://127.0.0.1:{remote.server_address[1]}/architecture.xml"')
+        with config_path.open("a", encoding="utf-8") as config:
+            config.write(f'\n[fetch]\nallow_private_hosts = ["127.0.0.1:{remote.server_address[1]}"]\n')
         with Preview(config_path, MONTH) as running:
             local_feed = config_path.parent / "assets" / "sample-feeds" / "compute.atom"
             title = next(a.title for a in articles(config_path) if a.source == "AWS Compute Blog")

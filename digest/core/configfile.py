@@ -38,6 +38,7 @@ LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 SECURITY_RE = re.compile(r"^(ssl|starttls|none)$")
 FORMAT_RE = re.compile(f"^({'|'.join(FORMATS)})$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+HOST_PORT_RE = re.compile(r"^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
 
 
 def load_config(path: Path | str) -> Config:
@@ -195,6 +196,7 @@ def _load_fetching(table: TableReader) -> Fetching:
         retries=table.integer("retries", minimum=0, maximum=10),
         per_host=table.integer("per_host", minimum=1, maximum=32),
         max_mb=table.number("max_mb", minimum=0.001, maximum=1024),
+        allow_private_hosts=table.strings("allow_private_hosts", pattern=HOST_PORT_RE),
     )
     table.done()
     return fetching

@@ -205,8 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "digest-preview"
 
     def setup(self) -> None:
-        self.timeout = self.server.idle_timeout
         super().setup()
+        self.connection.settimeout(self.server.idle_timeout)
 
     def do_GET(self) -> None:
         if not self._host_allowed():
