@@ -6,6 +6,7 @@
 # make lint                  ruff and mypy on the package
 # make test-fast             the quick tests: no EPUBCheck, calibre, Chromium or full builds (under a minute)
 # make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
+# make lock                  re-resolve requirements.lock and requirements-test.lock after a change to pyproject.toml
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -13,18 +14,31 @@ BIN    := $(VENV)/bin
 MONTH  ?= $(lastword $(sort $(patsubst issues/%.toml,%,$(wildcard issues/[0-9][0-9][0-9][0-9]-[0-9][0-9].toml))))
 CONFIG ?= digest.toml
 PORT   ?= 8000
+LOCK      := requirements.lock
+TEST_LOCK := requirements-test.lock
 
-.PHONY: issue publish preview test test-fast lint bench deps system-deps clean month
+.PHONY: issue publish preview test test-fast lint bench deps system-deps lock clean month
 
-$(VENV)/.installed: pyproject.toml
+# Every Python package, setuptools included, comes from a lock file with hashes: pip
+# refuses a file whose hash differs, so a compromised or re-uploaded release cannot slip in.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed $(TEST_LOCK)
+	$(BIN)/pip install --quiet --require-hashes -r $(TEST_LOCK)
 	touch $@
+
+# Both locks are resolved together from PyPI, so the packages they share get the same versions.
+lock: $(VENV)/.installed
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --build-deps-for editable \
+		--strip-extras --no-emit-index-url --output-file $(LOCK) pyproject.toml
+	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --build-deps-for editable \
+		--strip-extras --no-emit-index-url --extra test \
+		--output-file $(TEST_LOCK) pyproject.toml
 
 deps: $(VENV)/.installed
 

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -68,7 +69,8 @@ def digest_project(work: Path, base: str, *, pages: bool) -> Path:
                       f'section = "{f}"\nsummary_only = {"true" if pages else "false"}\n\n' for f in FEEDS)
     (work / "digest.toml").write_text(
         '[publication]\ntitle = "Bench Monthly"\npublisher = "Bench"\nslug = "bench"\nlanguage = "en"\n'
-        f'timezone = "UTC"\n\n{sections}{sources}[fetch]\nper_host = {CONCURRENCY}\n\n'
+        f'timezone = "UTC"\n\n{sections}{sources}[fetch]\nper_host = {CONCURRENCY}\n'
+        f'allow_private_hosts = ["{urlsplit(base).netloc}"]\n\n'
         '[output]\ndir = "out"\nformats = ["epub"]\n\n[store]\npath = "digest.sqlite3"\n', encoding="utf-8")
     return work / "digest.toml"
 

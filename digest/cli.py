@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from digest.clikit import SuggestingGroup, config_option, month_option
 from digest.clikit import handle_errors as _handle_errors
 from digest.clikit import parse_month as _month
 from digest.core.errors import ConfigError
-from digest.core.month import Month
+from digest.core.month import FIRST_YEAR, LAST_YEAR, Month
 from digest.core.vocabulary import FORMATS, LINK_KINDS
 
 # Commands import the library inside their bodies: `digest --help` and shell completion
@@ -49,13 +50,9 @@ def cli(verbose: int, quiet: bool) -> None:
 def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, allow_empty: bool,
           as_json: bool) -> None:
     """Build the issue for MONTH and publish it to the output folder."""
-    from digest.core.configfile import load_config
     from digest.pipeline import build_issue
     from digest.report import build_report_json, format_build_report
-    config = load_config(config_path)
-    if out_dir is not None:
-        config = config.with_output_dir(out_dir)
-    result = build_issue(config, month, strict=strict, allow_empty=allow_empty)
+    result = build_issue(_load(config_path, out_dir), month, strict=strict, allow_empty=allow_empty)
     click.echo(build_report_json(result) if as_json else format_build_report(result))
 
 
@@ -291,16 +288,20 @@ out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, p
 
 
 def _load(config_path: Path, out_dir: Path | None):
-    from digest.core.configfile import load_config
+    from digest.core.configfile import load_config, output_dir_problem
 
     config = load_config(config_path)
-    return config if out_dir is None else config.with_output_dir(out_dir)
+    if out_dir is None:
+        return config
+    if problem := output_dir_problem(out_dir, config.path):
+        raise ConfigError(f"--out {out_dir}: {problem}")
+    return config.with_output_dir(out_dir)
 
 
 @cli.command()
 @config_option
 @out_option
-@click.option("--year", required=True, type=click.IntRange(1970, 9999), metavar="YYYY",
+@click.option("--year", required=True, type=click.IntRange(FIRST_YEAR, LAST_YEAR), metavar="YYYY",
               help="Bundle every published issue of this year.")
 @_handle_errors
 def bundle(config_path: Path, out_dir: Path | None, year: int) -> None:
@@ -338,5 +339,12 @@ def verify(path: Path) -> None:
     click.echo(f"ok: {result.checked} files match the manifest")
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    # SIGTERM (a cancelled CI job, `kill`) unwinds like Ctrl-C: calibre and java, which run in
+    # their own process group, are killed with their helpers, and temporary folders are removed.
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="digest")

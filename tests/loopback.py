@@ -54,6 +54,11 @@ class LoopbackServer:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
+    @property
+    def host(self) -> str:
+        """``host:port``: what a config's ``[fetch] allow_private_hosts`` names to let digest fetch from here."""
+        return f"127.0.0.1:{self.httpd.server_address[1]}"
+
     def url(self, path: str) -> str:
         return self.base + path
 

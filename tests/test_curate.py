@@ -63,7 +63,8 @@ url = "{server.url('/guide.pdf')}"
 kind = "training"
 url = "{server.url('/gone')}"
 """
-        config = write_publication(root, sample=True, listings=[listing], fetch={"retries": 0, "timeout": 5},
+        config = write_publication(root, sample=True, listings=[listing],
+                                   fetch={"retries": 0, "timeout": 5, "allow_private_hosts": [server.host]},
                                    issues={"2018-01.toml": issue})
         result = build_issue(load_config(config), Month(2018, 1))
     return result

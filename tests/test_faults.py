@@ -169,7 +169,8 @@ def write_config(root: Path, server: LoopbackServer, max_mb: float = 0.2) -> Pat
         root, publication={"title": "Fault Monthly", "slug": "faults"},
         sources=[{"name": "Good", "url": server.url("/good.xml"), "section": "main"},
                  {"name": "Bad", "url": server.url("/bad.xml"), "section": "main", "summary_only": True}],
-        fetch={"retries": 1, "timeout": 1, "max_mb": max_mb}, output={"dir": "out"},
+        fetch={"retries": 1, "timeout": 1, "max_mb": max_mb,
+               "allow_private_hosts": [server.host]}, output={"dir": "out"},
         store={"path": "state/digest.sqlite3"})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -10,7 +11,7 @@ from conftest import ROOT
 from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.ingest.feeds import read_source
-from digest.ingest.fetch import Fetcher
+from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.core.month import Month
 from digest.pipeline import build_issue
 from factory import sample_sources, write_publication
@@ -49,7 +50,7 @@ def test_atom_entry_fields(sample_config):
 
 def _config_with_feed(project_copy: Path, url: str):
     return load_config(write_publication(project_copy, sample=True, sources=sample_sources({"compute.atom": url}),
-                                         fetch={"retries": 0}))
+                                         fetch={"retries": 0, "allow_private_hosts": [urlsplit(url).netloc]}))
 
 
 def test_feed_over_http_from_a_loopback_server(project_copy):
@@ -57,7 +58,7 @@ def test_feed_over_http_from_a_loopback_server(project_copy):
         server.routes["/compute.atom"] = Reply(200, (FEEDS / "compute.atom").read_bytes(),
                                                {"Content-Type": "application/atom+xml"})
         config = _config_with_feed(project_copy, server.url("/compute.atom"))
-        with Fetcher() as fetcher:
+        with Fetcher(FetchPolicy(allow_private_hosts=(server.host,))) as fetcher:
             result = read_source(config, _source(config, "AWS Compute Blog"), fetcher)
     assert len(result.entries) == 2
     assert server.requests[0][1]["User-Agent"].startswith("digest/")

@@ -15,7 +15,10 @@ from digest.ingest.httpcache import StoreCache
 from digest.core.store import open_store
 from loopback import LoopbackServer, Reply
 
-FAST = FetchPolicy(connect_timeout=2, read_timeout=1, total_timeout=5, retries=2, backoff=0.01)
+# The servers here are on loopback, which the fetch layer refuses unless the host is named.
+LOOPBACK = ("127.0.0.1",)
+FAST = FetchPolicy(connect_timeout=2, read_timeout=1, total_timeout=5, retries=2, backoff=0.01,
+                   allow_private_hosts=LOOPBACK)
 
 
 def test_unchanged_resource_costs_one_304_on_the_second_fetch(tmp_path):
@@ -50,7 +53,7 @@ def test_5xx_is_retried_with_backoff_then_succeeds():
     waits = []
     with LoopbackServer() as server:
         server.routes["/flaky"] = lambda handler: next(replies)
-        with Fetcher(FetchPolicy(retries=2, backoff=0.5), sleep=waits.append) as fetcher:
+        with Fetcher(FetchPolicy(retries=2, backoff=0.5, allow_private_hosts=LOOPBACK), sleep=waits.append) as fetcher:
             assert fetcher.get(server.url("/flaky")).body == b"ok"
     assert waits == [0.5, 1.0]
 
@@ -61,7 +64,7 @@ def test_429_honours_retry_after_and_refuses_absurd_waits():
     with LoopbackServer() as server:
         server.routes["/limited"] = lambda handler: next(replies)
         server.routes["/forever"] = Reply(429, b"", {"Retry-After": "86400"})
-        with Fetcher(FetchPolicy(retries=2, backoff=0.5), sleep=waits.append) as fetcher:
+        with Fetcher(FetchPolicy(retries=2, backoff=0.5, allow_private_hosts=LOOPBACK), sleep=waits.append) as fetcher:
             assert fetcher.get(server.url("/limited")).body == b"ok"
             with pytest.raises(SourceError, match="Retry-After 86400s is too long"):
                 fetcher.get(server.url("/forever"))
@@ -94,7 +97,7 @@ def test_size_cap_applies_to_declared_and_to_decoded_bodies():
     with LoopbackServer() as server:
         server.routes["/big"] = Reply(200, b"x" * 200_000)
         server.routes["/bomb"] = Reply(200, bomb, {"Content-Encoding": "gzip"})
-        with Fetcher(FetchPolicy(max_bytes=100_000, retries=0)) as fetcher:
+        with Fetcher(FetchPolicy(max_bytes=100_000, retries=0, allow_private_hosts=LOOPBACK)) as fetcher:
             with pytest.raises(SourceError, match="over the 100000-byte cap"):
                 fetcher.get(server.url("/big"))
             with pytest.raises(SourceError, match="over the 100000-byte cap"):
@@ -121,7 +124,7 @@ def test_a_server_that_never_answers_times_out():
 
     with LoopbackServer() as server:
         server.routes["/hang"] = hang
-        with Fetcher(FetchPolicy(read_timeout=0.5, retries=1, backoff=0.01)) as fetcher:
+        with Fetcher(FetchPolicy(read_timeout=0.5, retries=1, backoff=0.01, allow_private_hosts=LOOPBACK)) as fetcher:
             with pytest.raises(SourceError, match="timed out"):
                 fetcher.get(server.url("/hang"))
         release.set()
@@ -143,7 +146,7 @@ def test_per_host_limit_bounds_concurrent_requests():
     with LoopbackServer() as server:
         for i in range(6):
             server.routes[f"/p{i}"] = slow
-        with Fetcher(FetchPolicy(per_host=2, workers=6)) as fetcher:
+        with Fetcher(FetchPolicy(per_host=2, workers=6, allow_private_hosts=LOOPBACK)) as fetcher:
             results = fetcher.get_all(server.url(f"/p{i}") for i in range(6))
     assert all(r.body == b"ok" for r in results.values())
     assert state["max"] == 2

@@ -76,7 +76,7 @@ def messy_build(tmp_path_factory):
                           publication={"title": "Queue Lane Monthly", "publisher": "Queue Lane", "slug": "queue-lane"},
                           sections=[{"id": "queues", "title": "Queues"}],
                           sources=[{"name": "Queue Lane", "url": server.url("/feed.xml"), "section": "queues"}],
-                          fetch={"retries": 0, "timeout": 5})
+                          fetch={"retries": 0, "timeout": 5, "allow_private_hosts": [server.host]})
         config = load_config(root / "digest.toml")
         result = build_issue(config, Month(2018, 1))
     return result

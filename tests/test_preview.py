@@ -270,7 +270,8 @@ def test_remote_feeds_are_fetched_once_per_session_and_local_feeds_reread(config
     try:
         url = f"http://127.0.0.1:{remote.server_address[1]}/architecture.xml"
         write_publication(config_path.parent, sample=True, output={"templates": "theme"},
-                          sources=sample_sources({"architecture.xml": url}))
+                          sources=sample_sources({"architecture.xml": url}),
+                          fetch={"allow_private_hosts": [f"127.0.0.1:{remote.server_address[1]}"]})
         with Preview(config_path, MONTH) as running:
             local_feed = config_path.parent / "assets" / "sample-feeds" / "compute.atom"
             title = next(a.title for a in articles(config_path) if a.source == "AWS Compute Blog")

@@ -7,6 +7,7 @@ import unicodedata
 
 from digest.content.sanitize import ImageResolver, clean_html, html_text
 from digest.core.models import Article, Entry
+from digest.core.urls import web_url
 
 DESCRIPTION_CHARS = 180
 
@@ -31,7 +32,8 @@ def one_line(text: str, limit: int = DESCRIPTION_CHARS) -> str:
 def prepare_article(entry: Entry, number: int,
                     resolve_image: ImageResolver = lambda url: None) -> Article:
     article_id = f"a{number:02d}-{slugify(entry.title)}"
-    fragment = clean_html(entry.content or entry.summary, base_url=entry.link,
+    link = web_url(entry.link)
+    fragment = clean_html(entry.content or entry.summary, base_url=link,
                           id_prefix=article_id, resolve_image=resolve_image)
     summary_text = html_text(entry.summary) if entry.summary else ""
     return Article(
@@ -40,7 +42,7 @@ def prepare_article(entry: Entry, number: int,
         title=" ".join(entry.title.split()),
         authors=entry.authors,
         published=entry.date,
-        link=entry.link,
+        link=link,
         guid=entry.guid,
         source=entry.source,
         description=one_line(summary_text or fragment.text),

@@ -14,6 +14,7 @@ from digest.content.images import ProcessedImage
 from digest.content.sanitize import clean_html
 from digest.core.config import Config
 from digest.core.models import Article, BookImage, CuratedGroup, CuratedLink, Entry, Issue, IssueSection, IssueSpec
+from digest.core.urls import web_url
 from digest.core.vocabulary import LINK_KINDS
 
 
@@ -45,8 +46,9 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
         by_section[entry.section].append(prepare_article(entry, number, resolve_image))
     sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
 
+    # A curated link is nothing but its URL: one a reader cannot safely follow is left out.
     links = tuple(dataclasses.replace(link, image=resolve_image(link.image_url) or "") if link.image_url else link
-                  for link in (spec.links if links is None else links))
+                  for link in (spec.links if links is None else links) if web_url(link.url))
     curated = tuple(
         CuratedGroup(kind, title, tuple(link for link in links if link.kind == kind))
         for kind, title in LINK_KINDS.items()

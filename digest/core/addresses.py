@@ -1,8 +1,9 @@
-"""E-mail addresses: the checks shared by the config (sender) and the subscriber list."""
+"""E-mail addresses and header text: the checks shared by the config (sender, title) and the subscriber list."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from email.utils import parseaddr
 
 # Deliberately plain: one @, no spaces or angle brackets, a dotted domain. Stricter
@@ -24,6 +25,18 @@ def address_problem(address: str) -> str:
         return f"not a valid e-mail address: {address!r}"
     if any(label.startswith("-") or label.endswith("-") for label in domain.split(".")):
         return f"not a valid e-mail address: {address!r}"
+    return ""
+
+
+def header_text_problem(text: str) -> str:
+    """Why ``text`` cannot go into a mail header (a display name, a subject), or '' when it can.
+
+    A CR or LF would start a new header (or make the mail library refuse the message at
+    send time); other control characters have no business in a name either.
+    """
+    bad = sorted({char for char in text if unicodedata.category(char) in ("Cc", "Zl", "Zp")})
+    if bad:
+        return f"control characters are not allowed ({', '.join(repr(char) for char in bad)})"
     return ""
 
 

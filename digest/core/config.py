@@ -133,6 +133,9 @@ class Fetching:
     """Concurrent requests to one host (be polite to the blogs you read)."""
     max_mb: float = 20.0
     """Largest response accepted, in MB (after decompression)."""
+    allow_private_hosts: tuple[str, ...] = ()
+    """Hosts (``"intranet.example"`` or ``"127.0.0.1:8080"``) that may be fetched although they resolve
+    to a loopback, private or link-local address; every other such address is refused."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digest.core.addresses import address_problem
+from digest.core.addresses import address_problem, header_text_problem
 from digest.core.config import (
     Config,
     Delivery,
@@ -30,7 +30,7 @@ from digest.core.config import (
 from digest.core.errors import ConfigError
 from digest.core.suggest import did_you_mean
 from digest.core.tomlread import TableReader
-from digest.core.vocabulary import FORMATS, LINK_KINDS
+from digest.core.vocabulary import CALIBRE_OUTPUT_PROFILES, FORMATS, LINK_KINDS
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
@@ -41,6 +41,7 @@ FORMAT_RE = re.compile(f"^({'|'.join(FORMATS)})$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 OUTPUT_FOLDERS = {"dir": "dist", "issues_dir": "issues"}
 """Defaults of the two [output] folders (relative to the config file, so not dataclass defaults)."""
+HOST_PORT_RE = re.compile(r"^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
 
 
 def load_config(path: Path | str) -> Config:
@@ -71,6 +72,10 @@ def load_config(path: Path | str) -> Config:
     )
     pub.done()
     _check_timezone(pub, publication.timezone)
+    # Both end up in the headers of every delivery e-mail (From, Subject).
+    for key in ("title", "publisher"):
+        if problem := header_text_problem(getattr(publication, key)):
+            pub.problem(key, problem)
     if publication.base_url and urlsplit(publication.base_url).scheme not in ("http", "https"):
         pub.problem("base_url", "must be an http(s) URL")
 
@@ -120,14 +125,21 @@ def load_config(path: Path | str) -> Config:
         templates_dir=(path.parent / templates).resolve() if templates else None,
         formats=tuple(dict.fromkeys(("epub", *formats))),
         kindle_profile=out.string("kindle_profile"),
-        convert_timeout=out.integer("convert_timeout", minimum=1),
-        cover_headlines=out.integer("cover_headlines", minimum=0),
+        convert_timeout=out.integer("convert_timeout", minimum=1, maximum=86_400),
+        cover_headlines=out.integer("cover_headlines", minimum=0, maximum=50),
     )
     out.done()
     if output.templates_dir and not output.templates_dir.is_dir():
         out.problem("templates", f"no such folder: {templates}")
+    if problem := output_dir_problem(output.dir, path):
+        out.problem("dir", problem)
+    if output.kindle_profile not in CALIBRE_OUTPUT_PROFILES:
+        out.problem("kindle_profile", f"unknown calibre output profile {output.kindle_profile!r} "
+                                      f"(e.g. kindle_pw3, kindle_oasis, kindle_scribe)")
     store = root.table("store")
     storage = Storage((path.parent / store.string("path", default=str(default(Config, "store").path))).resolve())
+    if storage.path.exists() and not storage.path.is_file():
+        store.problem("path", f"not a regular file: {storage.path}")
     store.done()
     delivery = _load_delivery(root.table("delivery").defaults_from(Delivery))
     fetching = _load_fetching(root.table("fetch").defaults_from(Fetching))
@@ -140,6 +152,22 @@ def load_config(path: Path | str) -> Config:
     return Config(path=path.resolve(), publication=publication, sections=tuple(sections),
                   sources=tuple(sources), output=output, store=storage, delivery=delivery,
                   fetching=fetching, images=images, listings=listings)
+
+
+def output_dir_problem(directory: Path, config_path: Path) -> str:
+    """Why ``directory`` must not receive bundles, or '' when it may.
+
+    Publishing replaces folders inside it, so the filesystem root or the project's own
+    folder would have the site written (and old issues swapped out) among unrelated files.
+    """
+    directory = directory.resolve()
+    if directory.exists() and not directory.is_dir():
+        return f"not a folder: {directory}"
+    if directory == Path(directory.anchor):
+        return "the filesystem root cannot hold the bundles"
+    if directory == config_path.resolve().parent:
+        return "the folder holding the config cannot hold the bundles (use a subfolder such as dist)"
+    return ""
 
 
 def _load_listing(table: TableReader) -> Listing:
@@ -170,10 +198,11 @@ def check_link_fields(table: TableReader, kind: str, url: str) -> None:
 
 def _load_fetching(table: TableReader) -> Fetching:
     fetching = Fetching(
-        timeout=table.number("timeout", minimum=0.1),
-        retries=table.integer("retries", minimum=0),
-        per_host=table.integer("per_host", minimum=1),
-        max_mb=table.number("max_mb", minimum=0.001),
+        timeout=table.number("timeout", minimum=0.1, maximum=600),
+        retries=table.integer("retries", minimum=0, maximum=10),
+        per_host=table.integer("per_host", minimum=1, maximum=32),
+        max_mb=table.number("max_mb", minimum=0.001, maximum=1024),
+        allow_private_hosts=table.strings("allow_private_hosts", pattern=HOST_PORT_RE),
     )
     table.done()
     return fetching
@@ -181,36 +210,32 @@ def _load_fetching(table: TableReader) -> Fetching:
 
 def _load_images(table: TableReader) -> Images:
     images = Images(
-        max_width=table.integer("max_width", minimum=16),
-        max_height=table.integer("max_height", minimum=16),
+        max_width=table.integer("max_width", minimum=16, maximum=10_000),
+        max_height=table.integer("max_height", minimum=16, maximum=10_000),
         grayscale=table.boolean("grayscale"),
-        jpeg_quality=table.integer("jpeg_quality", minimum=10),
-        budget_mb=table.number("budget_mb", minimum=1.0),
+        jpeg_quality=table.integer("jpeg_quality", minimum=10, maximum=95),
+        budget_mb=table.number("budget_mb", minimum=1.0, maximum=1024),
     )
     table.done()
-    if images.jpeg_quality > 95:
-        table.problem("jpeg_quality", "must be at most 95")
     return images
 
 
 def _load_delivery(table: TableReader) -> Delivery:
     delivery = Delivery(
         host=table.string("host"),
-        port=table.integer("port", minimum=0),
+        port=table.integer("port", minimum=0, maximum=65535),
         security=table.string("security", pattern=SECURITY_RE,
                               hint="one of: ssl, starttls, none"),
         username=table.string("username"),
         password_env=table.string("password_env", pattern=ENV_NAME_RE,
                                   hint="an environment variable name"),
         from_address=table.string("from_address"),
-        rate_limit_seconds=table.integer("rate_limit_seconds", minimum=0),
-        max_retries=table.integer("max_retries", minimum=0),
-        retry_backoff_seconds=table.integer("retry_backoff_seconds", minimum=0),
+        rate_limit_seconds=table.integer("rate_limit_seconds", minimum=0, maximum=3600),
+        max_retries=table.integer("max_retries", minimum=0, maximum=20),
+        retry_backoff_seconds=table.integer("retry_backoff_seconds", minimum=0, maximum=3600),
         format=table.string("format", pattern=FORMAT_RE, hint="one of: epub, azw3, mobi"),
     )
     table.done()
-    if delivery.port > 65535:
-        table.problem("port", f"must be at most 65535, got {delivery.port}")
     if delivery.host and not delivery.from_address:
         table.problem("from_address", "required when host is set")
     if delivery.from_address and (problem := address_problem(delivery.from_address)):

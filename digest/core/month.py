@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 from digest.core.errors import ConfigError
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+FIRST_YEAR = 1970
+# The end of a month is the 1st of the next, and a datetime stops at year 9999: keep a year of room.
+LAST_YEAR = 9998
 
 
 @dataclass(frozen=True, order=True)
@@ -20,8 +23,9 @@ class Month:
     @classmethod
     def parse(cls, text: str) -> Month:
         match = _MONTH_RE.match(text.strip())
-        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1970:
-            raise ConfigError(f"month {text!r}: expected YYYY-MM, e.g. 2018-01")
+        if not match or not 1 <= int(match.group(2)) <= 12 or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+            raise ConfigError(f"month {text!r}: expected YYYY-MM between {FIRST_YEAR}-01 and {LAST_YEAR}-12, "
+                              f"e.g. 2018-01")
         return cls(int(match.group(1)), int(match.group(2)))
 
     def __str__(self) -> str:

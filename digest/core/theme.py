@@ -10,12 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-_CHECKOUT = {"templates": "templates", "css": "assets/css", "fonts": "assets/fonts", "init": "templates/init"}
+_CHECKOUT = {"templates": "templates", "css": "assets/css", "fonts": "assets/fonts", "init": "templates/init",
+             "schemas": "schemas"}
 
 
 def theme_dir(part: str) -> Path:
-    """The folder of one part of the default theme: ``templates``, ``css``, ``fonts``, or ``init``
-    (the files ``digest init`` starts a publication from)."""
+    """The folder of one part of the default theme: ``templates``, ``css``, ``fonts``, ``init``
+    (the files ``digest init`` starts a publication from), or the JSON ``schemas`` the
+    published files follow (shipped the same way)."""
     installed = _PACKAGE / "_theme" / part
     if installed.is_dir():
         return installed

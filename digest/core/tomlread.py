@@ -7,6 +7,7 @@ as ``file: key.path: message``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -68,7 +69,8 @@ class TableReader:
             self.problem(key, f"invalid value {value!r}" + (f" ({hint})" if hint else ""))
         return value
 
-    def integer(self, key: str, *, default: int = _UNSET, minimum: int | None = None) -> int:
+    def integer(self, key: str, *, default: int = _UNSET, minimum: int | None = None,
+                maximum: int | None = None) -> int:
         default = self._default(key, default, 0)
         value = self._get(key, False)
         if value is None:
@@ -78,6 +80,9 @@ class TableReader:
             return default
         if minimum is not None and value < minimum:
             self.problem(key, f"must be at least {minimum}, got {value}")
+            return default
+        if maximum is not None and value > maximum:
+            self.problem(key, f"must be at most {maximum}, got {value}")
             return default
         return value
 
@@ -91,7 +96,9 @@ class TableReader:
             return default
         return value
 
-    def number(self, key: str, *, default: float = _UNSET, minimum: float = 0.0) -> float:
+    def number(self, key: str, *, default: float = _UNSET, minimum: float = 0.0,
+               maximum: float = math.inf) -> float:
+        """A finite number in [minimum, maximum]: TOML reads ``inf`` and ``nan``, and nan passes every comparison."""
         default = self._default(key, default, 0.0)
         value = self._get(key, False)
         if value is None:
@@ -99,8 +106,14 @@ class TableReader:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             self.problem(key, f"expected a number, got {type(value).__name__}")
             return default
+        if not math.isfinite(value):
+            self.problem(key, f"must be a finite number, got {value}")
+            return default
         if value < minimum:
             self.problem(key, f"must be at least {minimum:g}, got {value}")
+            return default
+        if value > maximum:
+            self.problem(key, f"must be at most {maximum:g}, got {value}")
             return default
         return float(value)
 

@@ -42,3 +42,14 @@ BOOK_BUDGET_MB = 45.0
 
 IMAGE_BOX = (1264, 1680)
 """Default largest image (width, height): a 300 ppi e-ink Kindle's screen."""
+
+CALIBRE_OUTPUT_PROFILES = (
+    "cybook_opus", "cybookg3", "default", "galaxy", "generic_eink", "generic_eink_hd", "generic_eink_large",
+    "hanlinv3", "hanlinv5", "illiad", "ipad", "ipad3", "irexdr1000", "irexdr800", "jetbook5", "kindle",
+    "kindle_dx", "kindle_fire", "kindle_oasis", "kindle_pw", "kindle_pw3", "kindle_scribe", "kindle_voyage",
+    "kobo", "mobipocket", "msreader", "nook", "nook_color", "nook_hd_plus", "pocketbook_900", "pocketbook_hd",
+    "pocketbook_inkpad3", "pocketbook_lux", "pocketbook_pro_912", "sony", "sony-landscape", "sony300", "sony900",
+    "sonyt3", "tablet",
+)
+"""calibre's output profiles (``ebook-convert --output-profile``), as calibre 6 lists them: a typo is
+reported when the config is read, not after the EPUB is built."""

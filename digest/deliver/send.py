@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, formatdate, make_msgid
@@ -145,7 +146,14 @@ def _deliver(config: Config, store: Store, relay: Relay, month: Month, subscribe
     """One subscriber: the relay's attempts, each step recorded in the ledger."""
     address = subscriber.address
     message_id = open_delivery(store, month, subscriber, _message_id(config, month))
-    sent = relay.send(address, _message(config, month, subscriber, path, message_id),
+    try:
+        message = _message(config, month, subscriber, path, message_id)
+    except (ValueError, MessageError) as exc:
+        # One row the mail library refuses (a name stored before it was checked) fails alone.
+        error = f"cannot write the message: {exc}"
+        record(store, month, address, "failed", error=error)
+        return Outcome(address, subscriber.format, "failed", error)
+    sent = relay.send(address, message,
                       on_attempt=lambda: record(store, month, address, "pending", attempts=True),
                       before_end_of_data=lambda: record(store, month, address, "sending"),
                       on_temporary_failure=lambda error: record(store, month, address, "pending", error=error))

@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.core.addresses import address_problem, is_kindle_address
+from digest.core.addresses import address_problem, header_text_problem, is_kindle_address
 from digest.core.errors import ConfigError
 from digest.core.store import Store, now
 from digest.core.vocabulary import FORMATS, SEND_TO_KINDLE_FORMATS
@@ -40,7 +40,7 @@ class ImportResult:
 
 def add_subscriber(store: Store, address: str, *, format: str, name: str = "") -> Subscriber:
     address = address.strip()
-    _check(address, format)
+    _check(address, format, name)
     try:
         with store.transaction() as conn:
             conn.execute("INSERT INTO subscribers (address, name, format, active, added_at) VALUES (?, ?, ?, 1, ?)",
@@ -127,16 +127,19 @@ def _parse_row(cells: list[str], columns: tuple[str, ...], default_format: str) 
     values = {column: cell.strip() for column, cell in zip(columns, cells)}
     address = values.get("address", "")
     format = values.get("format") or default_format
-    _check(address, format)
+    name = values.get("name", "")
+    _check(address, format, name)
     active = values.get("active", "").lower()
     if active not in _TRUE | _FALSE:
         raise ConfigError(f"active: expected yes/no, true/false or 1/0, got {active!r}")
-    return address, format, values.get("name", ""), int(active in _TRUE)
+    return address, format, name, int(active in _TRUE)
 
 
-def _check(address: str, format: str) -> None:
+def _check(address: str, format: str, name: str) -> None:
     if problem := address_problem(address):
         raise ConfigError(problem)
+    if problem := header_text_problem(name):
+        raise ConfigError(f"name: {problem}")
     if format not in FORMATS:
         raise ConfigError(f"unknown format {format!r} (expected one of: {', '.join(FORMATS)})")
 

@@ -3,8 +3,9 @@
 One ``Fetcher`` per run: real timeouts (feedparser has none), retries with backoff on
 connection errors, 5xx and 429 (honouring Retry-After), bounded redirects, a size cap
 applied to the *decoded* body (so a gzip bomb stops at the cap), a per-host limit on
-concurrent requests, and conditional GET against the store's validators so an
-unchanged feed costs one 304.
+concurrent requests, no connection to a non-public address unless the config allows the
+host (``netguard``: checked after name resolution and on every redirect), and conditional
+GET against the store's validators so an unchanged feed costs one 304.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import httpx
 from digest import __version__
 from digest.core.errors import SourceError
 from digest.core.progress import progress
+from digest.ingest.netguard import guarded_transport
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ class FetchPolicy:
     workers: int = 8
     """Concurrent requests in all."""
     user_agent: str = USER_AGENT
+    allow_private_hosts: tuple[str, ...] = ()
+    """Hosts (``host`` or ``host:port``) that may resolve to loopback or private addresses (see netguard)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,8 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=policy.max_redirects,
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
-            limits=httpx.Limits(max_connections=policy.workers, max_keepalive_connections=policy.workers),
+            transport=guarded_transport(policy.allow_private_hosts, httpx.Limits(
+                max_connections=policy.workers, max_keepalive_connections=policy.workers)),
         )
 
     def __enter__(self) -> Fetcher:

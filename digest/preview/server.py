@@ -11,6 +11,8 @@ import ipaddress
 import json
 import logging
 import shutil
+import socket
+import sys
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 CHROME = "/__preview__/"
 CHROME_DIR = Path(__file__).resolve().parent
 KEEPALIVE_SECONDS = 15.0
+IDLE_TIMEOUT_SECONDS = 30.0
+"""A client that sends nothing (or takes nothing) for this long is dropped, freeing its thread."""
+LISTEN_BACKLOG = 128
 CONTENT_TYPES = {
     ".xhtml": "application/xhtml+xml; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -70,14 +75,18 @@ DEVICES = (
 class Preview:
     """A running preview: the site, its watcher and the HTTP server, started and stopped together."""
 
-    def __init__(self, config_path: Path, month: Month, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, config_path: Path, month: Month, *, host: str = "127.0.0.1", port: int = 0,
+                 idle_timeout: float = IDLE_TIMEOUT_SECONDS):
         self.site = PreviewBuild(config_path, month)
         self.watcher = Watcher(self.site)
         try:
             self.httpd = _Server((host, port), _Handler)
         except OSError as exc:
+            self.site.close()
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         self.httpd.preview = self
+        self.httpd.idle_timeout = idle_timeout
+        self.httpd.host_names = frozenset({host.lower().strip("[]")})
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="digest-preview-http",
                                         daemon=True)
         if not is_loopback(host):
@@ -131,6 +140,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_name(header: str) -> str:
+    """The name in a Host header, without its port or IPv6 brackets, lower-case."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].partition("]")[0]
+    return header.partition(":")[0] if header.count(":") == 1 else header
+
+
 def safe_parts(target: str) -> tuple[str, ...] | None:
     """The path segments of a request target, or None for anything that could leave the folder."""
     path = unquote(target.split("?", 1)[0].split("#", 1)[0])
@@ -163,14 +180,37 @@ def inject_chrome(xhtml: bytes, generation: int) -> bytes:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A burst of reloads (every tab, every image) must not wait for the default 5 slots.
+    request_queue_size = LISTEN_BACKLOG
     preview: Preview
+    idle_timeout: float
+    host_names: frozenset[str]
+    """Names besides loopback a request's Host header may carry: the address given to listen on."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+    def handle_error(self, request, client_address) -> None:
+        # A reader closing the tab mid-download is routine, not worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            log.debug("client %s went away", client_address[0])
+            return
+        log.exception("error while serving %s", client_address[0])
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "digest-preview"
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)
+
     def do_GET(self) -> None:
+        if not self._host_allowed():
+            return self._send(HTTPStatus.FORBIDDEN, "text/plain; charset=utf-8", b"unknown host\n")
         path = self.path.split("?", 1)[0]
         if path == "/":
             return self._redirect(CONTENTS_PAGE)
@@ -181,6 +221,15 @@ class _Handler(BaseHTTPRequestHandler):
         if path in (f"{CHROME}chrome.js", f"{CHROME}chrome.css"):
             return self._chrome_file(path.removeprefix(CHROME))
         self._page()
+
+    def _host_allowed(self) -> bool:
+        """Only requests addressed to this machine by a loopback name or the listening address.
+
+        A web page can point a name it controls at 127.0.0.1 (DNS rebinding) and read the
+        preview from the browser; its requests still carry that name in Host.
+        """
+        name = host_name(self.headers.get("Host", ""))
+        return is_loopback(name) or name in self.server.host_names
 
     def _page(self) -> None:
         parts = safe_parts(self.path)

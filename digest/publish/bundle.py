@@ -20,6 +20,7 @@ from PIL import Image
 from digest import __version__
 from digest.core.models import Issue, Problem, Skipped
 from digest.core.month import Month
+from digest.core.urls import web_url
 from digest.core.vocabulary import FORMATS, MEDIA_TYPES
 from digest.core.zips import write_zip
 
@@ -112,18 +113,19 @@ def _manifest(issue: Issue, files: list[BundleFile], zip_name: str, skipped: tup
         "time_source": TIME_SOURCE,
         "articles": [
             {"id": a.id, "section": s.section.id, "section_title": s.section.title, "title": a.title,
-             "authors": list(a.authors), "url": a.link, "source": a.source,
+             "authors": list(a.authors), "url": web_url(a.link), "source": a.source,
              "published": a.published.isoformat(), "word_count": a.word_count}
             for s in issue.sections for a in s.articles
         ],
         "curated_links": [
-            {"kind": g.kind, "group": g.title, "title": link.title, "url": link.url, "summary": link.summary}
+            {"kind": g.kind, "group": g.title, "title": link.title, "url": web_url(link.url), "summary": link.summary}
             for g in issue.curated for link in g.links
         ],
         "files": [{"name": f.name, "role": f.role, "media_type": f.media_type, "size": f.size,
                    "sha256": f.sha256} for f in files],
         "zip": zip_name,
-        "skipped": [{"source": s.source, "title": s.title, "url": s.link, "reason": s.reason} for s in skipped],
+        "skipped": [{"source": s.source, "title": s.title, "url": web_url(s.link), "reason": s.reason}
+                    for s in skipped],
         "problems": [{"where": p.where, "reason": p.reason} for p in problems],
         "notes": list(notes),
     }

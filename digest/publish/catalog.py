@@ -7,14 +7,18 @@ in, is about to be) in the output folder.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
+
 from digest.core.config import Config
 from digest.core.errors import BundleError
 from digest.core.month import Month
+from digest.core.theme import theme_dir
 from digest.core.vocabulary import FORMATS
 from digest.publish.bundle import MANIFEST, BundleFile
 from digest.publish.staging import publication_root
@@ -103,7 +107,7 @@ def read_manifest(folder: Path) -> PublishedIssue:
 
 
 def load_manifest(path: Path) -> dict:
-    """A manifest's JSON, checked only for its file list (all ``verify`` needs)."""
+    """A manifest's JSON, valid against the project's schema."""
     try:
         return parse_manifest(path.read_bytes(), str(path))
     except FileNotFoundError:
@@ -113,10 +117,28 @@ def load_manifest(path: Path) -> dict:
 
 
 def parse_manifest(data: bytes, where: str) -> dict:
+    """A manifest's JSON, valid against the project's schema (so its file names are plain names)."""
     try:
         manifest = json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
         raise BundleError(f"{where}: invalid JSON: {exc}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
-        raise BundleError(f"{where}: not a digest manifest (no file list)")
+    errors = sorted(_manifest_validator().iter_errors(manifest), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        shown = "; ".join(f"{e.json_path}: {_shorten(e.message)}" for e in errors[:MAX_SCHEMA_ERRORS])
+        more = f" (and {len(errors) - MAX_SCHEMA_ERRORS} more)" if len(errors) > MAX_SCHEMA_ERRORS else ""
+        raise BundleError(f"{where}: not a valid digest manifest: {shown}{more}")
     return manifest
+
+
+MAX_SCHEMA_ERRORS = 3
+
+
+@functools.cache
+def _manifest_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((theme_dir("schemas") / "manifest.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _shorten(message: str, limit: int = 120) -> str:
+    # jsonschema quotes the offending value whole; a hostile manifest may make it huge.
+    return message if len(message) <= limit else message[:limit] + "..."
