@@ -35,9 +35,9 @@ $(VENV)/.installed-test: $(VENV)/.installed $(TEST_LOCK)
 lock: $(VENV)/.installed
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --build-deps-for editable \
-		--strip-extras --no-emit-index-url --output-file $(LOCK) pyproject.toml
+		--strip-extras --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --build-deps-for editable \
-		--strip-extras --no-emit-index-url --extra test \
+		--strip-extras --no-emit-index-url --no-emit-find-links --extra test \
 		--output-file $(TEST_LOCK) pyproject.toml
 
 deps: $(VENV)/.installed

@@ -103,6 +103,8 @@ def test_init_new_issue_link_add_build(runner, tmp_path):
             headers={"Content-Type": "text/html; charset=utf-8"})
         server.routes["/course.png"] = Reply(body=png(800, 450), headers={"Content-Type": "image/png"})
         url = server.url("/training/course-42")
+        with config.open("a", encoding="utf-8") as toml:  # the loopback page stands in for an intranet host
+            toml.write(f'\n[fetch]\nallow_private_hosts = ["{server.host}"]\n')
 
         added = run(runner, "link", "add", url, *runner_in_pub, "--month", str(last_month)).output
         assert "kind: training ('course' in the URL)" in added

@@ -11,7 +11,7 @@ from pypdf import PdfWriter
 from digest.core.configfile import load_config
 from digest.core.errors import ConfigError
 from digest.core.month import Month
-from digest.ingest.fetch import Fetcher
+from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.linkadd import add_link, guess_kind
 from digest.ingest.linkmeta import LinkMetadata
 from loopback import LoopbackServer, Reply
@@ -31,7 +31,7 @@ def test_a_pdf_is_appended_as_a_whitepaper_and_the_file_keeps_every_byte_before_
     issue = project_copy / "issues" / "2018-01.toml"
     before = issue.read_text(encoding="utf-8")
     config = load_config(project_copy / "digest.toml")
-    with LoopbackServer() as server, Fetcher() as fetcher:
+    with LoopbackServer() as server, Fetcher(FetchPolicy(allow_private_hosts=(server.host,))) as fetcher:
         server.routes["/docs/operations"] = Reply(body=pdf("Operating Queues", 3),
                                                   headers={"Content-Type": "application/pdf"})
         added = add_link(config, Month(2018, 1), server.url("/docs/operations"), fetcher)
@@ -46,7 +46,7 @@ def test_a_pdf_is_appended_as_a_whitepaper_and_the_file_keeps_every_byte_before_
 
 def test_a_page_that_cannot_be_read_is_added_by_its_url_and_the_reason_reported(project_copy):
     config = load_config(project_copy / "digest.toml")
-    with LoopbackServer() as server, Fetcher() as fetcher:
+    with LoopbackServer() as server, Fetcher(FetchPolicy(allow_private_hosts=(server.host,))) as fetcher:
         url = server.url("/gone")
         added = add_link(config, Month(2018, 1), url, fetcher, kind="solution")
     assert "404" in added.problem and added.kind_reason == "given"
