@@ -41,7 +41,7 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
 
     by_section: dict[str, list[Article]] = {s.id: [] for s in config.sections}
     for number, entry in enumerate(_in_section_order(config, entries), start=1):
-        by_section[entry.section].append(prepare_article(entry, number, resolve_image))
+        by_section[entry.section].append(prepare_article(entry, number, resolve_image, pub.language))
     sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
 
     links = tuple(dataclasses.replace(link, image=resolve_image(link.image_url) or "") if link.image_url else link
