@@ -50,7 +50,7 @@ def check_entry(source: Source, where: str, base: str, raw: RawEntry,
     if not title and not (content.strip() or summary.strip()):
         return None, [Problem(where, f"entry without a title or text {label}")]
     if not (raw.published or raw.updated):
-        return None, [Problem(where, f"entry {label} has no valid date")]
+        return None, [Problem(where, f"entry {label} has no date")]
     if not title:
         notes.append("entry without a title: titled from its first words")
     elif len(title) > TITLE_CHARS:
