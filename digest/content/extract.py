@@ -91,7 +91,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
                                     favor_precision=True, with_metadata=False) or ""
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_images=True,
-        include_links=True, include_tables=True, include_formatting=True,
+        include_links=True, include_tables=True, include_formatting=True, favor_precision=True,
         # Without this, a bare copyright year in the footer becomes "published 1 January".
         date_extraction_params={"extensive_search": False, "original_date": True})
     body = getattr(document, "body", None)
@@ -151,6 +151,12 @@ def _prepare_links(tree, url: str) -> None:
     for link in list(tree.iter("a")):
         href = (link.get("href") or "").strip()
         images = link.findall(".//img")
+        if images and link.text_content().strip():
+            # An icon inside a text link: trafilatura moves it, and its text, behind the paragraph.
+            for image in images:
+                image.drop_tree()  # its tail stays where it was
+                image.tail = None
+                link.addprevious(image)
         if len(images) == 1 and not link.text_content().strip():
             # An image linked to its full-size self (Blogger, WordPress): keep the larger one.
             if IMAGE_FILE.search(href):

@@ -28,6 +28,8 @@ WHOLE_BLOCKS = ("table", "dl")
 """Judged as a whole: a table row or a definition alone is too short to judge."""
 CONTAINERS = ("ul", "ol", "dl", "table", "tbody", "thead", "tfoot", "blockquote", "div")
 CAPTION_WORDS = 60
+INVISIBLE_SPACE = " \t\n\r\f\v\u00a0\u200b\u200c\u200d\u2060\ufeff"
+"""What an empty paragraph may hold: editors leave zero-width spaces and no-break spaces."""
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -41,8 +43,8 @@ def page_structures(tree) -> dict[str, etree._Element]:
     found = {}
     for element in tree.iter(*RESTORED):
         key = _squeezed(element)
-        # A table around a table is layout: only the innermost one is an article's table.
-        if key and element.find(f".//{element.tag}") is None:
+        # A table holding paragraphs, lists or tables is page layout, not an article's table.
+        if key and not _is_layout(element):
             found.setdefault(key, copy.deepcopy(element))
     return found
 
@@ -90,7 +92,7 @@ def drop_empty_blocks(body) -> None:
     for element in reversed(list(body.iter("p", *CONTAINERS, *HEADINGS, "li", "figure", "figcaption"))):
         if element is body or element.getparent() is None:
             continue
-        if not element.xpath("string()").strip() and element.find(".//img") is None:
+        if not element.xpath("string()").strip(INVISIBLE_SPACE) and element.find(".//img") is None:
             remove_element(element)
 
 
@@ -104,17 +106,19 @@ def keep_confirmed_blocks(body, reference_text: str) -> None:
     tokens = TOKEN.findall(reference_text)
     if not tokens:
         return
-    reference = _Reference(set(_shingles(tokens)), " " + " ".join(tokens) + " ")
+    reference = _Reference(Counter(_shingles(tokens)), " " + " ".join(tokens) + " ")
     if not reference.confirms(body.text or ""):
         body.text = None
     for child in body:
         if not reference.confirms(child.tail or ""):
             child.tail = None
     for block in list(body.iter(*TEXT_BLOCKS, *WHOLE_BLOCKS)):
-        if block.getparent() is None or _inside(block, ("figure", "figcaption", *WHOLE_BLOCKS)):
+        if block.getparent() is None or _inside(block, ("figure", "figcaption")) or any(
+                ancestor.tag in WHOLE_BLOCKS and not _is_layout(ancestor) for ancestor in block.iterancestors()):
             continue
-        if block.tag not in WHOLE_BLOCKS and any(child.tag in TEXT_BLOCKS for child in block.iterdescendants()):
-            continue
+        if _is_layout(block) or (block.tag not in WHOLE_BLOCKS and any(
+                child.tag in TEXT_BLOCKS for child in block.iterdescendants())):
+            continue  # its paragraphs are judged one by one
         # itertext, not string(): adjacent cells and items must not glue their words together
         if not reference.confirms(" ".join(block.itertext())) and not _caption_of_image(block):
             remove_element(block)
@@ -122,7 +126,10 @@ def keep_confirmed_blocks(body, reference_text: str) -> None:
 
 
 class _Reference:
-    def __init__(self, shingles: set[tuple[str, ...]], joined: str):
+    """The plain-text extraction's word 4-grams, each usable as often as it occurs there:
+    a block that the structured extraction repeats is confirmed once."""
+
+    def __init__(self, shingles: Counter, joined: str):
         self.shingles, self.joined = shingles, joined
 
     def confirms(self, text: str) -> bool:
@@ -132,8 +139,17 @@ class _Reference:
         if len(tokens) < SHINGLE:
             return f" {' '.join(tokens)} " in self.joined
         counts = Counter(_shingles(tokens))
-        shared = sum(count for shingle, count in counts.items() if shingle in self.shingles)
-        return shared >= MIN_SHARED * sum(counts.values())
+        shared = counts & self.shingles
+        if sum(shared.values()) < MIN_SHARED * sum(counts.values()):
+            return False
+        self.shingles -= shared
+        return True
+
+
+def _is_layout(element) -> bool:
+    """A table or list of definitions that holds blocks of its own is page layout."""
+    return element.tag in WHOLE_BLOCKS and any(
+        child.tag in (*TEXT_BLOCKS, "div", "table", "ul", "ol") for child in element.iterdescendants())
 
 
 def _caption_of_image(block) -> bool:
