@@ -114,6 +114,13 @@ def trafilatura_alone(page: Page) -> str:
     return trafilatura.extract(page.html, url=page.url) or ""
 
 
+def trafilatura_precise(page: Page) -> str:
+    """The settings of extract_article's plain-text pass."""
+    import trafilatura
+
+    return trafilatura.extract(page.html, url=page.url, include_comments=False, favor_precision=True) or ""
+
+
 def digest_pipeline(page: Page) -> str:
     """What a reader gets: extract_article, then the sanitizer, as text.
 
@@ -130,6 +137,7 @@ def digest_pipeline(page: Page) -> str:
 
 SYSTEMS: dict[str, Callable[[Page], str]] = {
     "trafilatura (defaults)": trafilatura_alone,
+    "trafilatura (no comments, favor_precision)": trafilatura_precise,
     "digest extract_article + sanitizer": digest_pipeline,
 }
 

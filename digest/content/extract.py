@@ -22,6 +22,7 @@ from lxml import etree
 
 from digest.core.errors import ExtractionError
 from digest.core.urls import absolute_url
+from digest.content.fallback import longer_article
 from digest.content.repairs import (drop_empty_blocks, drop_repeated_captions, drop_title_headings,
                                     keep_confirmed_blocks, page_structures, plain_alt, restore_structures)
 from digest.content.sanitize import best_srcset, html_text, remove_element
@@ -89,22 +90,28 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     # The plain-text extraction is the more precise: it decides which blocks are the article.
     reference = trafilatura.extract(copy.deepcopy(tree), url=url, include_comments=False, include_tables=True,
                                     favor_precision=True, with_metadata=False) or ""
+    longer = longer_article(etree.tostring(tree, encoding="unicode", method="html"), reference)
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_images=True,
         include_links=True, include_tables=True, include_formatting=True, favor_precision=True,
         # Without this, a bare copyright year in the footer becomes "published 1 January".
         date_extraction_params={"extensive_search": False, "original_date": True})
     body = getattr(document, "body", None)
-    if body is None:
+    if document is None or (body is None and longer is None):
         raise ExtractionError(url, "no main content found")
-    _to_html(body, captions)
-    restore_structures(body, structures)
+    if longer is not None:
+        log.debug("%s: readability's article replaces trafilatura's shorter one", url)
+        body = longer
+    else:
+        _to_html(body, captions)
+        restore_structures(body, structures)
     plain_alt(body)
     title = _article_title(document.title or "", page_title, headings, document.sitename or "", url)
     drop_title_headings(body, {title, document.title or "", page_title})
     _drop_furniture(body, furniture)
     _split_paragraphs(body)
-    keep_confirmed_blocks(body, reference)
+    if longer is None:
+        keep_confirmed_blocks(body, reference)
     drop_repeated_captions(body)
     drop_empty_blocks(body)
     text_length = len(" ".join(body.xpath("string()").split()))
