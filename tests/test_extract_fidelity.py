@@ -84,3 +84,16 @@ def test_the_benchmark_metric():
     half = score_page("a b c d e f g", "a b c d x y z")  # 1 of 4 shingles shared each way
     assert half.precision == 0.25 and half.recall == 0.25
     assert score_page("a b c d", "").recall == 0.0
+
+
+def test_readability_takes_over_only_when_trafilatura_kept_one_block_of_a_longer_article():
+    from digest.content.fallback import longer_article
+
+    paragraphs = [f"Paragraph {n} explains how queue number {n} drains its backlog under sustained load. " * 3
+                  for n in range(12)]
+    html = ("<html><body><nav>Home · About · Archive</nav><div class='post'>"
+            + "".join(f"<p>{text}</p>" for text in paragraphs) + "</div><footer>Footer</footer></body></html>")
+    taken = longer_article(html, paragraphs[0])
+    assert taken is not None and "Paragraph 11 explains" in " ".join(taken.itertext())
+    assert longer_article(html, " ".join(paragraphs)) is None  # trafilatura had it all
+    assert longer_article(html, "An unrelated newsletter box about our conference, with a form. " * 40) is None
