@@ -7,6 +7,7 @@ report; the entry itself is left out only when it has neither a title nor any te
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,7 +62,9 @@ def check_entry(source: Source, where: str, base: str, raw: RawEntry,
     entry = Entry(
         source=source.name,
         section=source.section,
-        guid=_text_field("id", raw.guid, notes) or link or title,
+        # Something to remember the entry by in the store, even without an id, a link or a title.
+        guid=_text_field("id", raw.guid, notes) or link or title
+        or "sha256:" + hashlib.sha256((content or summary).encode("utf-8", "replace")).hexdigest(),
         title=title,
         link=link,
         authors=_names(raw.authors, notes),
