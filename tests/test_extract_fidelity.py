@@ -33,6 +33,9 @@ def test_inline_elements_keep_the_spaces_around_them_even_with_an_icon_in_a_link
     _, root = reader_view(page('<p>The <a href="/alps"><img src="/icon.png" alt="">Southern Alps</a> dominate the '
                                '<em>west</em> <strong>coast</strong>, rising <a href="/m">over</a> 3000 metres.</p>'))
     assert "The Southern Alps dominate the west coast, rising over 3000 metres." in text_of(root)
+    _, root = reader_view(page('<p>The <a href="/alps"><b>Southern Alps</b></a> <a href="/d"><i>dominate</i></a> '
+                               'the <b><a href="/w">west</a></b> coast.</p>'))
+    assert "The Southern Alps dominate the west coast." in text_of(root)
 
 
 def test_definition_lists_tables_and_their_captions_and_spans_survive():

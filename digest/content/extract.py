@@ -53,6 +53,7 @@ SITE_SEPARATORS = re.compile(r"\s+[|·•–—-]+\s+")
 IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp)(\?|$)", re.IGNORECASE)
 BLOCK_TAGS = frozenset({"p", "div", "figure", "table", "ul", "ol", "dl", "pre", "blockquote",
                         "h1", "h2", "h3", "h4", "h5", "h6", "hr"})
+FORMATTING = frozenset({"b", "strong", "i", "em", "u", "code", "span", "small", "mark", "sup", "sub"})
 LAZY_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-url")
 RENDITION = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
 TAGS = {"item": "li", "quote": "blockquote", "lb": "br", "ref": "a", "graphic": "img", "row": "tr", "main": "div",
@@ -174,7 +175,21 @@ def _prepare_links(tree, url: str) -> None:
             link.drop_tree()
         elif href.startswith("#"):
             link.drop_tag()
+        else:
+            _unformat(link)
     tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+
+
+def _unformat(link) -> None:
+    """<a><b>x</b></a> and <b><a>x</a></b> as <a>x</a>: trafilatura drops the formatting
+    there and the text after it with it ("Southern Alps</b></a> dominate" -> "Alpsdominate")."""
+    if len(link) == 1 and link[0].tag in FORMATTING and not (link.text or "").strip() \
+            and not (link[0].tail or "").strip():
+        link[0].drop_tag()
+    parent = link.getparent()
+    if parent is not None and parent.tag in FORMATTING and len(parent) == 1 \
+            and not (parent.text or "").strip() and not (link.tail or "").strip():
+        parent.drop_tag()
 
 
 def _resolve_lazy_images(tree, url: str) -> None:
