@@ -1,9 +1,8 @@
 """Compare main-content extractors on the fixture pages in tests/data/pages/.
 
-Produces the table in docs/extraction.md. Needs the candidates installed next to
-digest (readability-lxml is not a dependency of digest):
+Produces the fixture-page table in docs/extraction.md (the benchmark figures there come
+from `python -m bench.extraction`):
 
-    .venv/bin/pip install readability-lxml
     .venv/bin/python scripts/compare_extractors.py
 
 Recall: share of the page's main-text words (the "gold" selectors in expected.json)

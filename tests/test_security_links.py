@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from digest.cli import cli
 from digest.core.configfile import load_config
 from digest.core.month import Month
-from digest.core.urls import web_url
+from digest.core.fields import web_url
 from digest.pipeline import build_issue
 
 HOSTILE = ["javascript:alert(document.cookie)", " JaVaScRiPt:alert(2)", "java\tscript:alert(3)",

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from digest.content.language import primary
 from digest.content.sanitize import ImageResolver, clean_html, html_text
+from digest.core.fields import TITLE_CHARS, language_tag, one_line_text, short_title, web_url
 from digest.core.models import Article, Entry
-from digest.core.urls import web_url
 
 DESCRIPTION_CHARS = 180
+UNTITLED_CHARS = 80
+"""An entry without a title is titled by its first words, up to this many characters."""
 
 
 def slugify(text: str, limit: int = 48) -> str:
@@ -30,17 +33,26 @@ def one_line(text: str, limit: int = DESCRIPTION_CHARS) -> str:
 
 
 def prepare_article(entry: Entry, number: int,
-                    resolve_image: ImageResolver = lambda url: None) -> Article:
-    article_id = f"a{number:02d}-{slugify(entry.title)}"
-    link = web_url(entry.link)
+                    resolve_image: ImageResolver = lambda url: None,
+                    publication_language: str | None = None) -> Article:
+    # Checked again here: archived entries were stored by versions that checked less.
+    title = one_line_text(entry.title) or one_line(html_text(entry.content or entry.summary),
+                                                   UNTITLED_CHARS) or "Untitled"
+    article_id = f"a{number:02d}-{slugify(title)}"
+    link = web_url(entry.link)  # also the base of relative links: never javascript: or file:
     fragment = clean_html(entry.content or entry.summary, base_url=link,
                           id_prefix=article_id, resolve_image=resolve_image)
     summary_text = html_text(entry.summary) if entry.summary else ""
+    language = language_tag(entry.language)
+    if primary(language) == primary(publication_language):
+        language = None
     return Article(
         id=article_id,
         section=entry.section,
-        title=" ".join(entry.title.split()),
-        authors=entry.authors,
+        title=short_title(title),
+        full_title=title if len(title) > TITLE_CHARS else "",
+        language=language,
+        authors=tuple(filter(None, (one_line_text(name) for name in entry.authors))),
         published=entry.date,
         link=link,
         guid=entry.guid,

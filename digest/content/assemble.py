@@ -13,8 +13,8 @@ from digest.content.cover import draw_cover, load_cover
 from digest.content.images import ProcessedImage
 from digest.content.sanitize import clean_html
 from digest.core.config import Config
+from digest.core.fields import web_url
 from digest.core.models import Article, BookImage, CuratedGroup, CuratedLink, Entry, Issue, IssueSection, IssueSpec
-from digest.core.urls import web_url
 from digest.core.vocabulary import LINK_KINDS
 
 
@@ -43,7 +43,7 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
 
     by_section: dict[str, list[Article]] = {s.id: [] for s in config.sections}
     for number, entry in enumerate(_in_section_order(config, entries), start=1):
-        by_section[entry.section].append(prepare_article(entry, number, resolve_image))
+        by_section[entry.section].append(prepare_article(entry, number, resolve_image, pub.language))
     sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
 
     # A curated link is nothing but its URL: one a reader cannot safely follow is left out.

@@ -8,16 +8,28 @@ accepts, keeping what its own HTML output loses: ordered lists and figure captio
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from dataclasses import dataclass
 from datetime import date
 from html import escape
+from urllib.parse import urlsplit
 
 import trafilatura
 from bs4.dammit import UnicodeDammit
 from lxml import etree
 
+from digest.content.fallback import longer_article
+from digest.content.repairs import (
+    drop_empty_blocks,
+    drop_repeated_captions,
+    drop_title_headings,
+    keep_confirmed_blocks,
+    page_structures,
+    plain_alt,
+    restore_structures,
+)
 from digest.content.sanitize import best_srcset, html_text, remove_element
 from digest.core.errors import ExtractionError
 from digest.core.urls import absolute_url
@@ -44,9 +56,11 @@ BOILERPLATE_WORDS = frozenset({
 PERMALINK_MARKS = frozenset({"¶", "§", "#", "🔗", "↩", "↩\ufe0e", "↩\ufe0f"})
 FURNITURE_BLOCKS = ("p", "div", "ul", "ol", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "table")
 TITLE_SEPARATORS = re.compile(r"\s+[|·•:–—-]+\s+|:\s+")
+SITE_SEPARATORS = re.compile(r"\s+[|·•–—-]+\s+")
 IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp)(\?|$)", re.IGNORECASE)
 BLOCK_TAGS = frozenset({"p", "div", "figure", "table", "ul", "ol", "dl", "pre", "blockquote",
                         "h1", "h2", "h3", "h4", "h5", "h6", "hr"})
+FORMATTING = frozenset({"b", "strong", "i", "em", "u", "code", "span", "small", "mark", "sup", "sub"})
 LAZY_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-url")
 RENDITION = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
 TAGS = {"item": "li", "quote": "blockquote", "lb": "br", "ref": "a", "graphic": "img", "row": "tr", "main": "div",
@@ -78,21 +92,36 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     _wrap_preformatted(tree)
     furniture = _furniture_texts(tree)
     captions = _figure_captions(tree, url)
+    structures = page_structures(tree)
     headings = {" ".join(h.text_content().split()) for h in tree.iter("h1", "h2", "h3")}
     page_title = " ".join((tree.findtext(".//title") or "").split())
+    # The plain-text extraction is the more precise: it decides which blocks are the article.
+    reference = trafilatura.extract(copy.deepcopy(tree), url=url, include_comments=False, include_tables=True,
+                                    favor_precision=True, with_metadata=False) or ""
+    longer = longer_article(etree.tostring(tree, encoding="unicode", method="html"), reference)
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_images=True,
-        include_links=True, include_tables=True, include_formatting=True,
+        include_links=True, include_tables=True, include_formatting=True, favor_precision=True,
         # Without this, a bare copyright year in the footer becomes "published 1 January".
         date_extraction_params={"extensive_search": False, "original_date": True})
     body = getattr(document, "body", None)
-    if body is None:
+    if document is None or (body is None and longer is None):
         raise ExtractionError(url, "no main content found")
-    _to_html(body, captions)
-    title = _article_title(document.title or "", page_title, headings, document.sitename or "")
-    _drop_repeated_title(body, title)
+    if longer is not None:
+        log.debug("%s: readability's article replaces trafilatura's shorter one", url)
+        body = longer
+    else:
+        _to_html(body, captions)
+        restore_structures(body, structures)
+    plain_alt(body)
+    title = _article_title(document.title or "", page_title, headings, document.sitename or "", url)
+    drop_title_headings(body, {title, document.title or "", page_title})
     _drop_furniture(body, furniture)
     _split_paragraphs(body)
+    if longer is None:
+        keep_confirmed_blocks(body, reference)
+    drop_repeated_captions(body)
+    drop_empty_blocks(body)
     text_length = len(" ".join(body.xpath("string()").split()))
     images = [img.get("src") for img in body.iter("img") if img.get("src")]
     if text_length < MIN_ARTICLE_CHARS and not images:
@@ -137,6 +166,12 @@ def _prepare_links(tree, url: str) -> None:
     for link in list(tree.iter("a")):
         href = (link.get("href") or "").strip()
         images = link.findall(".//img")
+        if images and link.text_content().strip():
+            # An icon inside a text link: trafilatura moves it, and its text, behind the paragraph.
+            for image in images:
+                image.drop_tree()  # its tail stays where it was
+                image.tail = None
+                link.addprevious(image)
         if len(images) == 1 and not link.text_content().strip():
             # An image linked to its full-size self (Blogger, WordPress): keep the larger one.
             if IMAGE_FILE.search(href):
@@ -147,7 +182,21 @@ def _prepare_links(tree, url: str) -> None:
             link.drop_tree()
         elif href.startswith("#"):
             link.drop_tag()
+        else:
+            _unformat(link)
     tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+
+
+def _unformat(link) -> None:
+    """<a><b>x</b></a> and <b><a>x</a></b> as <a>x</a>: trafilatura drops the formatting
+    there and the text after it with it ("Southern Alps</b></a> dominate" -> "Alpsdominate")."""
+    if len(link) == 1 and link[0].tag in FORMATTING and not (link.text or "").strip() \
+            and not (link[0].tail or "").strip():
+        link[0].drop_tag()
+    parent = link.getparent()
+    if parent is not None and parent.tag in FORMATTING and len(parent) == 1 \
+            and not (parent.text or "").strip() and not (link.tail or "").strip():
+        parent.drop_tag()
 
 
 def _resolve_lazy_images(tree, url: str) -> None:
@@ -311,30 +360,47 @@ def _add_caption(graphic, captions: dict[str, str]) -> None:
     etree.SubElement(figure, "figcaption").text = caption
     if alone:
         parent.getparent().remove(parent)
-    # trafilatura sometimes keeps the caption as the next paragraph: do not say it twice.
-    following = figure.getnext()
-    if following is not None and " ".join(following.xpath("string()").split()) == caption:
-        remove_element(following)
 
 
-def _article_title(found: str, page_title: str, headings: set[str], site_name: str) -> str:
+def _article_title(found: str, page_title: str, headings: set[str], site_name: str, url: str) -> str:
     """The title as the page's own heading prints it, without the site name around it.
 
     trafilatura takes og:title or the first <h1>, which is sometimes "Post | Site"
-    or, on blog templates, the blog's name.
+    or, on blog templates, the blog's name. Without a heading to confirm it, a part
+    before or after a separator that names the site ("... | eHow", "- Site Name") goes.
     """
     found = " ".join(found.split())
     parts = [found] + [part.strip() for title in (found, page_title) for part in TITLE_SEPARATORS.split(title)]
     matching = [part for part in parts if part in headings and part != site_name]
-    return max(matching, key=len) if matching else found
+    if matching:
+        return max(matching, key=len)
+    title = found or page_title
+    pieces = [piece.strip() for piece in SITE_SEPARATORS.split(title)]
+    kept = list(pieces)
+    while len(kept) > 1 and _names_site(kept[-1], site_name, url):
+        kept.pop()
+    while len(kept) > 1 and _names_site(kept[0], site_name, url):
+        kept.pop(0)
+    return _joined(title, kept) if kept != pieces else title
 
 
-def _drop_repeated_title(body, title: str) -> None:
-    """The template prints the title; a first heading repeating it would show it twice."""
-    first = body[0] if len(body) else None
-    if first is not None and re.fullmatch(r"h[1-6]", first.tag) \
-            and " ".join(first.xpath("string()").split()) == " ".join(title.split()):
-        remove_element(first)
+def _joined(title: str, pieces: list[str]) -> str:
+    """The span of ``title`` from the first to the last kept piece, separators inside kept."""
+    start = title.find(pieces[0])
+    end = title.rfind(pieces[-1]) + len(pieces[-1])
+    return title[start:end] if start >= 0 and end > start else title
+
+
+def _names_site(piece: str, site_name: str, url: str) -> bool:
+    """Whether a title piece is the site's name: og:site_name, or the host name's main label."""
+    squeezed = re.sub(r"\W+", "", piece).casefold()
+    if not squeezed:
+        return False
+    if site_name and squeezed == re.sub(r"\W+", "", site_name).casefold():
+        return True
+    host = (urlsplit(url).hostname or "").casefold().removeprefix("www.")
+    labels = [re.sub(r"\W+", "", label) for label in host.split(".")[:-1]]
+    return bool(labels) and (squeezed in labels or squeezed == "".join(labels))
 
 
 def _author(name: str) -> str:

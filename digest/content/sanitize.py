@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import lxml.html
 from lxml import etree
 
+from digest.core.fields import language_tag
 from digest.core.urls import absolute_url
 
 # Dropped together with everything inside them.
@@ -135,6 +136,8 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
     for name in list(element.attrib):
         if name not in allowed:
             del element.attrib[name]
+    if "lang" in element.attrib and language_tag(element.get("lang")) is None:
+        del element.attrib["lang"]  # EPUBCheck rejects a lang that is not a language tag
     if tag == "a":
         _clean_link(element, base_url)
     elif tag == "img":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from digest.content.language import entry_language, primary, release_model
@@ -40,8 +41,14 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
             reason = f"duplicate of {duplicate.title!r} from {duplicate.source}"
         elif keys & excluded:
             reason = "excluded by the issue file"
-        elif not is_pinned:
-            reason = _rule_violation(config, sources[entry.source], entry, already_published & keys)
+        else:
+            # The text's own language, kept for the article's lang attribute.
+            language = entry_language(entry.title, entry.content or entry.summary, entry.language)
+            if language and language != primary(entry.language):
+                entry = dataclasses.replace(entry, language=language)
+            if not is_pinned:
+                reason = _rule_violation(config, sources[entry.source], entry, language,
+                                         already_published & keys)
         if reason:
             skipped.append(Skipped(entry.source, entry.title, entry.link, reason))
             continue
@@ -59,11 +66,11 @@ def _key(value: str) -> str:
     return canonical_url(value) if value.startswith(("http://", "https://")) else value
 
 
-def _rule_violation(config: Config, source: Source, entry: Entry, published_before: frozenset[str]) -> str | None:
+def _rule_violation(config: Config, source: Source, entry: Entry, language: str | None,
+                    published_before: frozenset[str]) -> str | None:
     if published_before:
         return "already published in an earlier issue"
     accepted = {primary(lang) or lang for lang in (source.languages or (config.publication.language,))}
-    language = entry_language(entry.title, entry.content or entry.summary, entry.language)
     if language and language not in accepted:
         return f"language {language!r} (accepted: {', '.join(sorted(accepted))})"
     categories = {c.lower() for c in entry.categories}

@@ -44,6 +44,7 @@ class Article:
     """Stable file-name-safe id, unique in the issue (also the page's file name stem)."""
     section: str
     title: str
+    """Plain text, shortened if very long: contents, navigation, cover and Kindle lists show it."""
     authors: tuple[str, ...]
     published: datetime
     link: str
@@ -54,6 +55,10 @@ class Article:
     body: str
     """Well-formed XHTML fragment."""
     word_count: int
+    full_title: str = ""
+    """The whole title, for the article's own page (set when ``title`` had to be shortened)."""
+    language: str | None = None
+    """BCP 47 tag of the article's language when it differs from the publication's."""
 
 
 @dataclass(frozen=True)

@@ -35,23 +35,3 @@ def canonical_url(url: str) -> str:
 def absolute_url(base: str, href: str) -> str:
     """``href`` resolved against ``base`` (the page or feed it came from)."""
     return urljoin(base, href.strip()) if base else href.strip()
-
-
-def web_url(url: str) -> str:
-    """``url`` if it is an http(s) URL with a host, else ''.
-
-    Applied wherever a link from a feed, a page, a listing or an issue file is written (the
-    book, the manifest and, through it, the site and catalogs): ``javascript:`` or ``data:``
-    in an href would run in a reader's browser or e-reader.
-    """
-    url = url.strip()
-    try:
-        # urlsplit drops tabs and line breaks first, as browsers do ("java\tscript:").
-        parts = urlsplit(url)
-    except ValueError:  # an unbalanced IPv6 bracket
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return ""
-    if any(ord(char) < 32 or ord(char) == 127 for char in url):  # XML cannot even carry most of them
-        return ""
-    return url

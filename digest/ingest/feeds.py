@@ -15,7 +15,7 @@ import feedparser
 from digest.core.config import Config, Source
 from digest.core.errors import SourceError
 from digest.core.models import Entry, Problem
-from digest.core.urls import absolute_url
+from digest.ingest.entries import RawEntry, check_entry, describe
 from digest.ingest.fetch import Fetcher, sniff
 
 log = logging.getLogger(__name__)
@@ -65,53 +65,40 @@ def _parse_xml_feed(source: Source, location: str, body: bytes, headers: dict[st
     feed_language = parsed.feed.get("language")
     entries, problems = [], []
     for index, raw in enumerate(parsed.entries):
-        where = f"{location} entry {index + 1}"
-        title = (raw.get("title") or "").strip()
-        published = _to_datetime(raw.get("published_parsed"))
-        # plain dict lookup: feedparser's .get() maps a missing updated to published, with a warning
-        updated = _to_datetime(dict.get(raw, "updated_parsed"))
-        link = raw.get("link") or ""
-        if not title:
-            problems.append(Problem(where, f"entry without a title ({link or 'no link'})"))
-            continue
-        if not (published or updated):
-            problems.append(Problem(where, f"entry {title!r} has no date"))
-            continue
-        contents = raw.get("content") or []
-        html_contents = [c for c in contents if "html" in c.get("type", "")] or contents
-        content = html_contents[0].get("value", "") if html_contents else ""
+        contents = [c for c in raw.get("content") or [] if isinstance(c, dict)]
+        html_contents = [c for c in contents if "html" in (c.get("type") or "")] or contents
         declared = (html_contents[0].get("language") if html_contents else None) or \
-            raw.get("summary_detail", {}).get("language")
-        entries.append(Entry(
-            source=source.name,
-            section=source.section,
-            guid=raw.get("id") or link,
-            title=title,
-            link=absolute_url(base, link) if link else "",
-            authors=_authors(raw),
-            published=published,
-            updated=updated,
-            summary=raw.get("summary", ""),
-            content=content or raw.get("summary", ""),
-            categories=tuple(t.get("term", "") for t in raw.get("tags", []) if t.get("term")),
-            language=declared or feed_language,
-        ))
+            (raw.get("summary_detail") or {}).get("language")
+        fields = RawEntry(
+            title=raw.get("title"),
+            link=raw.get("link"),
+            guid=raw.get("id"),
+            authors=[a for a in raw.get("authors") or [] if isinstance(a, dict) and a.get("name")]
+            or [raw.get("author")],
+            published=_to_datetime(raw.get("published_parsed")),
+            # plain dict lookup: feedparser's .get() maps a missing updated to published, with a warning
+            updated=_to_datetime(dict.get(raw, "updated_parsed")),
+            summary=raw.get("summary"),
+            content=html_contents[0].get("value") if html_contents else None,
+            categories=[t.get("term") for t in raw.get("tags") or [] if isinstance(t, dict) and t.get("term")],
+            language=declared,
+        )
+        entry, entry_problems = check_entry(source, f"{location} entry {index + 1}", base, fields, feed_language)
+        problems.extend(entry_problems)
+        if entry is not None:
+            entries.append(entry)
     log.info("%s: %d entries", source.name, len(entries))
     return FeedResult(source, tuple(entries), tuple(problems))
-
-
-def _authors(raw) -> tuple[str, ...]:
-    names = [a.get("name", "").strip() for a in raw.get("authors", []) if a.get("name")]
-    if not names and raw.get("author"):
-        names = [raw["author"].strip()]
-    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def _to_datetime(struct) -> datetime | None:
     """feedparser normalises dates to UTC struct_time."""
     if not struct:
         return None
-    return datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc)
+    try:
+        return datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):  # a year no clock can hold
+        return None
 
 
 def _parse_json_feed(source: Source, location: str, body: bytes, base: str) -> FeedResult:
@@ -128,40 +115,31 @@ def _parse_json_feed(source: Source, location: str, body: bytes, base: str) -> F
     for index, item in enumerate(data["items"]):
         where = f"{location} item {index + 1}"
         if not isinstance(item, dict):
-            problems.append(Problem(where, "item is not an object"))
+            problems.append(Problem(where, f"item is {describe(item)}, not an object"))
             continue
-        title = str(item.get("title") or "").strip()
-        link = str(item.get("url") or "")
-        published = _parse_iso(item.get("date_published"))
-        updated = _parse_iso(item.get("date_modified"))
-        if not title:
-            problems.append(Problem(where, f"entry without a title ({link or 'no link'})"))
-            continue
-        if not (published or updated):
-            problems.append(Problem(where, f"entry {title!r} has no valid date"))
-            continue
-        summary = str(item.get("summary") or "")
-        entries.append(Entry(
-            source=source.name,
-            section=source.section,
-            guid=str(item.get("id") or link),
-            title=title,
-            link=absolute_url(base, link) if link else "",
+        fields = RawEntry(
+            title=item.get("title"),
+            link=item.get("url") or item.get("external_url"),
+            guid=item.get("id"),
             authors=_json_authors(item) or feed_authors,
-            published=published,
-            updated=updated,
-            summary=summary,
-            content=str(item.get("content_html") or "") or _text_to_html(item.get("content_text")) or summary,
-            categories=tuple(str(t) for t in item.get("tags") or []),
-            language=item.get("language") or data.get("language"),
-        ))
+            published=_parse_iso(item.get("date_published")),
+            updated=_parse_iso(item.get("date_modified")),
+            summary=item.get("summary"),
+            content=item.get("content_html") or _text_to_html(item.get("content_text")),
+            categories=item.get("tags") or (),
+            language=item.get("language"),
+        )
+        entry, entry_problems = check_entry(source, where, base, fields, data.get("language"))
+        problems.extend(entry_problems)
+        if entry is not None:
+            entries.append(entry)
     log.info("%s: %d entries", source.name, len(entries))
     return FeedResult(source, tuple(entries), tuple(problems))
 
 
-def _json_authors(obj: dict) -> tuple[str, ...]:
-    authors = obj.get("authors") or ([obj["author"]] if isinstance(obj.get("author"), dict) else [])
-    return tuple(str(a["name"]).strip() for a in authors if isinstance(a, dict) and a.get("name"))
+def _json_authors(obj: dict) -> object:
+    """JSON Feed 1.1 "authors" (a list), else 1.0's "author" (one object); checked by check_entry."""
+    return obj.get("authors") or obj.get("author") or ()
 
 
 def _parse_iso(value) -> datetime | None:
@@ -174,7 +152,7 @@ def _parse_iso(value) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _text_to_html(text) -> str:
-    if not text:
-        return ""
+def _text_to_html(text) -> str | None:
+    if not isinstance(text, str):
+        return None
     return "".join(f"<p>{escape(p.strip())}</p>" for p in str(text).split("\n\n") if p.strip())

@@ -11,6 +11,7 @@ from pathlib import Path
 from digest.core.config import Config
 from digest.core.configfile import check_link_fields
 from digest.core.errors import ConfigError
+from digest.core.fields import one_line_text
 from digest.core.models import CuratedLink, IssueSpec
 from digest.core.month import Month
 from digest.core.tomlread import TableReader
@@ -32,7 +33,7 @@ def load_issue(config: Config, month: Month) -> IssueSpec:
     root = TableReader(data, str(toml_path))
     number = root.integer("number", default=0, minimum=1) or None
     volume = root.integer("volume", default=0, minimum=1) or None
-    title = root.string("title")
+    title = _plain(root.string("title"))
     cover_name = root.string("cover")
     pinned = root.strings("pinned")
     excluded = root.strings("excluded")
@@ -40,9 +41,9 @@ def load_issue(config: Config, month: Month) -> IssueSpec:
     for table in root.tables("links"):
         link = CuratedLink(
             kind=table.string("kind", required=True),
-            title=table.string("title"),
+            title=_plain(table.string("title")),
             url=table.string("url", required=True),
-            summary=table.string("summary"),
+            summary=_plain(table.string("summary")),
             image_url=table.string("image"),
         )
         table.done()
@@ -61,6 +62,11 @@ def load_issue(config: Config, month: Month) -> IssueSpec:
         raise ConfigError(root.problems)
     return IssueSpec(month=month, number=number, volume=volume, title=title, links=tuple(links),
                      pinned=pinned, excluded=excluded, cover=cover, note=note, source_file=toml_path)
+
+
+def _plain(value: str) -> str:
+    """Shown on the cover, in the contents and in Kindle's lists: no control or bidi-override characters."""
+    return one_line_text(value) or ""
 
 
 def _read_text(path: Path) -> str:

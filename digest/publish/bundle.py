@@ -18,9 +18,9 @@ from pathlib import Path
 from PIL import Image
 
 from digest import __version__
+from digest.core.fields import web_url
 from digest.core.models import Issue, Problem, Skipped
 from digest.core.month import Month
-from digest.core.urls import web_url
 from digest.core.vocabulary import FORMATS, MEDIA_TYPES
 from digest.core.zips import write_zip
 
