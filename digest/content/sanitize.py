@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import lxml.html
 from lxml import etree
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from digest.content.normalize import MAX_DEPTH, normalize
 from digest.core.urls import absolute_url
 
 # Dropped together with everything inside them.
@@ -42,6 +44,14 @@ RENAME = {"h1": "h2", "strike": "s", "tt": "code", "center": "div", "article": "
           "main": "div", "header": "div", "footer": "div", "aside": "div", "address": "p"}
 SAFE_SCHEMES = ("http", "https", "mailto", "ftp")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+INTEGER = re.compile(r"-?[0-9]{1,9}")
+COUNT = re.compile(r"[0-9]{1,9}")
+# The dates and times EPUB's schema accepts in <time datetime>, the common forms only.
+DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,3})?)?"
+                      r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 CHAR_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
 NCNAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -62,15 +72,15 @@ class Fragment:
 def clean_html(html: str, *, base_url: str, id_prefix: str,
                resolve_image: ImageResolver = lambda url: None) -> Fragment:
     """Sanitise ``html``; ids get ``id_prefix`` so they stay unique across the book."""
-    html = CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))
-    if not html.strip():
-        return Fragment("", "")
-    root = _parse(html)
+    root = parse_fragment(html)
     if root is None:
         return Fragment("", "")
-    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    # Pictures first: the <img> one of them gains must go through the loop below like any other.
+    for picture in list(root.iter("picture")):
+        _reduce_picture(picture)
     for element in list(root.iter())[1:]:
         _clean_element(element, base_url, resolve_image)
+    normalize(root)
     _prefix_ids(root, id_prefix)
     xhtml = _escape_text(root.text or "") + "".join(
         etree.tostring(child, method="xml", encoding="unicode") for child in root
@@ -81,23 +91,73 @@ def clean_html(html: str, *, base_url: str, id_prefix: str,
 
 def html_text(html: str) -> str:
     """The visible words of an HTML fragment, whitespace collapsed (no scripts or styles)."""
-    root = _parse(CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))) if html.strip() else None
+    root = parse_fragment(html)
     if root is None:
         return ""
-    etree.strip_elements(root, "script", "style", "template", etree.Comment, with_tail=False)
+    etree.strip_elements(root, "script", "style", "template", with_tail=False)
     return " ".join(" ".join(root.itertext()).split())
 
 
-def _parse(html: str):
-    """The body of ``html`` parsed as a whole document (stray <html>/<body> tags included), as a div."""
-    try:
-        body = lxml.html.document_fromstring(html).find("body")
-    except (etree.ParserError, ValueError):
-        return None  # nothing but comments or whitespace
-    if body is not None:
-        body.tag = "div"
-        body.attrib.clear()
-    return body
+def parse_fragment(html: str):
+    """The body of ``html`` as a browser parses it (HTML5 tree building), as an lxml <div>.
+
+    Lexbor builds the tree (any tag soup); it is copied into lxml without recursion.
+    Comments, the contents of <template> and any name or character XML cannot hold are left
+    out. Elements deeper than MAX_DEPTH are unwrapped as they are copied (dropped, for the
+    DROP ones): lxml would refuse to serialise them and appending at depth costs time.
+    """
+    html = CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))
+    if not html.strip():
+        return None
+    body = LexborHTMLParser(html).body
+    if body is None:
+        return None
+    root = lxml.html.Element("div")  # an HtmlElement, so its descendants have drop_tag()
+    # (lexbor node or text, the lxml element it goes into, that element's depth), in document order
+    pending = [(child, root, 0) for child in reversed(_children(body))]
+    while pending:
+        node, parent, depth = pending.pop()
+        if isinstance(node, str):
+            _append_text(parent, node, separator=True)
+            continue
+        if node.is_text_node:
+            _append_text(parent, NOT_XML.sub("", node.text_content or ""))
+            continue
+        if not node.is_element_node:
+            continue
+        tag = (node.tag or "").lower()
+        if depth >= MAX_DEPTH:
+            if tag not in DROP and tag not in EMBEDS:
+                _append_text(parent, " ", separator=True)  # the words of unwrapped blocks stay apart
+                pending.append((" ", parent, depth))
+                pending.extend((child, parent, depth) for child in reversed(_children(node)))
+            continue
+        element = etree.SubElement(parent, tag if XML_NAME.fullmatch(tag) else "unknown")
+        for name, value in node.attributes.items():
+            if XML_NAME.fullmatch(name) and name != "xmlns":
+                element.set(name, NOT_XML.sub("", value or ""))
+        if tag != "template":
+            pending.extend((child, element, depth + 1) for child in reversed(_children(node)))
+    return root
+
+
+def _children(node: LexborNode) -> list[LexborNode]:
+    children, child = [], node.child
+    while child is not None:
+        children.append(child)
+        child = child.next
+    return children
+
+
+def _append_text(parent, text: str, *, separator: bool = False) -> None:
+    """Append ``text`` to ``parent``; a ``separator`` space only where no white space ends it already
+    (so runs of unwrapped elements do not grow a long string, copied once per element)."""
+    if not text:
+        return
+    holder, attribute = (parent[-1], "tail") if len(parent) else (parent, "text")
+    before = getattr(holder, attribute) or ""
+    if not (separator and before[-1:].isspace()):
+        setattr(holder, attribute, before + text)
 
 
 def _valid_reference(match: re.Match) -> str:
@@ -123,8 +183,7 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
         _replace_embed(element, base_url)
         return
     if tag == "picture":
-        _reduce_picture(element)
-        tag = "span"
+        tag = "span"  # reduced to its one <img> before this loop
     tag = RENAME.get(tag, tag)
     if tag not in ALLOWED:
         element.drop_tag()
@@ -135,14 +194,34 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
     for name in list(element.attrib):
         if name not in allowed:
             del element.attrib[name]
+    _check_values(element, tag, base_url)
     if tag == "a":
         _clean_link(element, base_url)
     elif tag == "img":
         _clean_image(element, base_url, lazy_src, resolve_image)
-    elif tag in ("td", "th"):
-        for name in ("colspan", "rowspan"):
-            if name in element.attrib and not element.get(name).isdigit():
-                del element.attrib[name]
+
+
+def _check_values(element, tag: str, base_url: str) -> None:
+    """Drop the attributes whose value EPUB's XHTML schema would reject."""
+    checks = {"lang": LANGUAGE_TAG, "width": COUNT, "height": COUNT, "rowspan": COUNT, "colspan": COUNT,
+              "start": INTEGER, "value": INTEGER, "datetime": DATETIME}
+    for name, value in list(element.attrib.items()):
+        value = value.strip()
+        if name in checks:
+            keep = checks[name].fullmatch(value) is not None and not (name == "colspan" and int(value) == 0)
+        elif name == "scope":
+            keep = value in ("row", "col", "rowgroup", "colgroup")
+        elif name == "cite":
+            value = absolute_url(base_url, value) if value else ""
+            keep = value.startswith(("http://", "https://"))
+        elif name == "reversed":
+            value, keep = "reversed", True
+        else:
+            continue
+        if keep:
+            element.set(name, value)
+        else:
+            del element.attrib[name]
 
 
 def remove_element(element) -> None:
@@ -246,9 +325,6 @@ def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: Imag
         return
     image.set("src", local)
     image.set("alt", alt)
-    for name in ("width", "height"):
-        if name in image.attrib and not image.get(name).isdigit():
-            del image.attrib[name]
 
 
 def _prefix_ids(root, prefix: str) -> None:
