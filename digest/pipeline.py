@@ -6,14 +6,19 @@ config -> gather (feeds + archive) -> select -> curate -> enrich (full text, ima
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+import posixpath
 from dataclasses import dataclass
+from pathlib import Path
 
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.content.assemble import assemble_issue
 from digest.content.imagecache import ImageCache
-from digest.ebook.memo import kindle_formats_once, require_kindle_ready_once
+from digest.content.quarantine import quarantine_articles, vet_articles
+from digest.ebook.check import BookReport, files_named, require_ready
+from digest.ebook.memo import kindle_formats_once, kindle_ready_once
 from digest.publish.bundle import write_bundle
 from digest.core.config import Config
 from digest.ingest.curate import curated_links
@@ -29,7 +34,7 @@ from digest.ingest.issuefile import load_issue
 from digest.core.models import BuildResult, Issue, Problem, Skipped
 from digest.core.month import Month
 from digest.publish.staging import file_stem, month_dir, staged
-from digest.ebook.render import Page, Theme, render_pages
+from digest.ebook.render import Page, Theme, article_file, render_pages
 from digest.content.select import select_entries
 from digest.publish.site import render_site, write_site
 from digest.core.store import Store, open_store
@@ -62,7 +67,8 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         with staged(final) as stage:
             epub_path = stage / epub_name
             epub_path.write_bytes(epub_bytes)
-            checked = require_kindle_ready_once(store, epub_path)
+            composition, checked = _publishable(store, composition, epub_path, strict=strict)
+            issue = composition.issue
             kindle = kindle_formats_once(store, config.output, final, epub_path, issue, composition.pages,
                                          composition.theme)
             notes = (*checked.notes, *kindle.notes)
@@ -100,8 +106,38 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     issue = assemble_issue(config, spec, enriched.entries, links, enriched.images)
+    issue, quarantined = vet_articles(issue, strict=strict)
     pages = render_pages(issue, theme, cover_href(issue))
-    return Composition(issue, pages, theme, selection.skipped, problems)
+    return Composition(issue, pages, theme, selection.skipped, (*problems, *quarantined))
+
+
+def _publishable(store: Store, composition: Composition, epub_path: Path, *,
+                 strict: bool) -> tuple[Composition, BookReport]:
+    """The final gate: EPUBCheck and the Kindle rules on the whole book.
+
+    When every violation lies in article pages, those articles are quarantined (simplified,
+    or left out if they already were) and the book is rebuilt and checked once more; else,
+    or in strict mode, NotKindleReady.
+    """
+    report = kindle_ready_once(store, epub_path)
+    if report.ok or strict:
+        return composition, require_ready(report)
+    pages = {article_file(article): article.id for article in composition.issue.articles}
+    reasons: dict[str, list[str]] = {}
+    for finding in report.violations:
+        named = [pages.get(posixpath.basename(path)) for path in files_named(finding)]
+        if None in named:
+            return composition, require_ready(report)  # not an article's fault: nothing to quarantine
+        for article_id in named:
+            reasons.setdefault(article_id, []).append(f"[{finding.rule}] {finding.message}")
+    issue, problems = quarantine_articles(composition.issue, {k: tuple(v) for k, v in reasons.items()})
+    log.warning("%d article(s) failed the final check, quarantined and the book rebuilt: %s",
+                len(problems), "; ".join(f"{p.where}: {p.reason}" for p in problems))
+    pages_now = render_pages(issue, composition.theme, cover_href(issue))
+    composition = dataclasses.replace(composition, issue=issue, pages=pages_now,
+                                      problems=(*composition.problems, *problems))
+    epub_path.write_bytes(build_epub(issue, pages_now, composition.theme))
+    return composition, require_ready(kindle_ready_once(store, epub_path))
 
 
 def fetch_sources(config: Config) -> Gathered:

@@ -79,7 +79,8 @@ def _fix_flow(element) -> str:
             _retag(child, "div")  # a paragraph of blocks is a division
         elif tag in INLINE and tag not in TRANSPARENT and _holds_blocks(child):
             _push_down(child)
-        elif tag == "figcaption" and element.tag != "figure":
+    if element.tag != "figure":
+        for child in element.iterchildren("figcaption"):
             child.tag = "div"
     _wrap_runs(element, {"li"}, "ul")
     _wrap_runs(element, {"dt", "dd"}, "dl")

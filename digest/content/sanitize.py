@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -40,6 +41,11 @@ ALLOWED = {
     "th": ("colspan", "rowspan", "scope"), "td": ("colspan", "rowspan"),
 }
 GLOBAL_ATTRIBUTES = ("id", "title", "lang")
+# Not even copied out of the parser: what DROP removes anyway (but <source>, which pictures and
+# embeds read), and attributes nothing here reads (class, style, on*, ...).
+SKIPPED = DROP - {"source"}
+READ_ATTRIBUTES = frozenset({name for names in ALLOWED.values() for name in names} | set(GLOBAL_ATTRIBUTES)
+                            | {"srcset", "data-src", "data-lazy-src", "data", "aria-label"})
 RENAME = {"h1": "h2", "strike": "s", "tt": "code", "center": "div", "article": "div", "section": "div",
           "main": "div", "header": "div", "footer": "div", "aside": "div", "address": "p"}
 SAFE_SCHEMES = ("http", "https", "mailto", "ftp")
@@ -54,6 +60,8 @@ DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{
                       r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 CHAR_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
 NCNAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")
+LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+URI_CHARACTERS = "!$&'()*+,;=:@/?-._~%"
 
 # Given an absolute image URL, returns the image's href inside the book, or None if unavailable.
 ImageResolver = Callable[[str], "str | None"]
@@ -102,8 +110,8 @@ def parse_fragment(html: str):
     """The body of ``html`` as a browser parses it (HTML5 tree building), as an lxml <div>.
 
     Lexbor builds the tree (any tag soup); it is copied into lxml without recursion.
-    Comments, the contents of <template> and any name or character XML cannot hold are left
-    out. Elements deeper than MAX_DEPTH are unwrapped as they are copied (dropped, for the
+    Comments, SKIPPED elements, attributes no one reads and any name or character XML cannot
+    hold are left out. Elements deeper than MAX_DEPTH are unwrapped as they are copied (dropped, for the
     DROP ones): lxml would refuse to serialise them and appending at depth costs time.
     """
     html = CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))
@@ -132,12 +140,12 @@ def parse_fragment(html: str):
                 pending.append((" ", parent, depth))
                 pending.extend((child, parent, depth) for child in reversed(_children(node)))
             continue
-        element = etree.SubElement(parent, tag if XML_NAME.fullmatch(tag) else "unknown")
-        for name, value in node.attributes.items():
-            if XML_NAME.fullmatch(name) and name != "xmlns":
-                element.set(name, NOT_XML.sub("", value or ""))
-        if tag != "template":
-            pending.extend((child, element, depth + 1) for child in reversed(_children(node)))
+        if tag in SKIPPED:
+            continue
+        attributes = {name: NOT_XML.sub("", value or "") for name, value in node.attributes.items()
+                      if name in READ_ATTRIBUTES}
+        element = etree.SubElement(parent, tag if XML_NAME.fullmatch(tag) else "unknown", attributes)
+        pending.extend((child, element, depth + 1) for child in reversed(_children(node)))
     return root
 
 
@@ -212,7 +220,7 @@ def _check_values(element, tag: str, base_url: str) -> None:
         elif name == "scope":
             keep = value in ("row", "col", "rowgroup", "colgroup")
         elif name == "cite":
-            value = absolute_url(base_url, value) if value else ""
+            value = _link_target(base_url, value)
             keep = value.startswith(("http://", "https://"))
         elif name == "reversed":
             value, keep = "reversed", True
@@ -243,7 +251,7 @@ def _replace_embed(element, base_url: str) -> None:
     src = element.get("src") or element.get("data") or next(
         (s.get("src") for s in element.iter("source") if s.get("src")), "")
     title = element.get("title") or element.get("aria-label") or ""
-    url = absolute_url(base_url, src) if src else ""
+    url = _link_target(base_url, src)
     if not url.startswith(("http://", "https://")):
         remove_element(element)
         return
@@ -298,12 +306,29 @@ def _clean_link(link, base_url: str) -> None:
     href = (link.get("href") or "").strip()
     if href.startswith("#"):
         return  # rewritten with the id prefix, or unlinked if it points nowhere
-    url = absolute_url(base_url, href) if href else ""
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme in SAFE_SCHEMES:
+    url = _link_target(base_url, href)
+    if url:
         link.set("href", url)
     else:
         link.drop_tag()
+
+
+def _link_target(base_url: str, href: str) -> str:
+    """``href`` made absolute and a valid URI (percent-encoded), or "" if its scheme is not safe
+    or it names nothing (``mailto:`` alone, ``http://`` without a host)."""
+    try:
+        url = absolute_url(base_url, href) if href.strip() else ""
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [ in the host
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in SAFE_SCHEMES or (scheme == "mailto" and not parts.path.strip()) \
+            or (scheme != "mailto" and not parts.hostname):
+        return ""
+    url = LONE_PERCENT.sub("%25", url)
+    base, hash_mark, fragment = url.partition("#")
+    # A second '#' or a space would make the URI invalid: EPUBCheck rejects the page.
+    return quote(base, safe=URI_CHARACTERS + "[]") + hash_mark + quote(fragment, safe=URI_CHARACTERS)
 
 
 def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: ImageResolver) -> None:
@@ -311,7 +336,10 @@ def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: Imag
     if lazy_src and (not src or src.startswith("data:") or "placeholder" in src or "blank" in src):
         src = lazy_src
     alt = " ".join((image.get("alt") or "").split())
-    url = absolute_url(base_url, src) if src else ""
+    try:
+        url = absolute_url(base_url, src) if src else ""
+    except ValueError:
+        url = ""
     local = resolve_image(url) if url.startswith(("http://", "https://", "file:")) else None
     if local is None:
         if alt:
