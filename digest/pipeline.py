@@ -67,7 +67,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         with staged(final) as stage:
             epub_path = stage / epub_name
             epub_path.write_bytes(epub_bytes)
-            composition, checked = _publishable(store, composition, epub_path, strict=strict)
+            composition, checked = publishable(store, composition, epub_path, strict=strict)
             issue = composition.issue
             kindle = kindle_formats_once(store, config.output, final, epub_path, issue, composition.pages,
                                          composition.theme)
@@ -111,7 +111,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     return Composition(issue, pages, theme, selection.skipped, (*problems, *quarantined))
 
 
-def _publishable(store: Store, composition: Composition, epub_path: Path, *,
+def publishable(store: Store, composition: Composition, epub_path: Path, *,
                  strict: bool) -> tuple[Composition, BookReport]:
     """The final gate: EPUBCheck and the Kindle rules on the whole book.
 

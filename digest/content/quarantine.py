@@ -93,9 +93,7 @@ def simplified(body: str) -> str:
         if tag in HEADINGS:
             etree.SubElement(out, tag).text = _words(element)
         elif tag in ("ul", "ol"):
-            listing = etree.SubElement(out, tag)
-            for item in element.iterchildren("li"):
-                etree.SubElement(listing, "li").text = _words(item)
+            _simple_list(element, etree.SubElement(out, tag))
         elif tag == "img":
             if element.get("src"):
                 image = etree.SubElement(etree.SubElement(out, "p"), "img")
@@ -105,6 +103,26 @@ def simplified(body: str) -> str:
             words.append(element.text or "")
             pending.extend((child, False) for child in reversed(element))
     return "".join(etree.tostring(child, encoding="unicode") for child in out)
+
+
+def _simple_list(source, listing) -> None:
+    """One item of plain words per item of ``source``, and one per run of content between items."""
+    loose = [source.text or ""]
+
+    def item(text: str) -> None:
+        text = " ".join(text.split())
+        if text:
+            etree.SubElement(listing, "li").text = text
+
+    for child in source:
+        if child.tag == "li":
+            item(" ".join(loose))
+            loose.clear()
+            item(_words(child))
+        else:
+            loose.append(_words(child))
+        loose.append(child.tail or "")
+    item(" ".join(loose))
 
 
 def _words(element) -> str:
