@@ -11,6 +11,9 @@ explicit stack, so no input depth reaches Python's recursion limit.
 
 from __future__ import annotations
 
+from digest.content.treeops import (add_text, add_text_at, break_after, break_before, detach, leave_tail, retag,
+                                    shallow_copy, sub)
+
 HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 # Elements whose children may only be phrasing content.
 PHRASING_PARENTS = HEADINGS | {"p", "pre", "span", "em", "strong", "b", "i", "u", "s", "small", "sub", "sup",
@@ -19,12 +22,10 @@ PHRASING_PARENTS = HEADINGS | {"p", "pre", "span", "em", "strong", "b", "i", "u"
 FLOW_PARENTS = frozenset({"div", "li", "dt", "dd", "blockquote", "figcaption", "caption", "td", "th", "figure"})
 # Allowed wherever their parent stands: phrasing in phrasing content, flow in flow content.
 TRANSPARENT = frozenset({"a", "ins", "del"})
-VOID = frozenset({"br", "hr", "img"})
 INLINE = (PHRASING_PARENTS - HEADINGS - {"p", "pre"}) | TRANSPARENT | {"br", "img"}
 TABLE_PARTS = frozenset({"caption", "thead", "tbody", "tfoot", "tr", "td", "th"})
 # Where an inline element pushed into a block (<b><p>x</p></b> -> <p><b>x</b></p>) may go.
 HOLDS_INLINE = HEADINGS | FLOW_PARENTS - {"figure"} | {"p", "pre"}
-GLOBAL_ATTRIBUTES = ("id", "title", "lang")
 XML_SPACE = " \t\n\r"
 # The parser unwraps deeper elements: a reader gains nothing from more, and libxml2 refuses
 # documents deeper than 256 (the page template and the repairs below add a few levels).
@@ -66,9 +67,9 @@ def _fix_phrasing(element) -> str:
         if child.tag == "hr":
             child.tag = "br"
         else:
-            _retag(child, "span")
-            _break_before(child)
-            _break_after(child)
+            retag(child, "span")
+            break_before(child)
+            break_after(child)
     return "phrasing"
 
 
@@ -76,7 +77,7 @@ def _fix_flow(element) -> str:
     for child in list(element):
         tag = child.tag
         if tag in ("p", "span") and _holds_blocks(child):
-            _retag(child, "div")  # a paragraph of blocks is a division
+            retag(child, "div")  # a paragraph of blocks is a division
         elif tag in INLINE and tag not in TRANSPARENT and _holds_blocks(child):
             _push_down(child)
     if element.tag != "figure":
@@ -93,13 +94,13 @@ def _fix_flow(element) -> str:
 def _fix_list(element) -> str:
     """Only list items in a list: stray content goes into an item, a stray sub-list into the item before it."""
     last_item = wrapper = None
-    for item in _detach(element):
+    for item in detach(element):
         if isinstance(item, str):
             if wrapper is not None:
-                _add(wrapper, item)
+                add_text(wrapper, item)
             elif item.strip(XML_SPACE):
-                wrapper = last_item = _sub(element, "li")
-                _add(wrapper, item)
+                wrapper = last_item = sub(element, "li")
+                add_text(wrapper, item)
         elif item.tag == "li":
             if element.tag == "ul":
                 item.attrib.pop("value", None)
@@ -109,28 +110,14 @@ def _fix_list(element) -> str:
             last_item.append(item)
         else:
             if wrapper is None:
-                wrapper = last_item = _sub(element, "li")
+                wrapper = last_item = sub(element, "li")
             wrapper.append(item)
     return "list"
 
 
 def _fix_dl(element) -> str:
     """Terms and descriptions in order; a list lacking either kind becomes plain divisions."""
-    wrapper = None
-    for item in _detach(element):
-        if isinstance(item, str):
-            if wrapper is not None:
-                _add(wrapper, item)
-            elif item.strip(XML_SPACE):
-                wrapper = _sub(element, "dd")
-                _add(wrapper, item)
-        elif item.tag in ("dt", "dd"):
-            element.append(item)
-            wrapper = None
-        else:
-            if wrapper is None:
-                wrapper = _sub(element, "dd")
-            wrapper.append(item)
+    _wrap_strays(element, {"dt", "dd"}, "dd")
     tags = [child.tag for child in element]
     if "dt" not in tags or "dd" not in tags:
         element.tag = "div"
@@ -140,7 +127,7 @@ def _fix_dl(element) -> str:
     if tags[0] == "dd":
         element.insert(0, element.makeelement("dt", {}))
     if tags[-1] == "dt":
-        _sub(element, "dd")
+        sub(element, "dd")
     return "dl"
 
 
@@ -149,11 +136,11 @@ def _fix_table(element) -> str:
     caption = head = foot = None
     body: list = []
     row = cell = None
-    for item in _detach(element):
+    for item in detach(element):
         tag = None if isinstance(item, str) else item.tag
         if tag is None and not item.strip(XML_SPACE):
             if cell is not None:
-                _add(cell, item)
+                add_text(cell, item)
             continue
         if tag == "caption" and caption is None:
             caption = item
@@ -179,8 +166,8 @@ def _fix_table(element) -> str:
             cell = None
             continue
         if cell is None:
-            cell = _sub(row, "td")
-        _add(cell, item)
+            cell = sub(row, "td")
+        add_text(cell, item)
     if any(part.tag == "tbody" for part in body) and any(part.tag == "tr" for part in body):
         body = _grouped_rows(element, body)
     for part in (caption, head, *body, foot):
@@ -204,31 +191,32 @@ def _grouped_rows(table, body: list) -> list:
 
 
 def _fix_row_group(element) -> str:
-    return _fix_cells(element, "tr", {"tr"})
+    _wrap_strays(element, {"tr"}, "tr")
+    return "rows"
 
 
 def _fix_row(element) -> str:
-    return _fix_cells(element, "td", {"td", "th"})
+    _wrap_strays(element, {"td", "th"}, "td")
+    return "row"
 
 
-def _fix_cells(element, wrapper_tag: str, allowed: set[str]) -> str:
+def _wrap_strays(element, allowed: set[str], wrapper_tag: str) -> None:
     """Only ``allowed`` children: anything else is wrapped, run by run, into a ``wrapper_tag``."""
     wrapper = None
-    for item in _detach(element):
+    for item in detach(element):
         if isinstance(item, str):
             if wrapper is not None:
-                _add(wrapper, item)
+                add_text(wrapper, item)
             elif item.strip(XML_SPACE):
-                wrapper = _sub(element, wrapper_tag)
-                _add(wrapper, item)
+                wrapper = sub(element, wrapper_tag)
+                add_text(wrapper, item)
         elif item.tag in allowed:
             element.append(item)
             wrapper = None
         else:
             if wrapper is None:
-                wrapper = _sub(element, wrapper_tag)
+                wrapper = sub(element, wrapper_tag)
             wrapper.append(item)
-    return "row" if wrapper_tag == "td" else "rows"
 
 
 def _fix_figure(figure) -> None:
@@ -243,7 +231,7 @@ def _fix_figure(figure) -> None:
         if caption is not keep:
             caption.tag = "div"
     if not (first_ok or last_ok):
-        _move_tail(keep)
+        leave_tail(keep)
         figure.append(keep)
 
 
@@ -275,18 +263,18 @@ def _push_down(element) -> None:
     element.tail = None
     replacement: list = []
     run = None
-    for item in _detach(element):
+    for item in detach(element):
         if isinstance(item, str) or item.tag in INLINE:
             if run is None:
-                run = _copy(element, keep_id=not replacement)
+                run = shallow_copy(element, keep_id=not replacement)
                 replacement.append(run)
-            _add(run, item) if isinstance(item, str) else run.append(item)
+            add_text(run, item) if isinstance(item, str) else run.append(item)
             continue
         run = None
         if item.tag in HOLDS_INLINE:
-            inner = _copy(element, keep_id=not replacement)
-            for content in _detach(item):
-                _add(inner, content) if isinstance(content, str) else inner.append(content)
+            inner = shallow_copy(element, keep_id=not replacement)
+            for content in detach(item):
+                add_text(inner, content) if isinstance(content, str) else inner.append(content)
             item.append(inner)
         replacement.append(item)
     index = parent.index(element)
@@ -297,7 +285,7 @@ def _push_down(element) -> None:
         if replacement:
             replacement[-1].tail = (replacement[-1].tail or "") + tail
         else:
-            _add_after(parent, index, tail)
+            add_text_at(parent, index, tail)
 
 
 def _wrap_runs(parent, tags, wrapper_tag: str) -> None:
@@ -326,86 +314,3 @@ def _unnest(root, tag: str) -> None:
     for element in list(root.iter(tag)):
         if any(True for _ in element.iterancestors(tag)):
             element.drop_tag()
-
-
-def unwrap(element) -> None:
-    """Replace ``element`` by its content; a block's words stay apart from their neighbours'."""
-    if element.tag not in INLINE:
-        element.text = " " + (element.text or "")
-        element.tail = " " + (element.tail or "")
-    element.drop_tag()
-
-
-def _retag(element, tag: str) -> None:
-    element.tag = tag
-    for name in list(element.attrib):
-        if name not in GLOBAL_ATTRIBUTES:
-            del element.attrib[name]
-
-
-def _copy(element, *, keep_id: bool):
-    attributes = {k: v for k, v in element.attrib.items() if keep_id or k != "id"}
-    return element.makeelement(element.tag, attributes)
-
-
-def _break_before(element) -> None:
-    previous = element.getprevious()
-    parent = element.getparent()
-    text_before = (previous.tail if previous is not None else parent.text) or ""
-    if text_before.strip() or (previous is not None and previous.tag != "br"):
-        element.addprevious(element.makeelement("br", {}))
-
-
-def _break_after(element) -> None:
-    following = element.getnext()
-    if (element.tail or "").strip() or (following is not None and following.tag != "br"):
-        br = element.makeelement("br", {})
-        br.tail, element.tail = element.tail, None
-        element.addnext(br)
-
-
-def _detach(parent) -> list:
-    """Remove and return the content of ``parent``: its text, children and their tails, in order."""
-    items: list = [parent.text] if parent.text else []
-    parent.text = None
-    for child in list(parent):
-        tail, child.tail = child.tail, None
-        parent.remove(child)
-        items.append(child)
-        if tail:
-            items.append(tail)
-    return items
-
-
-def _sub(parent, tag: str):
-    element = parent.makeelement(tag, {})
-    parent.append(element)
-    return element
-
-
-def _add(parent, text: str) -> None:
-    """Append text at the end of ``parent``."""
-    if len(parent):
-        parent[-1].tail = (parent[-1].tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
-
-
-def _add_after(parent, index: int, text: str) -> None:
-    """Put text where child ``index`` was, i.e. after child ``index - 1``."""
-    if index > 0:
-        parent[index - 1].tail = (parent[index - 1].tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
-
-
-def _move_tail(element) -> None:
-    """Leave ``element``'s tail text where it is, before the element moves."""
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent = element.getparent()
-            parent.text = (parent.text or "") + element.tail
-        element.tail = None

@@ -1,8 +1,10 @@
-"""Turn arbitrary feed or page HTML into a Kindle-safe, well-formed XHTML fragment.
+"""Turn arbitrary feed or page HTML into a Kindle-safe, valid XHTML fragment.
 
-An allowlist decides what survives: unknown elements are unwrapped (their text is
-kept), dangerous ones are dropped with their content, embeds become plain links,
-and every attribute not listed is removed.
+The HTML is parsed as a browser would (digest.content.htmlparse). An allowlist decides what
+survives: unknown elements are unwrapped (their text is kept), dangerous ones are dropped
+with their content, embeds become plain links, and every attribute not listed, or whose
+value EPUB's schema would refuse, is removed. digest.content.normalize then makes the
+elements obey the XHTML content model.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from urllib.parse import quote, urlsplit
 
 import lxml.html
 from lxml import etree
-from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from digest.content.normalize import MAX_DEPTH, normalize
+from digest.content.htmlparse import parse_fragment
+from digest.content.normalize import normalize
+from digest.content.treeops import GLOBAL_ATTRIBUTES
 from digest.core.urls import absolute_url
 
 # Dropped together with everything inside them.
@@ -40,25 +43,21 @@ ALLOWED = {
     "table": (), "caption": (), "thead": (), "tbody": (), "tfoot": (), "tr": (),
     "th": ("colspan", "rowspan", "scope"), "td": ("colspan", "rowspan"),
 }
-GLOBAL_ATTRIBUTES = ("id", "title", "lang")
 # Not even copied out of the parser: what DROP removes anyway (but <source>, which pictures and
 # embeds read), and attributes nothing here reads (class, style, on*, ...).
-SKIPPED = DROP - {"source"}
+SKIPPED = frozenset(DROP - {"source"})
+INVISIBLE = frozenset({"script", "style", "template"})
 READ_ATTRIBUTES = frozenset({name for names in ALLOWED.values() for name in names} | set(GLOBAL_ATTRIBUTES)
                             | {"srcset", "data-src", "data-lazy-src", "data", "aria-label"})
 RENAME = {"h1": "h2", "strike": "s", "tt": "code", "center": "div", "article": "div", "section": "div",
           "main": "div", "header": "div", "footer": "div", "aside": "div", "address": "p"}
 SAFE_SCHEMES = ("http", "https", "mailto", "ftp")
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 INTEGER = re.compile(r"-?[0-9]{1,9}")
 COUNT = re.compile(r"[0-9]{1,9}")
 # The dates and times EPUB's schema accepts in <time datetime>, the common forms only.
 DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,3})?)?"
                       r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
-CHAR_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
 NCNAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")
 LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 URI_CHARACTERS = "!$&'()*+,;=:@/?-._~%"
@@ -80,7 +79,7 @@ class Fragment:
 def clean_html(html: str, *, base_url: str, id_prefix: str,
                resolve_image: ImageResolver = lambda url: None) -> Fragment:
     """Sanitise ``html``; ids get ``id_prefix`` so they stay unique across the book."""
-    root = parse_fragment(html)
+    root = parse_fragment(html, skipped=SKIPPED, attributes=READ_ATTRIBUTES)
     if root is None:
         return Fragment("", "")
     # Pictures first: the <img> one of them gains must go through the loop below like any other.
@@ -99,81 +98,10 @@ def clean_html(html: str, *, base_url: str, id_prefix: str,
 
 def html_text(html: str) -> str:
     """The visible words of an HTML fragment, whitespace collapsed (no scripts or styles)."""
-    root = parse_fragment(html)
+    root = parse_fragment(html, skipped=INVISIBLE)
     if root is None:
         return ""
-    etree.strip_elements(root, "script", "style", "template", with_tail=False)
     return " ".join(" ".join(root.itertext()).split())
-
-
-def parse_fragment(html: str):
-    """The body of ``html`` as a browser parses it (HTML5 tree building), as an lxml <div>.
-
-    Lexbor builds the tree (any tag soup); it is copied into lxml without recursion.
-    Comments, SKIPPED elements, attributes no one reads and any name or character XML cannot
-    hold are left out. Elements deeper than MAX_DEPTH are unwrapped as they are copied (dropped, for the
-    DROP ones): lxml would refuse to serialise them and appending at depth costs time.
-    """
-    html = CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))
-    if not html.strip():
-        return None
-    body = LexborHTMLParser(html).body
-    if body is None:
-        return None
-    root = lxml.html.Element("div")  # an HtmlElement, so its descendants have drop_tag()
-    # (lexbor node or text, the lxml element it goes into, that element's depth), in document order
-    pending = [(child, root, 0) for child in reversed(_children(body))]
-    while pending:
-        node, parent, depth = pending.pop()
-        if isinstance(node, str):
-            _append_text(parent, node, separator=True)
-            continue
-        if node.is_text_node:
-            _append_text(parent, NOT_XML.sub("", node.text_content or ""))
-            continue
-        if not node.is_element_node:
-            continue
-        tag = (node.tag or "").lower()
-        if depth >= MAX_DEPTH:
-            if tag not in DROP and tag not in EMBEDS:
-                _append_text(parent, " ", separator=True)  # the words of unwrapped blocks stay apart
-                pending.append((" ", parent, depth))
-                pending.extend((child, parent, depth) for child in reversed(_children(node)))
-            continue
-        if tag in SKIPPED:
-            continue
-        attributes = {name: NOT_XML.sub("", value or "") for name, value in node.attributes.items()
-                      if name in READ_ATTRIBUTES}
-        element = etree.SubElement(parent, tag if XML_NAME.fullmatch(tag) else "unknown", attributes)
-        pending.extend((child, element, depth + 1) for child in reversed(_children(node)))
-    return root
-
-
-def _children(node: LexborNode) -> list[LexborNode]:
-    children, child = [], node.child
-    while child is not None:
-        children.append(child)
-        child = child.next
-    return children
-
-
-def _append_text(parent, text: str, *, separator: bool = False) -> None:
-    """Append ``text`` to ``parent``; a ``separator`` space only where no white space ends it already
-    (so runs of unwrapped elements do not grow a long string, copied once per element)."""
-    if not text:
-        return
-    holder, attribute = (parent[-1], "tail") if len(parent) else (parent, "text")
-    before = getattr(holder, attribute) or ""
-    if not (separator and before[-1:].isspace()):
-        setattr(holder, attribute, before + text)
-
-
-def _valid_reference(match: re.Match) -> str:
-    """Keep a numeric character reference only if XML allows the character it names."""
-    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
-    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD \
-        or 0x10000 <= code <= 0x10FFFF
-    return match.group(0) if allowed and code != 0x7F else ""
 
 
 def _escape_text(text: str) -> str:
