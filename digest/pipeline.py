@@ -6,16 +6,20 @@ config -> gather (feeds + archive) -> select -> curate -> enrich (full text, ima
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+import posixpath
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from digest.content.assemble import assemble_issue
 from digest.content.enrich import enrich
 from digest.content.imagecache import ImageCache
 from digest.content.images import process_image
 from digest.content.policy import fetch_policy
+from digest.content.quarantine import quarantine_articles, vet_articles
 from digest.content.select import select_entries
 from digest.core.config import Config
 from digest.core.errors import BuildError
@@ -23,9 +27,10 @@ from digest.core.models import BuildResult, Issue, Problem, Skipped
 from digest.core.month import Month
 from digest.core.progress import stage as showing_stage
 from digest.core.store import Store, open_store
+from digest.ebook.check import BookReport, files_named, require_ready
 from digest.ebook.epub import build_epub, cover_href
-from digest.ebook.memo import kindle_formats_once, require_kindle_ready_once
-from digest.ebook.render import Page, Theme, render_pages
+from digest.ebook.memo import kindle_formats_once, kindle_ready_once
+from digest.ebook.render import Page, Theme, article_file, render_pages
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.ingest.curate import curated_links
 from digest.ingest.feeds import read_source
@@ -69,7 +74,8 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             epub_path = stage / epub_name
             epub_path.write_bytes(epub_bytes)
             with showing_stage("check"):
-                checked = require_kindle_ready_once(store, epub_path)
+                composition, checked = publishable(store, composition, epub_path, strict=strict)
+            issue = composition.issue
             with showing_stage("conversions"):
                 kindle = kindle_formats_once(store, config.output, final, epub_path, issue, composition.pages,
                                              composition.theme)
@@ -113,8 +119,38 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     issue = assemble_issue(config, spec, enriched.entries, links, enriched.images)
+    issue, quarantined = vet_articles(issue, strict=strict)
     pages = render_pages(issue, theme, cover_href(issue))
-    return Composition(issue, pages, theme, selection.skipped, problems)
+    return Composition(issue, pages, theme, selection.skipped, (*problems, *quarantined))
+
+
+def publishable(store: Store, composition: Composition, epub_path: Path, *,
+                 strict: bool) -> tuple[Composition, BookReport]:
+    """The final gate: EPUBCheck and the Kindle rules on the whole book.
+
+    When every violation lies in article pages, those articles are quarantined (simplified,
+    or left out if they already were) and the book is rebuilt and checked once more; else,
+    or in strict mode, NotKindleReady.
+    """
+    report = kindle_ready_once(store, epub_path)
+    if report.ok or strict:
+        return composition, require_ready(report)
+    pages = {article_file(article): article.id for article in composition.issue.articles}
+    reasons: dict[str, list[str]] = {}
+    for finding in report.violations:
+        named = [pages.get(posixpath.basename(path)) for path in files_named(finding)]
+        if None in named:
+            return composition, require_ready(report)  # not an article's fault: nothing to quarantine
+        for article_id in named:
+            reasons.setdefault(article_id, []).append(f"[{finding.rule}] {finding.message}")
+    issue, problems = quarantine_articles(composition.issue, {k: tuple(v) for k, v in reasons.items()})
+    log.warning("%d article(s) failed the final check, quarantined and the book rebuilt: %s",
+                len(problems), "; ".join(f"{p.where}: {p.reason}" for p in problems))
+    pages_now = render_pages(issue, composition.theme, cover_href(issue))
+    composition = dataclasses.replace(composition, issue=issue, pages=pages_now,
+                                      problems=(*composition.problems, *problems))
+    epub_path.write_bytes(build_epub(issue, pages_now, composition.theme))
+    return composition, require_ready(kindle_ready_once(store, epub_path))
 
 
 def fetch_sources(config: Config) -> Gathered:

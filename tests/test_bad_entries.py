@@ -93,11 +93,7 @@ CASES = {
     "title-of-40000-characters": (bad_item(title="W" * 40_000), "title of 40000 characters", "WWWWWWWWWW"),
     "url-that-is-not-a-url": (bad_item(url="not a url at all"), "not an http(s) URL", "The bad one"),
 }
-NEEDS_NORMALISER = pytest.mark.xfail(strict=True, reason="needs the HTML5 normaliser (part A)")
-
-
-@pytest.mark.parametrize("case", [pytest.param(name, marks=NEEDS_NORMALISER) if name == "300-nested-divs"
-                                  else name for name in CASES])
+@pytest.mark.parametrize("case", list(CASES))
 def test_one_bad_entry_still_publishes_the_issue(case, tmp_path, monkeypatch):
     bad, reported, shown = CASES[case]
     config = write_project(tmp_path, [innocent(1), bad, innocent(2)])

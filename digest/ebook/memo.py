@@ -19,20 +19,21 @@ from digest.core.config import Output
 from digest.core.models import Issue
 from digest.core.store import Store, now
 from digest.core.vocabulary import KINDLE_FORMATS
-from digest.ebook.check import BookReport, require_kindle_ready
+from digest.ebook.check import BookReport, check_epub
 from digest.ebook.kindle import KindleFiles, build_kindle_formats
 from digest.ebook.render import Page, Theme
 
 log = logging.getLogger(__name__)
 
 
-def require_kindle_ready_once(store: Store, epub: Path) -> BookReport:
-    """require_kindle_ready, unless a book with these exact bytes already passed it cleanly."""
+def kindle_ready_once(store: Store, epub: Path) -> BookReport:
+    """check_epub (EPUBCheck and the Kindle rules), unless a book with these exact bytes already
+    passed it cleanly."""
     key = f"{_sha256(epub)} {__version__}"
     if _recall(store, "kindle-ready", key) is not None:
         log.info("%s: identical to a book that passed the Kindle-ready check, not checked again", epub.name)
         return BookReport(epub, ())
-    report = require_kindle_ready(epub)
+    report = check_epub(epub)
     if not report.findings and not report.notes:  # only a complete, spotless check is worth remembering
         _remember(store, "kindle-ready", key, "passed")
     return report

@@ -1,0 +1,66 @@
+"""All 181 pages of the public extraction benchmark, served on loopback as three feeds, become a
+published month: `digest build` exits 0, every page is an article, EPUBCheck finds nothing,
+nothing remote is left.
+
+Two variants: the whole page as each item's content, and summary-only feeds whose pages the
+build fetches and extracts. The pages' images point to hosts that do not exist; so that the
+test does not wait on this machine's DNS for each, every request off loopback goes to a
+proxy address that refuses at once (the dead links are still dead, and reported).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from benchmark_site import CORPUS, corpus_pages, serve_corpus, write_project
+from conftest import NS, Epub, epubcheck_problems
+from digest.cli import cli
+from loopback import LoopbackServer
+
+pytestmark = pytest.mark.skipif(not (CORPUS / "ground-truth.json").is_file(),
+                                reason=f"the benchmark corpus is not beside the project ({CORPUS})")
+ARTICLE_PAGE = re.compile(r"^a\d+-.*\.xhtml$")
+
+
+@pytest.fixture(scope="module")
+def pages():
+    return corpus_pages()
+
+
+def build(tmp_path_factory, pages, *, full: bool):
+    root = tmp_path_factory.mktemp("full" if full else "summary")
+    with pytest.MonkeyPatch.context() as env, LoopbackServer() as server:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            env.setenv(name, "http://127.0.0.1:9")  # the discard port: nothing listens, refused at once
+        env.setenv("NO_PROXY", "127.0.0.1,localhost")
+        env.setenv("no_proxy", "127.0.0.1,localhost")
+        config = write_project(root, serve_corpus(server, pages, full=full), summary_only=not full)
+        result = CliRunner().invoke(cli, ["build", "--config", str(config), "--month", "2018-01"])
+    epub = root / "dist" / "benchmark" / "2018-01" / "benchmark-2018-01.epub"
+    return result, epub
+
+
+@pytest.fixture(scope="module", params=["full", "summary"])
+def built(request, tmp_path_factory, pages):
+    return build(tmp_path_factory, pages, full=request.param == "full")
+
+
+def test_every_page_is_published_as_a_valid_article_with_nothing_remote(built, pages):
+    result, epub = built
+    assert result.exit_code == 0, result.output[-3000:]
+    book = Epub(epub)
+    articles = [href for href in book.spine_hrefs() if ARTICLE_PAGE.match(href)]
+    assert len(articles) == len(pages) == 181
+    assert epubcheck_problems(epub) == []
+    manifest = {item["href"] for item in book.manifest().values()}
+    for href in articles:
+        tree = book.xml(href)
+        for element in tree.iter():
+            for name in ("src", "data", "poster"):
+                value = element.get(name)
+                assert value is None or value in manifest, (href, element.tag, value)
+        assert not tree.findall(".//x:iframe", NS) and not tree.findall(".//x:script", NS)
+    assert "image dropped" in result.output  # the dead image links are reported
