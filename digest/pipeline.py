@@ -139,9 +139,10 @@ def publishable(store: Store, composition: Composition, epub_path: Path, *,
     reasons: dict[str, list[str]] = {}
     for finding in report.violations:
         named = [pages.get(posixpath.basename(path)) for path in files_named(finding)]
-        if None in named:
+        articles = [article_id for article_id in named if article_id is not None]
+        if len(articles) < len(named):
             return composition, require_ready(report)  # not an article's fault: nothing to quarantine
-        for article_id in named:
+        for article_id in articles:
             reasons.setdefault(article_id, []).append(f"[{finding.rule}] {finding.message}")
     issue, problems = quarantine_articles(composition.issue, {k: tuple(v) for k, v in reasons.items()})
     log.warning("%d article(s) failed the final check, quarantined and the book rebuilt: %s",

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from html import escape
+from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
@@ -99,12 +100,12 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     reference = trafilatura.extract(copy.deepcopy(tree), url=url, include_comments=False, include_tables=True,
                                     favor_precision=True, with_metadata=False) or ""
     longer = longer_article(etree.tostring(tree, encoding="unicode", method="html"), reference)
-    document = trafilatura.bare_extraction(
+    document: Any = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_images=True,
         include_links=True, include_tables=True, include_formatting=True, favor_precision=True,
         # Without this, a bare copyright year in the footer becomes "published 1 January".
         date_extraction_params={"extensive_search": False, "original_date": True})
-    body = getattr(document, "body", None)
+    body: Any = getattr(document, "body", None)
     if document is None or (body is None and longer is None):
         raise ExtractionError(url, "no main content found")
     if longer is not None:

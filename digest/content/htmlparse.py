@@ -8,6 +8,7 @@ browser puts it; html5lib does the same but took 150 ms a page on the benchmark'
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -38,7 +39,7 @@ def parse_fragment(html: str, *, skipped: frozenset[str] = frozenset(), attribut
         return None
     root = lxml.html.Element("div")  # an HtmlElement, so its descendants have drop_tag()
     # (lexbor node or text, the lxml element it goes into, that element's depth), in document order
-    pending = [(child, root, 0) for child in reversed(_children(body))]
+    pending: list[tuple[LexborNode | str, Any, int]] = [(child, root, 0) for child in reversed(_children(body))]
     while pending:
         node, parent, depth = pending.pop()
         if isinstance(node, str):

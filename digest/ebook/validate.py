@@ -65,9 +65,11 @@ def fragment_errors(fragments: Mapping[str, str]) -> dict[str, tuple[str, ...]] 
     by_file = {Path(path).name: key for path, key in zip(files, keys, strict=True)}
     for line in done.stdout.decode("utf-8", "replace").splitlines():
         match = MESSAGE.match(line)
-        key = by_file.get(Path(match["path"]).name) if match else None
-        if key is not None:
-            errors[key].append(f"line {int(match['line']) - FIRST_LINE + 1}: {match['text'].split('; expected')[0]}")
+        if match is None:
+            continue
+        owner = by_file.get(Path(match["path"]).name)
+        if owner is not None:
+            errors[owner].append(f"line {int(match['line']) - FIRST_LINE + 1}: {match['text'].split('; expected')[0]}")
     if done.returncode != 0 and not any(errors.values()):
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         log.warning("XHTML fragments not validated: Jing failed (exit %d): %s", done.returncode, tail[0])
