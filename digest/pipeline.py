@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.content.assemble import assemble_issue
@@ -19,11 +22,13 @@ from digest.core.config import Config
 from digest.ingest.curate import curated_links
 from digest.content.enrich import enrich
 from digest.ebook.epub import build_epub, cover_href
-from digest.core.errors import BuildError
+from digest.core.errors import BuildError, ConversionError
+from digest.ebook.check import BookReport
+from digest.ebook.kindle import KindleFiles
 from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.gather import Gathered, SourceReader, gather
-from digest.ingest.httpcache import StoreCache
+from digest.ingest.httpcache import StoreCache, StoreFailures
 from digest.content.images import process_image
 from digest.ingest.issuefile import load_issue
 from digest.core.models import BuildResult, Issue, Problem, Skipped
@@ -35,6 +40,8 @@ from digest.publish.site import render_site, write_site
 from digest.core.store import Store, open_store
 
 log = logging.getLogger(__name__)
+
+BOOK_WORKERS = max(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         with staged(final) as stage:
             epub_path = stage / epub_name
             epub_path.write_bytes(epub_bytes)
-            checked = require_kindle_ready_once(store, epub_path)
-            kindle = kindle_formats_once(store, config.output, final, epub_path, issue, composition.pages,
-                                         composition.theme)
+            checked, kindle = _check_and_convert(store, config, final, epub_path, composition)
             notes = (*checked.notes, *kindle.notes)
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
@@ -74,6 +79,21 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),
                        skipped=composition.skipped, problems=composition.problems, notes=notes)
+
+
+def _check_and_convert(store: Store, config: Config, published: Path, epub: Path,
+                       composition: Composition) -> tuple[BookReport, KindleFiles]:
+    """EPUBCheck and the calibre conversions all only read the finished EPUB: run them side by side,
+    as many at a time as there are cores (each is one busy process)."""
+    with ThreadPoolExecutor(max_workers=BOOK_WORKERS) as pool:
+        checking = pool.submit(require_kindle_ready_once, store, epub)
+        try:
+            kindle = kindle_formats_once(store, config.output, published, epub, composition.issue,
+                                         composition.pages, composition.theme, pool)
+        except ConversionError:
+            checking.result()  # a book that is not Kindle-ready is the failure to report first
+            raise
+        return checking.result(), kindle
 
 
 def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_empty: bool = False,
@@ -114,5 +134,8 @@ def make_fetcher(config: Config, store: Store | None) -> Fetcher:
     fetching = config.fetching
     policy = FetchPolicy(connect_timeout=fetching.timeout, read_timeout=fetching.timeout,
                          retries=fetching.retries, per_host=fetching.per_host,
-                         max_bytes=int(fetching.max_mb * 1024 * 1024))
-    return Fetcher(policy, StoreCache(store) if store is not None else None)
+                         max_bytes=int(fetching.max_mb * 1024 * 1024), dead_link_days=fetching.dead_link_days,
+                         unreachable_days=fetching.unreachable_days, breaker=fetching.breaker)
+    if store is None:
+        return Fetcher(policy)
+    return Fetcher(policy, StoreCache(store), memory=StoreFailures(store))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from digest.core.config import Config
 from digest.core.errors import ExtractionError, ImageError, SourceError
 from digest.content.extract import extract_article, needs_full_text
+from digest.ingest.failures import problems_by_host
 from digest.ingest.fetch import Fetcher, sniff
 from digest.content.imagebudget import Processor, fit_budget
 from digest.content.images import ImageProfile, ProcessedImage, process_image
@@ -64,12 +65,15 @@ def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> 
     # A published post's page does not change between runs: a stored copy is not re-asked for.
     pages = fetcher.get_all((e.link for e in wanted), label="full text", revalidate=False)
     replaced: dict[str, Entry] = {}
-    problems = []
+    # Pages that could not be downloaded are told per host (a dead blog is one line); pages
+    # that came but hold no article are told per article.
+    unfetched = {url: page for url, page in pages.items() if isinstance(page, SourceError)}
+    problems = problems_by_host(unfetched, "article page", "kept the summary")
     for entry in wanted:
         page = pages[entry.link]
+        if isinstance(page, SourceError):
+            continue
         try:
-            if isinstance(page, SourceError):
-                raise page
             if sniff(page.body, page.content_type) != "html":
                 raise ExtractionError(entry.link, f"not an HTML page ({page.content_type or 'no type'})")
             extracted = extract_article(page.body, page.final_url)
@@ -101,11 +105,14 @@ class _Downloads(Mapping[str, bytes]):
 
     def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int):
         self._urls, self._fetcher, self._max_bytes = urls, fetcher, max_bytes
+        self.failed: dict[str, SourceError] = {}
+        """The downloads that failed, for one report line per host."""
 
     def __getitem__(self, url: str) -> bytes:
         try:
             return self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False).body
         except SourceError as exc:
+            self.failed[url] = exc
             raise ImageError(url, f"not downloaded: {exc.reason}") from None
 
     def __iter__(self) -> Iterator[str]:
@@ -121,10 +128,13 @@ def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher
         return {}, []
     profile = image_profile(config)
     text_bytes = sum(len(e.content) for e in entries) // TEXT_COMPRESSION
-    fit = fit_budget(_Downloads(urls, fetcher, profile.max_bytes), profile,
-                     budget_bytes=int(config.images.budget_mb * 1_000_000),
+    downloads = _Downloads(urls, fetcher, profile.max_bytes)
+    fit = fit_budget(downloads, profile, budget_bytes=int(config.images.budget_mb * 1_000_000),
                      fixed_bytes=fixed_bytes + text_bytes, process=process)
-    problems = [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()]
+    unfetched = {url: downloads.failed[url] for url in urls if url in downloads.failed}
+    problems = problems_by_host(unfetched, "image", "alt text kept")
+    problems += [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()
+                 if url not in unfetched]
     if not fit.fits:
         problems.append(Problem("images", f"issue is {fit.total_bytes} bytes even at the smallest image "
                                           f"size, over the {config.images.budget_mb:g} MB budget"))

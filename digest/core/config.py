@@ -151,6 +151,14 @@ class Fetching:
     """Concurrent requests to one host (be polite to the blogs you read)."""
     max_mb: float = 20.0
     """Largest response accepted, in MB (after decompression)."""
+    dead_link_days: float = 7.0
+    """A URL that answered 404 or 410 is not asked again for this many days (0: ask every time)."""
+    unreachable_days: float = 1.0
+    """A host whose name did not resolve, or that refused the connection, is not asked again for
+    this many days (0: only not within the run)."""
+    breaker: int = 3
+    """Failures in a row (timeouts, 5xx, after their retries) after which a host's other URLs are
+    skipped for the rest of the run."""
 
 
 @dataclass(frozen=True)
@@ -359,6 +367,9 @@ def _load_fetching(table: TableReader) -> Fetching:
         retries=table.integer("retries", default=2, minimum=0),
         per_host=table.integer("per_host", default=2, minimum=1),
         max_mb=table.number("max_mb", default=20.0, minimum=0.001),
+        dead_link_days=table.number("dead_link_days", default=7.0, minimum=0.0),
+        unreachable_days=table.number("unreachable_days", default=1.0, minimum=0.0),
+        breaker=table.integer("breaker", default=3, minimum=1),
     )
     table.done()
     return fetching
