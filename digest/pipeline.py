@@ -108,7 +108,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     theme = Theme.load(config.output.templates_dir)
     gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher), store)
     earlier = published_elsewhere(store, month) if store is not None else frozenset()
-    selection = select_entries(config, spec, gathered.entries, earlier)
+    selection = select_entries(config, spec, gathered.entries, earlier, store)
     if not selection.articles and not allow_empty:
         raise BuildError(f"no articles for {month.label}: nothing to publish "
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")

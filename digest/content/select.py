@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from digest.core.config import Config, Source
-from digest.content.language import entry_language, primary, release_model
+from digest.content.language import StoredLanguages, entry_language, primary, release_model
 from digest.core.models import Entry, IssueSpec, Selection, Skipped
+from digest.core.store import Store
 from digest.core.urls import canonical_url
 
 
@@ -20,12 +21,14 @@ def reading_order(entry: Entry) -> tuple:
 
 
 def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
-                   already_published: frozenset[str] = frozenset()) -> Selection:
+                   already_published: frozenset[str] = frozenset(), store: Store | None = None) -> Selection:
     """Entries for ``spec.month``, in reading order, plus every entry left out and why.
 
     ``entries`` must come in source order (the config's); on duplicates the first wins.
     ``already_published`` holds canonical URLs and guids that an earlier issue carried.
+    With a ``store`` detected languages are remembered across builds.
     """
+    memo = StoredLanguages(store) if store is not None else None
     month, zone = spec.month, config.publication.zone
     sources = {s.name: s for s in config.sources}
     pinned = {_key(k) for k in spec.pinned}
@@ -46,7 +49,7 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
         elif keys & excluded:
             reason = "excluded by the issue file"
         elif not is_pinned:
-            reason = _rule_violation(config, sources[entry.source], entry, already_published & keys)
+            reason = _rule_violation(config, sources[entry.source], entry, already_published & keys, memo)
         if reason:
             skipped.append(Skipped(entry.source, entry.title, entry.link, reason))
             continue
@@ -64,11 +67,12 @@ def _key(value: str) -> str:
     return canonical_url(value) if value.startswith(("http://", "https://")) else value
 
 
-def _rule_violation(config: Config, source: Source, entry: Entry, published_before: set[str]) -> str | None:
+def _rule_violation(config: Config, source: Source, entry: Entry, published_before: set[str],
+                    memo: StoredLanguages | None) -> str | None:
     if published_before:
         return "already published in an earlier issue"
     accepted = {primary(lang) for lang in (source.languages or (config.publication.language,))}
-    language = entry_language(entry.title, entry.content or entry.summary, entry.language)
+    language = entry_language(entry.title, entry.content or entry.summary, entry.language, memo)
     if language and language not in accepted:
         return f"language {language!r} (accepted: {', '.join(sorted(accepted))})"
     categories = {c.lower() for c in entry.categories}
