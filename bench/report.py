@@ -58,7 +58,7 @@ HEADER = ("tool (variant)", "articles", "wall s", "peak MB", "EPUB MB", "EPUBChe
 def rows(runs: list[Run]) -> list[tuple[str, ...]]:
     out = []
     for run in runs:
-        base = _calibre_for(run, runs)
+        base = _calibre_for(run, runs) if not run.failed else None
         out.append((run.label, str(run.articles), f"{run.wall:.1f}", f"{run.peak_rss_mb:.0f}",
                     f"{run.epub_bytes / 1e6:.1f}", str(run.epubcheck_errors), str(run.book_articles),
                     str(run.book_images), str(run.requests),

@@ -18,6 +18,7 @@ from digest.ebook.check import check_path, check_report_json, format_check_repor
 from digest.core.config import DEFAULT_CONFIG_NAME, KNOWN_FORMATS, load_config
 from digest.deliver.send import format_deliveries, format_send_report, ledger, send_issue
 from digest.core.errors import ConfigError, DigestError
+from digest.core.memory import limit_malloc_arenas
 from digest.core.month import Month
 from digest.pipeline import build_issue, fetch_sources, make_fetcher
 from digest.preview.server import Preview
@@ -283,4 +284,5 @@ def verify(path: Path) -> None:
 
 
 def main() -> None:
+    limit_malloc_arenas()
     cli(prog_name="digest")
