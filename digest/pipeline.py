@@ -15,6 +15,8 @@ from pathlib import Path
 
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.content.assemble import assemble_issue
+from digest.content.extract import extract_article
+from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
 from digest.ebook.memo import kindle_formats_once, require_kindle_ready_once
 from digest.publish.bundle import write_bundle
@@ -115,7 +117,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     links, link_problems = curated_links(config, month, spec.links, fetcher)
     enriched = enrich(config, selection.articles, fetcher,
                       extra_images=[link.image_url for link in links if link.image_url],
-                      process=ImageCache(store).process if store is not None else process_image)
+                      process=ImageCache(store).process if store is not None else process_image,
+                      extract=ExtractionCache(store).extract if store is not None else extract_article)
     problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from digest.core.config import Config
 from digest.core.errors import ExtractionError, ImageError, SourceError
-from digest.content.extract import extract_article, needs_full_text
+from digest.content.extract import Extracted, extract_article, needs_full_text
 from digest.ingest.failures import problems_by_host
 from digest.ingest.fetch import Fetcher, sniff
 from digest.content.imagebudget import Processor, fit_budget
@@ -23,6 +23,7 @@ from digest.content.sanitize import clean_html
 
 log = logging.getLogger(__name__)
 
+Extractor = Callable[[bytes, str], Extracted]
 # Text compresses to about a third in the EPUB's zip; close enough for the image budget.
 TEXT_COMPRESSION = 3
 
@@ -37,14 +38,15 @@ class Enriched:
 
 def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
            extra_images: Iterable[str] = (), fixed_bytes: int = 0,
-           process: Processor = process_image) -> Enriched:
+           process: Processor = process_image, extract: Extractor = extract_article) -> Enriched:
     """Full text where needed, then every content image (and ``extra_images``), fitted to the budget.
 
-    ``process`` fits one image (see fit_budget); the build passes one that remembers results.
+    ``process`` fits one image (see fit_budget), ``extract`` finds the article in a page; the
+    build passes ones that remember their results.
     """
     if fetcher is None:
         return Enriched(entries, {}, ())
-    entries, problems = _full_text(config, entries, fetcher)
+    entries, problems = _full_text(config, entries, fetcher, extract)
     urls = list(dict.fromkeys([*content_image_urls(entries), *extra_images]))
     images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes, process)
     return Enriched(entries, images, (*problems, *image_problems))
@@ -56,7 +58,8 @@ def image_profile(config: Config) -> ImageProfile:
                         grayscale=images.grayscale, jpeg_quality=images.jpeg_quality)
 
 
-def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> tuple[tuple[Entry, ...], list]:
+def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher,
+               extract: Extractor) -> tuple[tuple[Entry, ...], list]:
     summary_only = {s.name for s in config.sources if s.summary_only}
     wanted = [e for e in entries if e.link.startswith(("http://", "https://"))
               and (e.source in summary_only or needs_full_text(e.content))]
@@ -76,7 +79,7 @@ def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> 
         try:
             if sniff(page.body, page.content_type) != "html":
                 raise ExtractionError(entry.link, f"not an HTML page ({page.content_type or 'no type'})")
-            extracted = extract_article(page.body, page.final_url)
+            extracted = extract(page.body, page.final_url)
         except SourceError as exc:
             problems.append(Problem(exc.where, f"full text of {entry.title!r}: {exc.reason}; kept the summary"))
             continue
