@@ -15,56 +15,60 @@ TARGETS = ("cold EPUB build >= 2x faster than calibre's compressed recipe on bot
            "dead links included; peak memory < 300 MB; time linear in articles")
 PROFILE = """## Where the time goes, and the targets
 
-These figures come from a shared 2-core VM whose load average stayed between 9 and 15 during
-the run (other sessions' test suites): every wall time is 3-5 times what the same build took
-on an idle machine (the 100-article cold build took 27.8 s there before this work), calibre
-included. Compare ratios within a run, not seconds across runs.
+This shared 2-core VM runs other sessions' test suites: during the first run of 2026-11-29 its
+load average stayed between 9 and 15 and every wall time was 3-5 times that of the second run
+(load 2-5), calibre's included. Compare ratios within a run, not seconds across runs.
 
-A cold build of the generated corpus (100 articles, 520 images, timed log on the same loaded
-machine): fetching the feeds 0.6 s, fetching and fitting the images about 75% of the wall
-time, the EPUB, EPUBCheck and the bundle about 20%, Python start-up and imports 1-2 s. Image
-fitting costs about 50 ms of CPU per camera JPEG or WebP photo (decoded at half size with
+A cold build of the generated corpus (100 articles, 520 images; timed log): reading the
+feeds under a second, fetching and fitting the images about three quarters of the wall time,
+the EPUB, EPUBCheck and the bundle most of the rest, Python start-up and imports 1-2 s.
+Fitting costs about 50 ms of CPU per camera JPEG or WebP photo (decoded at half size with
 libjpeg's draft mode, then Lanczos), about 100 ms per PNG screenshot (decoded in full, then
-encoded both as indexed PNG and as JPEG to keep the smaller), 12 ms per GIF chart. EPUBCheck
-alone takes 6.5 s of CPU on the 26 MB book (java, single-threaded start-up and schema
-compilation: a fixed cost per cold build). calibre's recipe writes a 41.5 MB book: it
-re-encodes every image once, at a lower quality and without trying PNG.
+encoded as indexed PNG and as JPEG to keep the smaller), 12 ms per GIF chart; the small JPEGs
+and indexed PNGs that already fit the box are now copied without their metadata. EPUBCheck
+takes 6.5 s of CPU on the 26 MB book (java start-up and schema compilation, a fixed cost of
+every cold build). calibre writes a 41.5 MB book: it re-encodes each image once, at a lower
+quality, and never tries PNG.
 
-What this work changed: dead image links are asked once (a 404 or 410 for a week, an
-unresolvable or refusing host for a day, never retried within a run: of the 50 dead links of
-the generated corpus the 17 404s are asked once each, the unresolvable host and the refused
-port are tried once, and the rebuild asks none of them); images that already fit
-the box are copied without their metadata instead of re-encoded; EPUBCheck and the two
+What changed for these figures: dead image links are asked once (a 404 or 410 not again for
+a week, an unresolvable or refusing host not again for a day and never retried within a run:
+of the 50 dead links of the generated corpus the 17 404s are asked once each, the
+unresolvable host and the refused port are tried once, the rebuild asks none of them);
+images that already fit the box are copied instead of re-encoded; EPUBCheck and the two
 calibre conversions run side by side; detected languages and extracted pages are remembered
-in the store, so a rebuild loads neither the language model nor trafilatura's work again;
-two malloc arenas instead of sixteen (peak RSS of the build process 319 -> 223 MB at 30
-articles for the same work).
+in the store, so a rebuild neither loads the language model nor extracts again; two malloc
+arenas instead of up to sixteen (the build process's peak RSS 319 -> 223 MB at 30 articles).
 
 libvips was measured against Pillow on the bench images (12 of each kind, CPU time per image,
-output compared with a full-size decode resized with Lanczos): camera JPEG 41-52 ms vs 49-51
-ms (PSNR 36.6 vs 36.8 dB, same size), WebP photo 40-43 ms vs 48-52 ms (38.4 vs 39.2 dB), PNG
-screenshot to JPEG 21 ms vs 56 ms (but digest's output for screenshots is an indexed PNG half
-that JPEG's size, which libvips does not make better). Not adopted: at most 20% less CPU on
-photos, lower quality on one kind, and a second image library (40 MB wheel, its own colour
-management and EXIF handling) to keep in step with Pillow's.
+output compared with a full-size decode resized with Lanczos): camera JPEG 41-52 ms against
+49-51 ms (PSNR 36.6 against 36.8 dB, same size), WebP photo 40-43 ms against 48-52 ms (38.4
+against 39.2 dB), PNG screenshot to JPEG 21 ms against 56 ms (digest's output for screenshots
+is an indexed PNG of half that JPEG's size, which libvips does not make). Not adopted: at most
+20% less CPU on photos, lower quality on one kind, and a second image library (its own colour
+management and EXIF handling) to keep in step with Pillow.
 
 Against the targets:
-- Cold build at least 2x faster than calibre: not met on this loaded machine: 0.89x (feed)
-  and 1.22x (pages) at 100 articles, 0.41x at 10 (fixed costs: EPUBCheck and imports). What
-  stands between: EPUBCheck's fixed 6.5 s of CPU on the critical path (a JVM started at the
-  beginning of the build and fed the book at the end would hide most of it), and the
-  screenshots' double encoding.
-- Real pages: digest does not yet publish them: EPUBCheck refuses the book (RSC-005, block
-  elements `figure`, `figcaption`, `h3`, `h4`, `ol`, `p` left inside inline ones by
-  extraction and the sanitizer, one on each of 6 of the 181 pages), which the real-web normaliser is to fix. The time to that
-  refusal was 55.5 s against calibre's 104.7 s (whose book has 482 EPUBCheck errors).
-- A rebuild with nothing changed under 2 s at 100 articles: not met here (9.4-10.6 s on the
-  loaded machine; it sends 5 requests, the feeds' conditional GETs, and none to the dead links).
-- Peak RSS under 300 MB: not met in this run (366 MB, the build process itself); the two-arena
-  change, measured after it, brings the process to 223 MB, java's EPUBCheck stays near 256 MB.
-- EPUB no larger than before: 26.1 MB for the same 400 main images as before plus the extras
-  (25.9 MB without them); copied images keep their original bytes, which are never larger
-  than a re-encode at the same quality would give by more than the metadata they lose.
+- Cold EPUB build at least 2x faster than calibre's: not met. Second run: 1.34x (feed) and
+  1.09x (pages) at 100 articles; first run 0.89x and 1.22x, and 0.41x at 10 articles, where
+  the fixed costs (EPUBCheck, imports) dominate. What stands between: EPUBCheck's fixed 6.5 s
+  of CPU on the critical path (a JVM started with the build and handed the book at the end
+  would hide most of it), the screenshots' double encoding, and storing every original image
+  in the store (151 MB written per cold build, so that a rebuild can look fitted images up).
+- Real pages: digest does not yet publish them: EPUBCheck refuses the book (RSC-005: block
+  elements `figure`, `figcaption`, `h3`, `h4`, `ol`, `p` left inside inline ones by extraction
+  and the sanitizer, one on each of 6 of the 181 pages), which the real-web normaliser is to
+  fix. The time to that refusal was 55.5 s against calibre's 104.7 s (first run; calibre's book
+  has 482 EPUBCheck errors). Every image there is dead: the build asks each unresolvable host
+  once and the loopback 404s once each.
+- A rebuild with nothing changed under 2 s at 100 articles, dead links included: met in the
+  second run (1.9 s feed, 1.7 s pages; 5 requests, the feeds' conditional GETs); 10.6 and 9.4 s
+  under the first run's load, before extracted pages were remembered.
+- Peak RSS under 300 MB: met in the second run (252 and 282 MB; java's EPUBCheck peaks near
+  256 MB); 366-373 MB in the first run, before the two-arena change.
+- EPUB no larger than before: 26.1 MB for the 400 main images of the earlier corpus plus the
+  120 extra live images (25.9 MB for the 400 alone before); a copied image keeps its original
+  bytes, which are at or below the configured JPEG quality.
+- Time linear in articles: the 1000-article step was not run this time (machine shared).
 """
 
 COMPARABLE = ("Images: calibre with `compress_news_images = True` and `scale_news_images = (1264, 1680)`; "
