@@ -1,7 +1,11 @@
-"""`make bench`: digest against calibre's recipe on one generated corpus, then a scaling sweep.
+"""`make bench`: digest against calibre's recipe on two corpora, then a scaling sweep.
 
-    python -m bench                 # 100 articles x 4 images, both variants, sweep 10/100/1000
+    python -m bench                 # generated corpus (100 articles, both variants), the real pages, sweep
     python -m bench --write-docs    # also rewrite docs/benchmarks.md with the results
+
+The generated corpus is served by three loopback hosts: the blog, a slow image host and a
+port that refuses connections (plus image links to a host that does not resolve). The
+second corpus is the 181 real pages beside the checkout (bench.realcorpus), when present.
 """
 
 from __future__ import annotations
@@ -9,70 +13,98 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.corpus import IMAGE_KINDS, build_corpus
-from bench.report import machine, markdown, table
-from bench.serve import CorpusServer
+from bench import realcorpus
+from bench.corpus import IMAGE_KINDS, Web, build_corpus
+from bench.report import machine, markdown, ratios, table
+from bench.serve import CorpusServer, refused_base
 from bench.tools import ROOT, Run, calibre_recipe, digest_project, run_calibre, run_digest
+
+SLOW_HOST_DELAY = 1.0  # seconds before the slow image host answers
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--articles", type=int, default=100)
     parser.add_argument("--images", type=int, default=len(IMAGE_KINDS), help="images per article (at most 4)")
+    parser.add_argument("--variants", default="feed,pages", help="variants of the generated corpus")
+    parser.add_argument("--real", type=int, default=-1,
+                        help="pages of the real corpus to use (default all, 0 to leave it out)")
     parser.add_argument("--sweep", default="10,100,1000", help="article counts of the sweep ('' for none)")
     parser.add_argument("--sweep-images", type=int, default=1, help="images per article in the 1000-article step")
     parser.add_argument("--write-docs", action="store_true", help="write docs/benchmarks.md")
     args = parser.parse_args()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="digest-bench-") as temp, CorpusServer() as server:
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as temp, CorpusServer() as server, \
+            CorpusServer(mirror=server, delay=SLOW_HOST_DELAY) as slow:
         work = Path(temp)
-        server.corpus = build_corpus(args.articles, args.images, server.base)
+        web = Web(slow.base, refused_base())
+
+        def requests() -> Counter:
+            return server.take_counts() + slow.take_counts()
+
+        server.corpus = build_corpus(args.articles, args.images, server.base, web=web)
         print(f"corpus: {args.articles} articles, {server.corpus.image_count} images "
-              f"({server.corpus.image_bytes / 1e6:.0f} MB of originals) served at {server.base}", flush=True)
-        runs = compare(work, server, args.articles)
-        print(table(runs), flush=True)
+              f"({server.corpus.image_bytes / 1e6:.0f} MB of originals) and {server.corpus.dead_links} dead image "
+              f"links, served at {server.base} (slow host {slow.base})", flush=True)
+        variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+        runs = compare(work, server, args.articles, variants, requests)
+        real_runs = []
+        if args.real and realcorpus.available():
+            server.corpus = realcorpus.build_real_corpus(server.base, max(args.real, 0))
+            print(f"real corpus: {server.corpus.articles} pages with {server.corpus.dead_links} <img> tags, "
+                  "none of them downloadable", flush=True)
+            real_runs = compare(work / "real", server, server.corpus.articles, ["real"], requests)
+        elif args.real:
+            print(f"real corpus: not found at {realcorpus.CORPUS}, left out", flush=True)
+        print(table(runs + real_runs), flush=True)
+        print(ratios(runs + real_runs), flush=True)
         sweep = []
         for count in [int(n) for n in args.sweep.split(",") if n.strip()]:
             images = args.images if count <= args.articles else args.sweep_images
-            if count == args.articles and images == args.images:
+            if count == args.articles and images == args.images and "feed" in variants:
                 sweep.extend(r for r in runs if r.variant in ("feed, cold", "feed, warm", "embedded"))
                 continue
-            server.corpus = build_corpus(count, images, server.base)
-            sweep.extend(scaling_step(work / f"sweep-{count}", server, count, calibre=count <= args.articles))
+            server.corpus = build_corpus(count, images, server.base, web=web)
+            sweep.extend(scaling_step(work / f"sweep-{count}", server, count, requests,
+                                      calibre=count <= args.articles))
             print(table(sweep, title="scaling (feed variant)"), flush=True)
     elapsed = time.monotonic() - started
     print(f"bench finished in {elapsed / 60:.1f} min")
     if args.write_docs:
         path = ROOT / "docs" / "benchmarks.md"
-        path.write_text(markdown(runs, sweep, args, machine(), elapsed), encoding="utf-8")
+        path.write_text(markdown(runs, real_runs, sweep, args, machine(), elapsed), encoding="utf-8")
         print(f"wrote {path}")
 
 
-def compare(work: Path, server: CorpusServer, articles: int) -> list[Run]:
+def compare(work: Path, server: CorpusServer, articles: int, variants: list[str],
+            requests: Callable[[], Counter]) -> list[Run]:
     """Each tool on each variant; digest cold (empty store) then warm (same store, nothing changed)."""
     runs = []
-    for pages in (False, True):
-        name = "pages" if pages else "feed"
+    for name in variants:
+        pages = name != "feed"
         config = digest_project(work / f"digest-{name}", server.base, pages=pages)
-        server.take_counts()
+        requests()
         for state in ("cold", "warm"):
-            runs.append(run_digest(config, f"{name}, {state}", articles, server.take_counts))
+            runs.append(run_digest(config, f"{name}, {state}", articles, requests))
             print(runs[-1].summary(), flush=True)
-        recipe = calibre_recipe(work / f"calibre-{name}", server.base, pages=pages)
-        runs.append(run_calibre(recipe, "pages" if pages else "embedded", articles, server.take_counts))
+        recipe = calibre_recipe(work / f"calibre-{name}", server.base, pages=pages, real=name == "real")
+        runs.append(run_calibre(recipe, {"feed": "embedded"}.get(name, name), articles, requests))
         print(runs[-1].summary(), flush=True)
     return runs
 
 
-def scaling_step(work: Path, server: CorpusServer, articles: int, *, calibre: bool) -> list[Run]:
+def scaling_step(work: Path, server: CorpusServer, articles: int, requests: Callable[[], Counter], *,
+                 calibre: bool) -> list[Run]:
     config = digest_project(work / "digest", server.base, pages=False)
-    server.take_counts()
-    runs = [run_digest(config, f"feed, {state}", articles, server.take_counts) for state in ("cold", "warm")]
+    requests()
+    runs = [run_digest(config, f"feed, {state}", articles, requests) for state in ("cold", "warm")]
     if calibre:
         runs.append(run_calibre(calibre_recipe(work / "calibre", server.base, pages=False), "embedded",
-                                articles, server.take_counts))
+                                articles, requests))
     for run in runs:
         print(run.summary(), flush=True)
     return runs

@@ -4,6 +4,12 @@ Everything is deterministic (seeded), held in memory as path -> (body, content t
 served by bench.serve. Each feed exists twice: with the full article in the feed
 (``/full/<feed>.xml``) and with a summary only (``/summary/<feed>.xml``), whose readers
 must fetch the article page (``/<feed>/<n>.html``).
+
+Besides its ``images_per_article`` main images an article carries what the web adds
+(``WEB_EXTRAS``): every second one a dead image link (a 404 on the blog's host, a host
+whose name does not resolve, a refused connection, in turn), a small JPEG or indexed PNG
+that already fits the e-ink box, every fifth an image on a slow host, every tenth the
+blog's shared banner (one URL in many articles); every fourth camera JPEG is a 12 MP one.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ FEEDS = ("engineering", "platform", "data", "security", "frontend")
 FEED_KINDS = ("rss", "atom", "rss", "atom", "rss")
 # One article's images, in order; an article carries the first ``images_per_article``.
 IMAGE_KINDS = ("camera-jpeg", "png-screenshot", "webp-photo", "gif-chart")
+UNRESOLVABLE = "http://images.nonexistent.invalid"  # .invalid never resolves (RFC 6761)
+DEAD_KINDS = ("404", "unresolvable", "refused")
 WORDS = ("queue latency cache shard replica consensus throughput partition index schema backpressure "
          "idempotent retry deploy rollout canary container scheduler kernel buffer socket protocol "
          "gateway tenant quota budget observability trace metric alert incident postmortem capacity").split()
@@ -33,17 +41,32 @@ class Corpus:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     image_count: int = 0
     image_bytes: int = 0
+    dead_links: int = 0
+    """Image links that cannot be downloaded (404, unresolvable host, refused connection)."""
+
+
+@dataclass(frozen=True)
+class Web:
+    """Where the extras live: the slow host (same files, answers late) and a port nothing listens on."""
+
+    slow_base: str
+    refused_base: str
 
     @property
     def feeds(self) -> tuple[str, ...]:
         return FEEDS
 
 
-def build_corpus(articles: int, images_per_article: int, base: str, seed: int = 8) -> Corpus:
-    """``articles`` posts spread over the feeds, each with ``images_per_article`` images, linking to ``base``."""
+def build_corpus(articles: int, images_per_article: int, base: str, seed: int = 8, web: Web | None = None) -> Corpus:
+    """``articles`` posts spread over the feeds, each with ``images_per_article`` images, linking to ``base``.
+
+    With ``web`` the articles also carry the extras of the module docstring.
+    """
     rng = random.Random(seed)
     corpus = Corpus(articles, images_per_article)
     photos = [_photo_texture(rng, i) for i in range(4)]
+    if web is not None:
+        corpus.files["/media/shared/banner.png"] = (_small("indexed-png", 0, rng), "image/png")
     per_feed: dict[str, list[dict]] = {name: [] for name in FEEDS}
     start = datetime(*MONTH, 1, 8, tzinfo=timezone.utc)
     for n in range(articles):
@@ -55,6 +78,8 @@ def build_corpus(articles: int, images_per_article: int, base: str, seed: int = 
             corpus.image_count += 1
             corpus.image_bytes += len(body)
             images.append((kind, path))
+        if web is not None:
+            images += _web_extras(corpus, n, rng, base, web)
         post = {
             "n": n, "feed": feed, "title": f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} at scale, part {n + 1}",
             "author": f"{rng.choice(['Ada', 'Grace', 'Linus', 'Barbara', 'Ken'])} {rng.choice(['Lovelace', 'Hopper', 'Liskov', 'Thompson'])}",
@@ -73,9 +98,55 @@ def build_corpus(articles: int, images_per_article: int, base: str, seed: int = 
     return corpus
 
 
+def _web_extras(corpus: Corpus, n: int, rng: random.Random, base: str, web: Web) -> list[tuple[str, str]]:
+    """(kind, absolute URL) of the extra images of article ``n``; the live ones are added to the corpus."""
+    extras = []
+    if n % 2 == 0:
+        dead = DEAD_KINDS[(n // 2) % len(DEAD_KINDS)]
+        extras.append(("dead", {"404": f"{base}/media/{n}/deleted.jpg", "unresolvable": f"{UNRESOLVABLE}/{n}.jpg",
+                                "refused": f"{web.refused_base}/{n}.png"}[dead]))
+        corpus.dead_links += 1
+    small = "small-jpeg" if n % 2 else "indexed-png"
+    path = f"/media/{n}/small.{'jpg' if small == 'small-jpeg' else 'png'}"
+    corpus.files[path] = (_small(small, n, rng), "image/jpeg" if small == "small-jpeg" else "image/png")
+    extras.append((small, base + path))
+    if n % 5 == 0:
+        path = f"/media/{n}/slow.jpg"
+        corpus.files[path] = (_small("small-jpeg", n + 1, rng), "image/jpeg")
+        extras.append(("slow", web.slow_base + path))
+    if n % 10 == 0:
+        extras.append(("shared", f"{base}/media/shared/banner.png"))
+    for kind, url in extras:
+        if kind not in ("dead", "shared"):
+            corpus.image_count += 1
+            corpus.image_bytes += len(corpus.files[url.removeprefix(base).removeprefix(web.slow_base)][0])
+    return extras
+
+
+def _small(kind: str, n: int, rng: random.Random) -> bytes:
+    """An image that already fits the box: an 800x533 JPEG at quality 75, or a 16-colour PNG diagram."""
+    buffer = io.BytesIO()
+    if kind == "small-jpeg":
+        image = Image.new("RGB", (16, 12))
+        image.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(16 * 12)])
+        image = Image.blend(image.resize((800, 533), Image.Resampling.BICUBIC),
+                            Image.effect_noise((800, 533), 20).convert("RGB"), 0.15)
+        ImageDraw.Draw(image).text((20, 20), f"small {n}", fill=(255, 255, 255))
+        image.save(buffer, "JPEG", quality=75)
+        return buffer.getvalue()
+    image = Image.new("P", (900, 500), 0)
+    image.putpalette([255, 255, 255, 20, 20, 20, 40, 110, 190, 220, 120, 40] + [0] * 756)
+    draw = ImageDraw.Draw(image)
+    for box in range(5):
+        draw.rectangle((30 + box * 170, 180, 150 + box * 170, 320), outline=1, width=3, fill=2 + box % 2)
+        draw.text((45 + box * 170, 240), f"svc-{n}-{box}", fill=1)
+    image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
 def _photo_texture(rng: random.Random, index: int) -> Image.Image:
     """A photograph stand-in: smooth colour fields plus sensor noise (JPEG sizes like a camera's)."""
-    size = (3200, 2400)
+    size = (4000, 3000)
     small = Image.new("RGB", (16, 12))
     small.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(16 * 12)])
     image = small.resize(size, Image.Resampling.BICUBIC)
@@ -94,8 +165,9 @@ def _image(kind: str, n: int, rng: random.Random, photos: list[Image.Image]) -> 
     if kind in ("camera-jpeg", "webp-photo"):
         photo = photos[n % len(photos)]
         width, height = (3000, 2000) if kind == "camera-jpeg" else (1600, 1067)
-        left, top = rng.randrange(photo.width - 3000 + 1), rng.randrange(photo.height - 2000 + 1)
-        image = photo.crop((left, top, left + 3000, top + 2000))
+        crop = (4000, 3000) if kind == "camera-jpeg" and n % 4 == 0 else (3000, 2000)  # a 12 MP camera now and then
+        left, top = rng.randrange(photo.width - crop[0] + 1), rng.randrange(photo.height - crop[1] + 1)
+        image = photo.crop((left, top, left + crop[0], top + crop[1]))
         if kind == "webp-photo":
             image = image.resize((width, height), Image.Resampling.BILINEAR)
         ImageDraw.Draw(image).text((40, 40), f"photo {n}", fill=(255, 255, 255))  # every image distinct
@@ -141,7 +213,7 @@ def _article_body(rng: random.Random, n: int, images: list[tuple[str, str]], bas
              '<script>window.dataLayer=window.dataLayer||[];dataLayer.push({event:"read"})</script>']
     captions = {"camera-jpeg": "The rack after the upgrade", "png-screenshot": "The dashboard during the incident",
                 "webp-photo": "The team at the whiteboard", "gif-chart": "Requests per second"}
-    for index, (kind, path) in enumerate(images):
+    for index, (kind, path) in enumerate(item for item in images if item[0] in IMAGE_KINDS):
         parts.append(f"<h2>{rng.choice(WORDS).title()} and {rng.choice(WORDS)}</h2>")
         parts.append(f"<p>{_paragraph(rng)}</p><p>{_paragraph(rng)}</p>")
         if kind == "webp-photo":
@@ -160,6 +232,9 @@ def _article_body(rng: random.Random, n: int, images: list[tuple[str, str]], bas
     parts.append(f"<p>{_paragraph(rng)}</p><table><tr><th>p50</th><th>p99</th></tr>"
                  f"<tr><td>{rng.randrange(5, 40)} ms</td><td>{rng.randrange(80, 900)} ms</td></tr></table>")
     parts.append('<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ" width="560" height="315"></iframe>')
+    for kind, url in images:
+        if kind in ("dead", "small-jpeg", "indexed-png", "slow", "shared"):
+            parts.append(f'<p>{_paragraph(rng)}</p><figure><img src="{url}" alt="{kind} figure"></figure>')
     parts.append(f'<p>{_paragraph(rng)}<img src="{base}/pixel.gif?post={n}" width="1" height="1" alt=""></p>')
     return "\n".join(parts)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,9 +18,12 @@ PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c0
 
 
 class CorpusServer:
-    """A ThreadingHTTPServer in a daemon thread; counts requests and 304s per run."""
+    """A ThreadingHTTPServer in a daemon thread; counts requests and 304s per run.
 
-    def __init__(self, corpus: Corpus | None = None):
+    ``mirror``: serve that server's corpus (a second host); ``delay``: seconds before each answer (a slow host).
+    """
+
+    def __init__(self, corpus: Corpus | None = None, *, mirror: CorpusServer | None = None, delay: float = 0.0):
         self.corpus = corpus
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -29,7 +34,10 @@ class CorpusServer:
 
             def do_GET(self):  # noqa: N802 (http.server API)
                 path = self.path.split("?")[0]
-                found = server.corpus.files.get(path) if server.corpus else None
+                corpus = mirror.corpus if mirror is not None else server.corpus
+                found = corpus.files.get(path) if corpus else None
+                if delay:
+                    time.sleep(delay)
                 if path == "/pixel.gif":
                     found = (PIXEL, "image/gif")
                 with server._lock:
@@ -83,3 +91,10 @@ class CorpusServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def refused_base() -> str:
+    """The base URL of a loopback port nothing listens on: connecting to it is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -91,7 +91,7 @@ class BenchMonthly(BasicNewsRecipe):
     oldest_article = 36500
     max_articles_per_feed = 100000
     use_embedded_content = {embedded}
-    auto_cleanup = False
+    auto_cleanup = {auto_cleanup}
     no_stylesheets = True
     remove_javascript = True
     simultaneous_downloads = {concurrency}
@@ -108,14 +108,18 @@ class BenchMonthly(BasicNewsRecipe):
 '''
 
 
-def calibre_recipe(work: Path, base: str, *, pages: bool) -> Path:
-    """The equivalent BasicNewsRecipe: the same feeds, the same image box, images compressed."""
+def calibre_recipe(work: Path, base: str, *, pages: bool, real: bool = False) -> Path:
+    """The equivalent BasicNewsRecipe: the same feeds, the same image box, images compressed.
+
+    ``real``: pages of many sites, read with calibre's own article finder (``auto_cleanup``).
+    """
     work.mkdir(parents=True, exist_ok=True)
     variant = "summary" if pages else "full"
     feeds = [(f"{f.title()} at Example", f"{base}/{variant}/{f}.xml") for f in FEEDS]
     path = work / "bench_monthly.recipe"
     path.write_text(RECIPE.format(embedded=not pages, concurrency=CONCURRENCY, box=BOX, feeds=repr(feeds),
-                                  keep='[dict(name="article")]' if pages else "[]"), encoding="utf-8")
+                                  keep='[dict(name="article")]' if pages and not real else "[]",
+                                  auto_cleanup=real), encoding="utf-8")
     return path
 
 

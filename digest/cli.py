@@ -347,4 +347,7 @@ def main() -> None:
     # SIGTERM (a cancelled CI job, `kill`) unwinds like Ctrl-C: calibre and java, which run in
     # their own process group, are killed with their helpers, and temporary folders are removed.
     signal.signal(signal.SIGTERM, _terminated)
+    from digest.core.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()
     cli(prog_name="digest")

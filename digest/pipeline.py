@@ -9,17 +9,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import posixpath
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from digest.content.assemble import assemble_issue
 from digest.content.enrich import enrich
+from digest.content.extract import extract_article
+from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
 from digest.content.images import process_image
 from digest.content.policy import fetch_policy
-from digest.content.quarantine import quarantine_articles, vet_articles
+from digest.content.quarantine import vet_articles
 from digest.content.select import select_entries
 from digest.core.config import Config
 from digest.core.errors import BuildError
@@ -27,16 +27,15 @@ from digest.core.models import BuildResult, Issue, Problem, Skipped
 from digest.core.month import Month
 from digest.core.progress import stage as showing_stage
 from digest.core.store import Store, open_store
-from digest.ebook.check import BookReport, files_named, require_ready
 from digest.ebook.epub import build_epub, cover_href
-from digest.ebook.memo import kindle_formats_once, kindle_ready_once
-from digest.ebook.render import Page, Theme, article_file, render_pages
+from digest.ebook.gate import check_and_convert
+from digest.ebook.render import Page, Theme, render_pages
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.ingest.curate import curated_links
 from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher
 from digest.ingest.gather import Gathered, SourceReader, gather
-from digest.ingest.httpcache import StoreCache
+from digest.ingest.httpcache import StoreCache, StoreFailures
 from digest.ingest.issuefile import load_issue
 from digest.publish.bundle import write_bundle
 from digest.publish.catalog import published_issues, read_manifest
@@ -44,6 +43,7 @@ from digest.publish.site import render_site, write_site
 from digest.publish.staging import file_stem, month_dir, publication_root, staged
 
 log = logging.getLogger(__name__)
+
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,12 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         with staged(final) as stage:
             epub_path = stage / epub_name
             epub_path.write_bytes(epub_bytes)
-            with showing_stage("check"):
-                composition, checked = publishable(store, composition, epub_path, strict=strict)
-            issue = composition.issue
-            with showing_stage("conversions"):
-                kindle = kindle_formats_once(store, config.output, final, epub_path, issue, composition.pages,
-                                             composition.theme)
+            with showing_stage("check and conversions"):
+                gated = check_and_convert(store, config.output, final, epub_path, composition.issue,
+                                          composition.pages, composition.theme, strict=strict)
+            composition = dataclasses.replace(composition, issue=gated.issue, pages=gated.pages,
+                                              problems=(*composition.problems, *gated.quarantined))
+            issue, checked, kindle = gated.issue, gated.report, gated.kindle
             notes = (*checked.notes, *kindle.notes)
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
@@ -106,7 +106,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     with showing_stage("feeds"):
         gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher), store)
     earlier = published_elsewhere(store, month) if store is not None else frozenset()
-    selection = select_entries(config, spec, gathered.entries, earlier)
+    selection = select_entries(config, spec, gathered.entries, earlier, store)
     if not selection.articles and not allow_empty:
         raise BuildError(f"no articles for {month.label}: nothing to publish "
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
@@ -114,7 +114,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         links, link_problems = curated_links(config, month, spec.links, fetcher)
         enriched = enrich(config, selection.articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
-                          process=ImageCache(store).process if store is not None else process_image)
+                          process=ImageCache(store).process if store is not None else process_image,
+                          extract=ExtractionCache(store).extract if store is not None else extract_article)
     problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
@@ -124,36 +125,6 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     return Composition(issue, pages, theme, selection.skipped, (*problems, *quarantined))
 
 
-def publishable(store: Store, composition: Composition, epub_path: Path, *,
-                 strict: bool) -> tuple[Composition, BookReport]:
-    """The final gate: EPUBCheck and the Kindle rules on the whole book.
-
-    When every violation lies in article pages, those articles are quarantined (simplified,
-    or left out if they already were) and the book is rebuilt and checked once more; else,
-    or in strict mode, NotKindleReady.
-    """
-    report = kindle_ready_once(store, epub_path)
-    if report.ok or strict:
-        return composition, require_ready(report)
-    pages = {article_file(article): article.id for article in composition.issue.articles}
-    reasons: dict[str, list[str]] = {}
-    for finding in report.violations:
-        named = [pages.get(posixpath.basename(path)) for path in files_named(finding)]
-        articles = [article_id for article_id in named if article_id is not None]
-        if len(articles) < len(named):
-            return composition, require_ready(report)  # not an article's fault: nothing to quarantine
-        for article_id in articles:
-            reasons.setdefault(article_id, []).append(f"[{finding.rule}] {finding.message}")
-    issue, problems = quarantine_articles(composition.issue, {k: tuple(v) for k, v in reasons.items()})
-    log.warning("%d article(s) failed the final check, quarantined and the book rebuilt: %s",
-                len(problems), "; ".join(f"{p.where}: {p.reason}" for p in problems))
-    pages_now = render_pages(issue, composition.theme, cover_href(issue))
-    composition = dataclasses.replace(composition, issue=issue, pages=pages_now,
-                                      problems=(*composition.problems, *problems))
-    epub_path.write_bytes(build_epub(issue, pages_now, composition.theme))
-    return composition, require_ready(kindle_ready_once(store, epub_path))
-
-
 def fetch_sources(config: Config) -> Gathered:
     """`digest fetch`: read every source now and remember its entries (run it daily)."""
     with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
@@ -161,4 +132,6 @@ def fetch_sources(config: Config) -> Gathered:
 
 
 def make_fetcher(config: Config, store: Store | None) -> Fetcher:
-    return Fetcher(fetch_policy(config), StoreCache(store) if store is not None else None)
+    if store is None:
+        return Fetcher(fetch_policy(config))
+    return Fetcher(fetch_policy(config), StoreCache(store), memory=StoreFailures(store))

@@ -107,3 +107,19 @@ def test_already_published_entries_are_not_repeated_unless_pinned(sample_config)
     assert titles(selection) == [] and "already published" in selection.skipped[0].reason
     pinned = IssueSpec(Month(2018, 1), pinned=(repeat.link,))
     assert titles(select_entries(sample_config, pinned, [repeat], frozenset({repeat.guid}))) == ["Seen before"]
+
+
+def test_language_verdicts_remembered_in_the_store_select_the_same(sample_config, tmp_path):
+    from digest.core.store import open_store
+
+    bulgarian = entry("Новини", html="<p>Европейската комисия реши да предяви иск срещу България пред Съда на ЕС "
+                                     "заради непълното транспониране на директивата за колективното управление.</p>")
+    entries = [bulgarian, entry("Kept")]
+    plain = select_entries(sample_config, IssueSpec(Month(2018, 1)), entries)
+    with open_store(tmp_path / "s.sqlite3") as store:
+        first = select_entries(sample_config, IssueSpec(Month(2018, 1)), entries, store=store)
+        remembered = store.query("SELECT value FROM build_memo WHERE kind = 'language'")
+        again = select_entries(sample_config, IssueSpec(Month(2018, 1)), entries, store=store)
+    assert first == again == plain
+    assert "bg" in [row["value"] for row in remembered]
+    assert [s.reason for s in again.skipped] == ["language 'bg' (accepted: en)"]

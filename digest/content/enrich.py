@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from digest.content.extract import extract_article, needs_full_text
+from digest.content.extract import Extracted, extract_article, needs_full_text
 from digest.content.imagebudget import Processor, fit_budget
 from digest.content.images import ProcessedImage, process_image
 from digest.content.policy import image_profile
@@ -19,10 +19,12 @@ from digest.content.sanitize import clean_html
 from digest.core.config import Config
 from digest.core.errors import ExtractionError, ImageError, SourceError
 from digest.core.models import Entry, Problem
+from digest.ingest.failures import problems_by_host
 from digest.ingest.fetch import Fetcher, sniff
 
 log = logging.getLogger(__name__)
 
+Extractor = Callable[[bytes, str], Extracted]
 # Text compresses to about a third in the EPUB's zip; close enough for the image budget.
 TEXT_COMPRESSION = 3
 
@@ -37,20 +39,22 @@ class Enriched:
 
 def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
            extra_images: Iterable[str] = (), fixed_bytes: int = 0,
-           process: Processor = process_image) -> Enriched:
+           process: Processor = process_image, extract: Extractor = extract_article) -> Enriched:
     """Full text where needed, then every content image (and ``extra_images``), fitted to the budget.
 
-    ``process`` fits one image (see fit_budget); the build passes one that remembers results.
+    ``process`` fits one image (see fit_budget), ``extract`` finds the article in a page; the
+    build passes ones that remember their results.
     """
     if fetcher is None:
         return Enriched(entries, {}, ())
-    entries, problems = _full_text(config, entries, fetcher)
+    entries, problems = _full_text(config, entries, fetcher, extract)
     urls = list(dict.fromkeys([*content_image_urls(entries), *extra_images]))
     images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes, process)
     return Enriched(entries, images, (*problems, *image_problems))
 
 
-def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> tuple[tuple[Entry, ...], list]:
+def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher,
+               extract: Extractor) -> tuple[tuple[Entry, ...], list]:
     summary_only = {s.name for s in config.sources if s.summary_only}
     wanted = [e for e in entries if e.link.startswith(("http://", "https://"))
               and (e.source in summary_only or needs_full_text(e.content))]
@@ -59,15 +63,18 @@ def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher) -> 
     # A published post's page does not change between runs: a stored copy is not re-asked for.
     pages = fetcher.get_all((e.link for e in wanted), label="full text", revalidate=False)
     replaced: dict[str, Entry] = {}
-    problems = []
+    # Pages that could not be downloaded are told per host (a dead blog is one line); pages
+    # that came but hold no article are told per article.
+    unfetched = {url: page for url, page in pages.items() if isinstance(page, SourceError)}
+    problems = problems_by_host(unfetched, "article page", "kept the summary")
     for entry in wanted:
         page = pages[entry.link]
+        if isinstance(page, SourceError):
+            continue
         try:
-            if isinstance(page, SourceError):
-                raise page
             if sniff(page.body, page.content_type) != "html":
                 raise ExtractionError(entry.link, f"not an HTML page ({page.content_type or 'no type'})")
-            extracted = extract_article(page.body, page.final_url)
+            extracted = extract(page.body, page.final_url)
         except SourceError as exc:
             problems.append(Problem(exc.where, f"full text of {entry.title!r}: {exc.reason}; kept the summary"))
             continue
@@ -96,11 +103,14 @@ class _Downloads(Mapping[str, bytes]):
 
     def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int):
         self._urls, self._fetcher, self._max_bytes = urls, fetcher, max_bytes
+        self.failed: dict[str, SourceError] = {}
+        """The downloads that failed, for one report line per host."""
 
     def __getitem__(self, url: str) -> bytes:
         try:
             return self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False).body
         except SourceError as exc:
+            self.failed[url] = exc
             raise ImageError(url, f"not downloaded: {exc.reason}") from None
 
     def __iter__(self) -> Iterator[str]:
@@ -116,10 +126,13 @@ def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher
         return {}, []
     profile = image_profile(config)
     text_bytes = sum(len(e.content) for e in entries) // TEXT_COMPRESSION
-    fit = fit_budget(_Downloads(urls, fetcher, profile.max_bytes), profile,
-                     budget_bytes=int(config.images.budget_mb * 1_000_000),
+    downloads = _Downloads(urls, fetcher, profile.max_bytes)
+    fit = fit_budget(downloads, profile, budget_bytes=int(config.images.budget_mb * 1_000_000),
                      fixed_bytes=fixed_bytes + text_bytes, process=process)
-    problems = [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()]
+    unfetched = {url: downloads.failed[url] for url in urls if url in downloads.failed}
+    problems = problems_by_host(unfetched, "image", "alt text kept")
+    problems += [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()
+                 if url not in unfetched]
     if not fit.fits:
         problems.append(Problem("images", f"issue is {fit.total_bytes} bytes even at the smallest image "
                                           f"size, over the {config.images.budget_mb:g} MB budget"))

@@ -4,7 +4,9 @@ A pure library: bytes in, bytes out, no network and no store. The same input byt
 profile always give the same output bytes, so EPUBs built from cached originals stay
 byte-reproducible.
 
-Output rule (see ``_encode``): an image is a *photo* when the original is a JPEG or has
+An image that already fits the box as a baseline JPEG or an indexed or grey PNG keeps its
+compressed data, only its metadata dropped (digest.content.imagecopy). Otherwise the
+output rule (see ``_encode``) applies: an image is a *photo* when the original is a JPEG or has
 more than 4096 colours once decoded (before resizing); photos become JPEG at the
 profile's quality. Everything else is *drawn* (diagrams, charts, screenshots, line art,
 grey images) and is encoded both as PNG and as JPEG, and the smaller file wins (PNG on a
@@ -25,6 +27,7 @@ from functools import cache
 
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
 
+from digest.content.imagecopy import lossless_copy
 from digest.core.errors import ImageError
 
 log = logging.getLogger(__name__)
@@ -95,11 +98,18 @@ def process_image(data: bytes, profile: ImageProfile, *, source: str = "") -> Pr
     if SVG_ROOT.match(data[:4096].lstrip(b"\xef\xbb\xbf")):
         raise ImageError(source, "SVG not supported")
     try:
-        image = Image.open(io.BytesIO(data), formats=READABLE)
-        _check_size(image, profile, source)
-        photo = image.format in JPEG_SOURCES
-        _draft(image, profile)
-        image.load()
+        opened = Image.open(io.BytesIO(data), formats=READABLE)
+        _check_size(opened, profile, source)
+        # Before any draft: the size must be the file's own.
+        copied = lossless_copy(data, opened, (profile.max_width, profile.max_height),
+                               quality=profile.jpeg_quality, grayscale=profile.grayscale)
+        if copied is not None:
+            media_type = "image/png" if opened.format == "PNG" else "image/jpeg"
+            return ProcessedImage(copied, media_type, opened.width, opened.height, content_hash(copied), len(data))
+        photo = opened.format in JPEG_SOURCES
+        _draft(opened, profile)
+        opened.load()
+        image: Image.Image = opened
         image = _normalise(ImageOps.exif_transpose(image))
         photo = photo or image.getcolors(DRAWN_MAX_COLOURS) is None
         image = _fit(image, profile)

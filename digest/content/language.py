@@ -8,9 +8,12 @@ long enough to judge.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 
+from digest import __version__
 from digest.content.sanitize import html_text
+from digest.core.store import Store, now
 
 MIN_LETTERS = 40
 MIN_CONFIDENCE = 0.95
@@ -42,7 +45,25 @@ def detect(text: str) -> str | None:
     return lang if confidence >= MIN_CONFIDENCE else None
 
 
-def entry_language(title: str, html: str, declared: str | None) -> str | None:
-    """The text's language when it is clear, else the declared one."""
+def entry_language(title: str, html: str, declared: str | None, memo: StoredLanguages | None = None) -> str | None:
+    """The text's language when it is clear, else the declared one (``memo``: earlier builds' verdicts)."""
     text = title + "\n" + html_text(html)[:3000]
-    return detect(text) or primary(declared)
+    return (memo.detect(text) if memo is not None else detect(text)) or primary(declared)
+
+
+class StoredLanguages:
+    """detect() remembered in the store by the text's SHA-256, so a rebuild of the same entries
+    does not load the model (about a second) to judge them again."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def detect(self, text: str) -> str | None:
+        key = f"{hashlib.sha256(text.encode('utf-8')).hexdigest()} {__version__}"
+        row = self.store.query_one("SELECT value FROM build_memo WHERE kind = 'language' AND key = ?", (key,))
+        if row is not None:
+            return row["value"] or None
+        detected = detect(text)
+        self.store.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) "
+                           "VALUES ('language', ?, ?, ?)", (key, detected or "", now()))
+        return detected

@@ -14,7 +14,9 @@ def fetch_policy(config: Config) -> FetchPolicy:
     fetching = config.fetching
     return FetchPolicy(connect_timeout=fetching.timeout, read_timeout=fetching.timeout,
                        retries=fetching.retries, per_host=fetching.per_host,
-                       max_bytes=int(fetching.max_mb * MB), allow_private_hosts=fetching.allow_private_hosts)
+                       max_bytes=int(fetching.max_mb * MB), allow_private_hosts=fetching.allow_private_hosts,
+                       dead_link_days=fetching.dead_link_days, unreachable_days=fetching.unreachable_days,
+                       breaker=fetching.breaker)
 
 
 def image_profile(config: Config) -> ImageProfile:

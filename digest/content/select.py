@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from digest.content.language import entry_language, primary, release_model
+from digest.content.language import StoredLanguages, entry_language, primary, release_model
 from digest.core.config import Config, Source
 from digest.core.models import Entry, IssueSpec, Selection, Skipped
+from digest.core.store import Store
 from digest.core.urls import canonical_url
 
 
@@ -16,12 +17,14 @@ def reading_order(entry: Entry) -> tuple:
 
 
 def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
-                   already_published: frozenset[str] = frozenset()) -> Selection:
+                   already_published: frozenset[str] = frozenset(), store: Store | None = None) -> Selection:
     """Entries for ``spec.month``, in reading order, plus every entry left out and why.
 
     ``entries`` must come in source order (the config's); on duplicates the first wins.
     ``already_published`` holds canonical URLs and guids that an earlier issue carried.
+    With a ``store`` detected languages are remembered across builds.
     """
+    memo = StoredLanguages(store) if store is not None else None
     month, zone = spec.month, config.publication.zone
     sources = {s.name: s for s in config.sources}
     pinned = {_key(k) for k in spec.pinned}
@@ -43,7 +46,7 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
             reason = "excluded by the issue file"
         else:
             # The text's own language, kept for the article's lang attribute.
-            language = entry_language(entry.title, entry.content or entry.summary, entry.language)
+            language = entry_language(entry.title, entry.content or entry.summary, entry.language, memo)
             if language and language != primary(entry.language):
                 entry = dataclasses.replace(entry, language=language)
             if not is_pinned:

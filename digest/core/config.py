@@ -136,6 +136,14 @@ class Fetching:
     allow_private_hosts: tuple[str, ...] = ()
     """Hosts (``"intranet.example"`` or ``"127.0.0.1:8080"``) that may be fetched although they resolve
     to a loopback, private or link-local address; every other such address is refused."""
+    dead_link_days: float = 7.0
+    """A URL that answered 404 or 410 is not asked again for this many days (0: ask every time)."""
+    unreachable_days: float = 1.0
+    """A host whose name did not resolve, or that refused the connection, is not asked again for
+    this many days (0: only not within the run)."""
+    breaker: int = 3
+    """Failures in a row (timeouts, 5xx, after their retries) after which a host's other URLs are
+    skipped for the rest of the run."""
 
 
 @dataclass(frozen=True)

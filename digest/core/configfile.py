@@ -203,6 +203,9 @@ def _load_fetching(table: TableReader) -> Fetching:
         per_host=table.integer("per_host", minimum=1, maximum=32),
         max_mb=table.number("max_mb", minimum=0.001, maximum=1024),
         allow_private_hosts=table.strings("allow_private_hosts", pattern=HOST_PORT_RE),
+        dead_link_days=table.number("dead_link_days", minimum=0.0, maximum=3650),
+        unreachable_days=table.number("unreachable_days", minimum=0.0, maximum=3650),
+        breaker=table.integer("breaker", minimum=1, maximum=1000),
     )
     table.done()
     return fetching

@@ -114,6 +114,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             PRIMARY KEY (kind, key)
         );
     """),
+    # Failed fetches not to repeat before retry_after (digest.ingest.failures): a URL that
+    # answered 404/410, or "host:" + host:port for a name that did not resolve or a refused connection.
+    (7, "fetch_failures", """
+        CREATE TABLE fetch_failures (
+            key TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            failed_at TEXT NOT NULL,
+            retry_after TEXT NOT NULL
+        );
+    """),
 ]
 
 

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import Executor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -43,8 +44,11 @@ class KindleFiles:
 
 
 def build_kindle_formats(output: Output, epub: Path, issue: Issue, pages: tuple[Page, ...],
-                         theme: Theme) -> KindleFiles:
-    """Convert ``epub`` to the Kindle formats ``output.formats`` asks for, beside it."""
+                         theme: Theme, pool: Executor | None = None) -> KindleFiles:
+    """Convert ``epub`` to the Kindle formats ``output.formats`` asks for, beside it.
+
+    With a ``pool`` the formats are converted side by side in it (each ebook-convert is one busy core).
+    """
     wanted = [fmt for fmt in output.formats if fmt in KINDLE_FORMATS]
     if not wanted:
         return KindleFiles(())
@@ -55,24 +59,30 @@ def build_kindle_formats(output: Output, epub: Path, issue: Issue, pages: tuple[
         log.warning("%s", note)
         return KindleFiles((), (note,))
 
-    files = []
     with tempfile.TemporaryDirectory(prefix="digest-kindle-") as work_dir:
         work = Path(work_dir)
         options = ["--output-profile", output.kindle_profile,
                    "--read-metadata-from-opf", str(_identity_opf(issue, work))]
-        for fmt in wanted:
+
+        def one(fmt: str) -> Path:
             source = epub
             if fmt == "mobi":
                 source = work / f"{epub.stem}-periodical.epub"
                 source.write_bytes(periodical_epub(epub.read_bytes(), issue, pages, theme))
             target = epub.with_suffix(f".{fmt}")
             started = time.monotonic()
+            # A config folder each: two calibres running at once must not share one.
             produced = convert(converter, source, work / target.name, options, output.convert_timeout,
-                               work / "calibre-config")
+                               work / f"calibre-config-{fmt}")
             shutil.move(produced, target)
             log.info("wrote %s in %.1f s", target.name, time.monotonic() - started)
-            files.append(target)
-    return KindleFiles(tuple(files))
+            return target
+
+        if pool is None:
+            return KindleFiles(tuple(one(fmt) for fmt in wanted))
+        converting = [pool.submit(one, fmt) for fmt in wanted]
+        wait(converting)  # every calibre has finished with the work folder before it goes
+        return KindleFiles(tuple(future.result() for future in converting))
 
 
 def convert(converter: str, source: Path, target: Path, options: list[str], timeout: float,

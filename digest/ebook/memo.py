@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import shutil
+from concurrent.futures import Executor
 from pathlib import Path
 
 from digest import __version__
@@ -40,16 +41,16 @@ def kindle_ready_once(store: Store, epub: Path) -> BookReport:
 
 
 def kindle_formats_once(store: Store, output: Output, published: Path, epub: Path, issue: Issue,
-                        pages: tuple[Page, ...], theme: Theme) -> KindleFiles:
+                        pages: tuple[Page, ...], theme: Theme, pool: Executor | None = None) -> KindleFiles:
     """build_kindle_formats, or copies of the published month's files when they came from the same EPUB.
 
     ``published`` is the month folder now online. Its files are reused only when the store
     recorded them as converted from an EPUB with this SHA-256 and these calibre options, and
-    each file still has the SHA-256 recorded then.
+    each file still has the SHA-256 recorded then. ``pool`` runs the conversions (see build_kindle_formats).
     """
     wanted = [fmt for fmt in output.formats if fmt in KINDLE_FORMATS]
     if not wanted:
-        return build_kindle_formats(output, epub, issue, pages, theme)
+        return build_kindle_formats(output, epub, issue, pages, theme, pool)
     key = " ".join([_sha256(epub), __version__, output.kindle_profile, *wanted])
     recorded = _recall(store, "kindle-formats", key)
     if recorded is not None:
@@ -60,7 +61,7 @@ def kindle_formats_once(store: Store, output: Output, published: Path, epub: Pat
             for path in sources:
                 shutil.copyfile(path, epub.parent / path.name)
             return KindleFiles(tuple(epub.parent / path.name for path in sources))
-    kindle = build_kindle_formats(output, epub, issue, pages, theme)
+    kindle = build_kindle_formats(output, epub, issue, pages, theme, pool)
     if not kindle.notes:
         _remember(store, "kindle-formats", key, json.dumps({path.name: _sha256(path) for path in kindle.files}))
     return kindle

@@ -5,7 +5,10 @@ connection errors, 5xx and 429 (honouring Retry-After), bounded redirects, a siz
 applied to the *decoded* body (so a gzip bomb stops at the cap), a per-host limit on
 concurrent requests, no connection to a non-public address unless the config allows the
 host (``netguard``: checked after name resolution and on every redirect), and conditional
-GET against the store's validators so an unchanged feed costs one 304.
+GET against the store's validators so an unchanged feed costs one 304. Failures are
+remembered (digest.ingest.failures): a dead link is not asked again for a while, an
+unreachable host not retried, and a host that keeps failing is skipped for the rest of
+the run. Every request passes ``_admit`` first.
 """
 
 from __future__ import annotations
@@ -26,6 +29,15 @@ import httpx
 from digest import __version__
 from digest.core.errors import SourceError
 from digest.core.progress import progress
+from digest.ingest.failures import (
+    GONE_STATUSES,
+    HOST_KEY,
+    DeadLink,
+    FailureMemory,
+    RunFailures,
+    host_of,
+    unreachable_reason,
+)
 from digest.ingest.netguard import guarded_transport
 
 log = logging.getLogger(__name__)
@@ -58,6 +70,12 @@ class FetchPolicy:
     user_agent: str = USER_AGENT
     allow_private_hosts: tuple[str, ...] = ()
     """Hosts (``host`` or ``host:port``) that may resolve to loopback or private addresses (see netguard)."""
+    dead_link_days: float = 7.0
+    """A URL that answered 404 or 410 is not asked again for this long."""
+    unreachable_days: float = 1.0
+    """A host that does not resolve or refuses connections is not asked again for this long."""
+    breaker: int = 3
+    """Failures in a row (after retries) after which a host is skipped for the rest of the run."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +106,11 @@ class ValidatorCache(Protocol):
 
 class Fetcher:
     def __init__(self, policy: FetchPolicy = FetchPolicy(), cache: ValidatorCache | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, memory: FailureMemory | None = None):
         self.policy = policy
         self.cache = cache
+        self.memory = memory
+        self.run = RunFailures(policy.breaker)
         self._sleep = sleep
         self._hosts: dict[str, threading.Semaphore] = {}
         self._hosts_lock = threading.Lock()
@@ -126,8 +146,10 @@ class Fetcher:
             log.debug("stored copy, not revalidated: %s", url)
             return cached
         headers = _validators(cached) if cached else {}
-        with self._host_slot(url):
-            response = self._with_retries(url, headers, max_bytes or self.policy.max_bytes)
+        host = host_of(url)
+        with self._host_slot(host):
+            self._admit(url, host)
+            response = self._exchange(url, host, headers, max_bytes or self.policy.max_bytes)
         if response.status == 304 and cached is not None:
             log.debug("not modified: %s", url)
             return Response(url, cached.final_url, 304, cached.body, cached.headers, not_modified=True)
@@ -153,10 +175,49 @@ class Fetcher:
             with ThreadPoolExecutor(max_workers=self.policy.workers) as pool:
                 return dict(zip(unique, pool.map(one, unique)))
 
-    def _host_slot(self, url: str) -> threading.Semaphore:
-        host = urlsplit(url).netloc.lower()
+    def _host_slot(self, host: str) -> threading.Semaphore:
         with self._hosts_lock:
             return self._hosts.setdefault(host, threading.Semaphore(self.policy.per_host))
+
+    def _admit(self, url: str, host: str) -> None:
+        """Every check a request must pass before it is sent; raise DeadLink to refuse it."""
+        blocked = self.run.blocked(host)
+        if blocked is not None:
+            raise DeadLink(url, blocked, note="not asked again in this run")
+        remembered = self.memory.recall(url, host) if self.memory is not None else None
+        if remembered is not None:
+            log.debug("not asked, %s: %s", remembered.reason, url)
+            raise remembered
+
+    def _exchange(self, url: str, host: str, headers: dict[str, str], max_bytes: int) -> Response:
+        """One request with its retries, and what its outcome teaches about the URL and its host."""
+        try:
+            response = self._with_retries(url, headers, max_bytes)
+        except _Unreachable as exc:
+            if self.run.unreachable(host, exc.cause):
+                self._remember(HOST_KEY + host, exc.cause, self.policy.unreachable_days)
+                log.warning("%s: %s; its other URLs are not asked in this run", host, exc.cause)
+            raise DeadLink(url, exc.cause) from None
+        except _GaveUp as exc:
+            self._failed(host, exc.reason)
+            raise SourceError(url, exc.reason) from None
+        if response.status in RETRY_STATUSES:
+            self._failed(host, f"HTTP {response.status}")
+        else:
+            self.run.succeeded(host)
+        if response.status in GONE_STATUSES:
+            self._remember(url, f"HTTP {response.status}", self.policy.dead_link_days)
+            raise DeadLink(url, f"HTTP {response.status}")
+        return response
+
+    def _failed(self, host: str, reason: str) -> None:
+        if self.run.failed(host, reason):
+            log.warning("%s: %d failures in a row (the last: %s); its other URLs are skipped in this run",
+                        host, self.policy.breaker, reason)
+
+    def _remember(self, key: str, reason: str, days: float) -> None:
+        if self.memory is not None and days > 0:
+            self.memory.remember(key, reason, days)
 
     def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
         delay, attempt = self.policy.backoff, 0
@@ -168,8 +229,11 @@ class Fetcher:
             except httpx.TooManyRedirects:
                 raise SourceError(url, f"more than {self.policy.max_redirects} redirects") from None
             except (httpx.TransportError, _Deadline) as exc:
+                cause = unreachable_reason(exc)
+                if cause is not None:  # retrying cannot make a name resolve or a closed port open
+                    raise _Unreachable(cause) from None
                 if out_of_tries:
-                    raise SourceError(url, _describe(exc)) from None
+                    raise _GaveUp(_describe(exc)) from None
                 log.info("retrying %s after %s", url, _describe(exc))
                 wait = delay
             else:
@@ -205,6 +269,20 @@ class Fetcher:
 
 class _Deadline(Exception):
     pass
+
+
+class _Unreachable(Exception):
+    def __init__(self, cause: str):
+        super().__init__(cause)
+        self.cause = cause
+
+
+class _GaveUp(Exception):
+    """A connection error or timeout on every attempt."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _describe(exc: Exception) -> str:

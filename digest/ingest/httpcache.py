@@ -1,10 +1,12 @@
-"""The store's memory of HTTP responses, for conditional GET and offline re-builds."""
+"""The store's memory of HTTP responses, for conditional GET and offline re-builds, and of failed fetches."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 from digest.core.store import Store, now
+from digest.ingest.failures import HOST_KEY, DeadLink
 from digest.ingest.fetch import Response
 
 
@@ -28,3 +30,31 @@ class StoreCache:
                 "VALUES (?, ?, ?, ?, ?, ?)",
             (response.url, response.final_url, response.status, json.dumps(response.headers, sort_keys=True),
              response.body, now()))
+
+
+class StoreFailures:
+    """FailureMemory backed by the ``fetch_failures`` table; expired rows are dropped when it opens."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        store.execute("DELETE FROM fetch_failures WHERE retry_after <= ?", (now(),))
+
+    def recall(self, url: str, host: str) -> DeadLink | None:
+        row = self.store.query_one(
+            "SELECT reason, failed_at, retry_after FROM fetch_failures WHERE key IN (?, ?) AND retry_after > ? "
+            "ORDER BY retry_after DESC LIMIT 1", (url, HOST_KEY + host, now()))
+        if row is None:
+            return None
+        return DeadLink(url, row["reason"], remembered=True,
+                        note=f"remembered from {_minute(row['failed_at'])}, not asked again before "
+                             f"{_minute(row['retry_after'])} UTC")
+
+    def remember(self, key: str, reason: str, days: float) -> None:
+        failed = datetime.now(timezone.utc).replace(microsecond=0)
+        self.store.execute("INSERT OR REPLACE INTO fetch_failures (key, reason, failed_at, retry_after) "
+                           "VALUES (?, ?, ?, ?)", (key, reason, failed.isoformat(),
+                                                   (failed + timedelta(days=days)).isoformat()))
+
+
+def _minute(stamp: str) -> str:
+    return stamp[:16].replace("T", " ")

@@ -1,0 +1,47 @@
+"""Extracted articles remembered in the store, so a rebuild does not extract unchanged pages again.
+
+A page is keyed by the SHA-256 of its bytes, its URL and a fingerprint of the extractor's
+own source (digest.content.extract and the sanitizer helpers it uses), so a changed
+extractor re-extracts everything once, even within one version of digest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from digest import __version__
+from digest.content import extract, sanitize
+from digest.content.extract import Extracted, extract_article
+from digest.core.store import Store, now
+
+
+class ExtractionCache:
+    """An ``extract=`` for enrich that remembers each extracted article in the store."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def extract(self, page: bytes, url: str) -> Extracted:
+        key = " ".join([hashlib.sha256(page).hexdigest(), url, _fingerprint()])
+        row = self.store.query_one("SELECT value FROM build_memo WHERE kind = 'extracted' AND key = ?", (key,))
+        if row is not None:
+            fields = json.loads(row["value"])
+            published = fields["published"] and date.fromisoformat(fields["published"])
+            return Extracted(**{**fields, "published": published, "authors": tuple(fields["authors"])})
+        # Failures are not remembered: a page without an article is rare and may be fixed upstream.
+        extracted = extract_article(page, url)
+        value = {**dataclasses.asdict(extracted), "published": extracted.published and extracted.published.isoformat()}
+        self.store.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) "
+                           "VALUES ('extracted', ?, ?, ?)", (key, json.dumps(value), now()))
+        return extracted
+
+
+@cache
+def _fingerprint() -> str:
+    source = b"".join(Path(str(module.__file__)).read_bytes() for module in (extract, sanitize))
+    return hashlib.sha256(__version__.encode() + source).hexdigest()[:16]

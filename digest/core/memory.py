@@ -1,0 +1,29 @@
+"""Keep the build's peak memory down where the C library allows it.
+
+glibc gives each thread that allocates its own malloc arena (up to 8 per core), and the
+image workers' decoded pictures leave each arena holding freed memory it does not return:
+with two arenas the build's peak RSS drops by about a third (319 -> 219 MB measured at 30
+bench articles) for the same work.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+
+log = logging.getLogger(__name__)
+
+M_ARENA_MAX = -8  # from glibc's malloc.h
+ARENAS = 2
+
+
+def limit_malloc_arenas() -> None:
+    """Call before any thread starts; a no-op where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    if not mallopt(M_ARENA_MAX, ARENAS):
+        log.debug("mallopt(M_ARENA_MAX) refused; malloc arenas not limited")
