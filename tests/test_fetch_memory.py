@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from digest.core.config import load_config
+from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.core.month import Month
 from digest.core.store import open_store
@@ -22,7 +22,7 @@ from digest.ingest.failures import DeadLink
 from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.httpcache import StoreCache, StoreFailures
 from digest.pipeline import build_issue
-from digest.publish.report import format_build_report
+from digest.report import format_build_report
 from loopback import LoopbackServer, Reply
 
 TEXT = "A queue absorbs a burst so that the consumer can keep a steady pace. " * 20
@@ -40,6 +40,9 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+LOOPBACK = ("127.0.0.1",)  # the test servers, on any port
 
 
 def feed(link: str, images: list[str]) -> bytes:
@@ -70,6 +73,7 @@ title = "Main"
 {sources}
 [fetch]
 timeout = 2
+allow_private_hosts = ["127.0.0.1"]  # the test servers; any port
 {fetch}
 
 [output]
@@ -164,7 +168,7 @@ def test_an_unreachable_host_is_not_retried_within_the_run(tmp_path):
     waits: list[float] = []
     with open_store(tmp_path / "s.sqlite3") as store, LoopbackServer() as server:
         server.routes["/ok"] = Reply(200, b"fine")
-        with Fetcher(FetchPolicy(retries=2, backoff=0.5), StoreCache(store), sleep=waits.append,
+        with Fetcher(FetchPolicy(retries=2, backoff=0.5, allow_private_hosts=LOOPBACK), StoreCache(store), sleep=waits.append,
                      memory=StoreFailures(store)) as fetcher:
             with pytest.raises(DeadLink, match="host name does not resolve"):
                 fetcher.get(f"http://{UNRESOLVABLE}/one")
@@ -177,7 +181,7 @@ def test_an_unreachable_host_is_not_retried_within_the_run(tmp_path):
 def test_a_dead_link_is_asked_again_once_its_time_is_up(tmp_path):
     with open_store(tmp_path / "s.sqlite3") as store, LoopbackServer() as server:
         def fetcher() -> Fetcher:
-            return Fetcher(FetchPolicy(retries=0), StoreCache(store), memory=StoreFailures(store))
+            return Fetcher(FetchPolicy(retries=0, allow_private_hosts=LOOPBACK), StoreCache(store), memory=StoreFailures(store))
 
         for _ in range(2):
             with fetcher() as run, pytest.raises(SourceError, match="HTTP 404"):
@@ -194,7 +198,7 @@ def test_a_dead_link_is_asked_again_once_its_time_is_up(tmp_path):
 def test_no_memory_when_dead_link_days_is_zero(tmp_path):
     with open_store(tmp_path / "s.sqlite3") as store, LoopbackServer() as server:
         for _ in range(2):
-            with Fetcher(FetchPolicy(retries=0, dead_link_days=0), StoreCache(store),
+            with Fetcher(FetchPolicy(retries=0, dead_link_days=0, allow_private_hosts=LOOPBACK), StoreCache(store),
                          memory=StoreFailures(store)) as run, pytest.raises(SourceError, match="HTTP 404"):
                 run.get(server.url("/gone"))
         assert requested(server, "/gone") == 2

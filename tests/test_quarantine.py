@@ -19,7 +19,8 @@ from digest.core.store import open_store
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.render import article_file, render_pages
 from digest.ebook.validate import fragment_errors
-from digest.pipeline import compose_issue, publishable
+from digest.ebook.gate import check_and_convert
+from digest.pipeline import compose_issue
 
 # Invalid by the schema: blocks in a paragraph, text in a list, a definition list without descriptions.
 BROKEN = "<p>Intro <div>boxed words</div></p><ul>loose words<li>an item</li></ul><dl><dt>lonely term</dt></dl>"
@@ -75,18 +76,23 @@ def test_an_article_failing_even_simplified_is_left_out(composition):
     assert "left out of the issue" in problems[0].reason and problems[0].where.startswith(repr(victim.title))
 
 
-def test_the_final_gate_quarantines_what_epubcheck_names_and_ships(composition, tmp_path):
+def test_the_final_gate_quarantines_what_epubcheck_names_and_ships(composition, sample_config, tmp_path):
     issue, victim = with_body(composition.issue, NESTED_LINKS)
     pages = render_pages(issue, composition.theme, cover_href(issue))
-    broken = dataclasses.replace(composition, issue=issue, pages=pages)
+    output = dataclasses.replace(sample_config.output, formats=("epub",))  # the gate, without calibre
     path = tmp_path / "book.epub"
     path.write_bytes(build_epub(issue, pages, composition.theme))
+
+    def gate(strict: bool):
+        return check_and_convert(store, output, tmp_path / "published", path, issue, pages, composition.theme,
+                                 strict=strict)
+
     with open_store(":memory:") as store:
         with pytest.raises(NotKindleReady, match=article_file(victim)):
-            publishable(store, broken, path, strict=True)
+            gate(strict=True)
         path.write_bytes(build_epub(issue, pages, composition.theme))
-        fixed, report = publishable(store, broken, path, strict=False)
-    assert report.ok and not report.findings and not report.notes  # EPUBCheck ran, found nothing
-    assert any(p.where.startswith(repr(victim.title)) and "RSC-005" in p.reason for p in fixed.problems)
+        fixed = gate(strict=False)
+    assert fixed.report.ok and not fixed.report.findings and not fixed.report.notes  # EPUBCheck ran, found nothing
+    assert any(p.where.startswith(repr(victim.title)) and "RSC-005" in p.reason for p in fixed.quarantined)
     page = Epub(path).read(article_file(victim)).decode()
     assert "outer" in page and "inner" in page and "https://example.org/b" not in page
