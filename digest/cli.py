@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from digest import __version__
-from digest.clikit import SuggestingGroup, config_option, month_option
+from digest.clikit import SuggestingGroup, config_option, load_with_out, month_option, out_option, terminated
 from digest.clikit import handle_errors as _handle_errors
 from digest.clikit import parse_month as _month
 from digest.core.errors import ConfigError
@@ -41,8 +41,7 @@ def cli(verbose: int, quiet: bool) -> None:
 @cli.command()
 @config_option
 @month_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (overrides the config's output.dir).")
+@out_option
 @click.option("--strict", is_flag=True, help="Fail on any broken source or entry instead of reporting it.")
 @click.option("--allow-empty", is_flag=True, help="Publish even when the month has no articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schemas/build-report.schema.json).")
@@ -52,7 +51,7 @@ def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, a
     """Build the issue for MONTH and publish it to the output folder."""
     from digest.pipeline import build_issue
     from digest.report import build_report_json, format_build_report
-    result = build_issue(_load(config_path, out_dir), month, strict=strict, allow_empty=allow_empty)
+    result = build_issue(load_with_out(config_path, out_dir), month, strict=strict, allow_empty=allow_empty)
     click.echo(build_report_json(result) if as_json else format_build_report(result))
 
 
@@ -283,21 +282,6 @@ def deliveries(config_path: Path, month: Month) -> None:
         click.echo(format_deliveries(month, ledger(store, month)))
 
 
-out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                          help="Output folder (overrides the config's output.dir).")
-
-
-def _load(config_path: Path, out_dir: Path | None):
-    from digest.core.configfile import load_config, output_dir_problem
-
-    config = load_config(config_path)
-    if out_dir is None:
-        return config
-    if problem := output_dir_problem(out_dir, config.path):
-        raise ConfigError(f"--out {out_dir}: {problem}")
-    return config.with_output_dir(out_dir)
-
-
 @cli.command()
 @config_option
 @out_option
@@ -307,7 +291,7 @@ def _load(config_path: Path, out_dir: Path | None):
 def bundle(config_path: Path, out_dir: Path | None, year: int) -> None:
     """Write the yearly subscription bundle (one zip of every issue of YEAR) and list it on the site."""
     from digest.publish.site import publish_year_bundle
-    click.echo(f"wrote {publish_year_bundle(_load(config_path, out_dir), year)}")
+    click.echo(f"wrote {publish_year_bundle(load_with_out(config_path, out_dir), year)}")
 
 
 @cli.command()
@@ -317,7 +301,7 @@ def bundle(config_path: Path, out_dir: Path | None, year: int) -> None:
 def site(config_path: Path, out_dir: Path | None) -> None:
     """Regenerate the site, Atom feed and OPDS catalog from the issues in place."""
     from digest.publish.site import publish_site
-    changed = publish_site(_load(config_path, out_dir))
+    changed = publish_site(load_with_out(config_path, out_dir))
     click.echo(f"site: {len(changed)} files changed")
 
 
@@ -339,14 +323,10 @@ def verify(path: Path) -> None:
     click.echo(f"ok: {result.checked} files match the manifest")
 
 
-def _terminated(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
     # SIGTERM (a cancelled CI job, `kill`) unwinds like Ctrl-C: calibre and java, which run in
     # their own process group, are killed with their helpers, and temporary folders are removed.
-    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGTERM, terminated)
     from digest.core.memory import limit_malloc_arenas
 
     limit_malloc_arenas()

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from digest.core.config import DEFAULT_CONFIG_NAME
-from digest.core.errors import DigestError
+from digest.core.errors import ConfigError, DigestError
 from digest.core.month import Month
 from digest.core.suggest import close_match
 
@@ -47,6 +47,25 @@ config_option = click.option(
     default=DEFAULT_CONFIG_NAME, show_default=True, help="The publication's config file.")
 month_option = click.option("--month", required=True, callback=parse_month, metavar="YYYY-MM",
                             help="The month the issue covers.")
+out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                          help="Output folder (overrides the config's output.dir).")
+
+
+def load_with_out(config_path: Path, out_dir: Path | None):
+    """The config, with ``--out`` (checked like ``output.dir``) in place of its output folder."""
+    from digest.core.configfile import load_config, output_dir_problem
+
+    config = load_config(config_path)
+    if out_dir is None:
+        return config
+    if problem := output_dir_problem(out_dir, config.path):
+        raise ConfigError(f"--out {out_dir}: {problem}")
+    return config.with_output_dir(out_dir)
+
+
+def terminated(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C (SystemExit runs every cleanup on the way out)."""
+    raise SystemExit(128 + signum)
 
 
 class SuggestingGroup(click.Group):

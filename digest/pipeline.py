@@ -19,7 +19,6 @@ from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
 from digest.content.images import process_image
 from digest.content.policy import fetch_policy
-from digest.content.quarantine import vet_articles
 from digest.content.select import select_entries
 from digest.core.config import Config
 from digest.core.errors import BuildError
@@ -29,6 +28,7 @@ from digest.core.progress import stage as showing_stage
 from digest.core.store import Store, open_store
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.gate import check_and_convert
+from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.ingest.curate import curated_links

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from conftest import Epub
-from digest.content.quarantine import quarantine_articles, simplified, vet_articles
+from digest.ebook.quarantine import quarantine_articles, simplified, vet_articles
 from digest.core.errors import BuildError, NotKindleReady
 from digest.core.month import Month
 from digest.core.store import open_store

@@ -22,6 +22,13 @@ from bs4.dammit import UnicodeDammit
 from lxml import etree
 
 from digest.content.fallback import longer_article
+from digest.content.pageprep import (
+    blogger_captions_to_figures,
+    prepare_links,
+    resolve_lazy_images,
+    unwrap_line_numbers,
+    wrap_preformatted,
+)
 from digest.content.repairs import (
     drop_empty_blocks,
     drop_repeated_captions,
@@ -31,7 +38,7 @@ from digest.content.repairs import (
     plain_alt,
     restore_structures,
 )
-from digest.content.sanitize import best_srcset, html_text, remove_element
+from digest.content.sanitize import html_text, remove_element
 from digest.core.errors import ExtractionError
 from digest.core.urls import absolute_url
 
@@ -54,15 +61,11 @@ BOILERPLATE_WORDS = frozenset({
     "subscribe", "advert", "advertisement", "adsbygoogle", "sponsored", "promo", "cookie",
 })
 # Heading permalinks and footnote back-references: links that mean nothing off the page.
-PERMALINK_MARKS = frozenset({"¶", "§", "#", "🔗", "↩", "↩\ufe0e", "↩\ufe0f"})
 FURNITURE_BLOCKS = ("p", "div", "ul", "ol", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "table")
 TITLE_SEPARATORS = re.compile(r"\s+[|·•:–—-]+\s+|:\s+")
 SITE_SEPARATORS = re.compile(r"\s+[|·•–—-]+\s+")
-IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp)(\?|$)", re.IGNORECASE)
 BLOCK_TAGS = frozenset({"p", "div", "figure", "table", "ul", "ol", "dl", "pre", "blockquote",
                         "h1", "h2", "h3", "h4", "h5", "h6", "hr"})
-FORMATTING = frozenset({"b", "strong", "i", "em", "u", "code", "span", "small", "mark", "sup", "sub"})
-LAZY_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-url")
 RENDITION = {"#b": "strong", "#i": "em", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
 TAGS = {"item": "li", "quote": "blockquote", "lb": "br", "ref": "a", "graphic": "img", "row": "tr", "main": "div",
         "body": "div", "doc": "div"}
@@ -86,11 +89,11 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     tree = trafilatura.load_html(text) if text.strip() else None
     if tree is None:
         raise ExtractionError(url, "not an HTML page")
-    _prepare_links(tree, url)
-    _resolve_lazy_images(tree, url)
-    _unwrap_line_numbers(tree)
-    _blogger_captions_to_figures(tree)
-    _wrap_preformatted(tree)
+    prepare_links(tree, url)
+    resolve_lazy_images(tree, url)
+    unwrap_line_numbers(tree)
+    blogger_captions_to_figures(tree)
+    wrap_preformatted(tree)
     furniture = _furniture_texts(tree)
     captions = _figure_captions(tree, url)
     structures = page_structures(tree)
@@ -156,100 +159,6 @@ def decode_html(body: bytes) -> str:
     """Bytes to text, trusting a BOM or the page's own charset declaration first."""
     dammit = UnicodeDammit(body, is_html=True)
     return dammit.unicode_markup if dammit.unicode_markup is not None else body.decode("utf-8", "replace")
-
-
-def _prepare_links(tree, url: str) -> None:
-    """Make links absolute against the page itself (trafilatura resolves against the site root).
-
-    Permalink markers (¶ after headings) go; links to anchors in the page are unlinked,
-    since the extracted article keeps no ids for them to point to.
-    """
-    for link in list(tree.iter("a")):
-        href = (link.get("href") or "").strip()
-        images = link.findall(".//img")
-        if images and link.text_content().strip():
-            # An icon inside a text link: trafilatura moves it, and its text, behind the paragraph.
-            for image in images:
-                image.drop_tree()  # its tail stays where it was
-                image.tail = None
-                link.addprevious(image)
-        if len(images) == 1 and not link.text_content().strip():
-            # An image linked to its full-size self (Blogger, WordPress): keep the larger one.
-            if IMAGE_FILE.search(href):
-                images[0].set("src", href)
-                images[0].attrib.pop("srcset", None)
-            link.drop_tag()
-        elif link.text_content().strip() in PERMALINK_MARKS:
-            link.drop_tree()
-        elif href.startswith("#"):
-            link.drop_tag()
-        else:
-            _unformat(link)
-    tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
-
-
-def _unformat(link) -> None:
-    """<a><b>x</b></a> and <b><a>x</a></b> as <a>x</a>: trafilatura drops the formatting
-    there and the text after it with it ("Southern Alps</b></a> dominate" -> "Alpsdominate")."""
-    if len(link) == 1 and link[0].tag in FORMATTING and not (link.text or "").strip() \
-            and not (link[0].tail or "").strip():
-        link[0].drop_tag()
-    parent = link.getparent()
-    if parent is not None and parent.tag in FORMATTING and len(parent) == 1 \
-            and not (parent.text or "").strip() and not (link.tail or "").strip():
-        parent.drop_tag()
-
-
-def _resolve_lazy_images(tree, url: str) -> None:
-    """Give lazy-loaded images (data-src, srcset only, <picture> sources) a real src."""
-    for image in tree.iter("img"):
-        src = (image.get("src") or "").strip()
-        if src and not src.startswith("data:") and not re.search(r"placeholder|blank|spacer|lazy", src):
-            continue
-        candidate = next((image.get(name) for name in LAZY_ATTRIBUTES if image.get(name)), None)
-        candidate = candidate or best_srcset(image.get("data-srcset") or image.get("srcset"))
-        parent = image.getparent()
-        if candidate is None and parent is not None and parent.tag == "picture":
-            # The source without a type is the plain format; WebP needs converting later.
-            sources = sorted((s for s in parent.iter("source") if s.get("srcset")),
-                             key=lambda s: s.get("type") == "image/webp")
-            candidate = best_srcset(sources[0].get("srcset")) if sources else None
-        if candidate:
-            image.set("src", absolute_url(url, candidate))
-
-
-def _unwrap_line_numbers(tree) -> None:
-    """Pygments and Chroma lay out numbered listings as a two-cell table; keep the code cell."""
-    for table in list(tree.iter("table")):
-        cells = table.xpath(".//td")
-        if len(cells) == 2 and all(cell.find(".//pre") is not None for cell in cells):
-            code = cells[1].find(".//pre")
-            code.tail = table.tail
-            table.getparent().replace(table, code)
-
-
-def _blogger_captions_to_figures(tree) -> None:
-    """Blogger captions an image with a two-row table; make it the <figure> it means."""
-    for table in list(tree.xpath('//table[contains(concat(" ", @class, " "), " tr-caption-container ")]')):
-        image = next(table.iter("img"), None)
-        caption = table.xpath('.//td[contains(@class, "tr-caption")]')
-        if image is None or not caption:
-            continue
-        figure = etree.Element("figure")
-        figure.append(image)
-        etree.SubElement(figure, "figcaption").text = " ".join(caption[0].text_content().split())
-        figure.tail = table.tail
-        table.getparent().replace(table, figure)
-
-
-def _wrap_preformatted(tree) -> None:
-    """Put <code> in every <pre>: trafilatura otherwise guesses, and turns shell listings into quotes."""
-    for pre in tree.iter("pre"):
-        if pre.find(".//code") is None:
-            code = etree.SubElement(pre, "code")
-            code.text, pre.text = pre.text, None
-            for child in list(pre)[:-1]:
-                code.append(child)
 
 
 def _furniture_texts(tree) -> set[str]:

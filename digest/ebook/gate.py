@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.content.quarantine import quarantine_articles
 from digest.core.config import Output
 from digest.core.errors import ConversionError
 from digest.core.models import Issue, Problem
@@ -25,6 +24,7 @@ from digest.ebook.check import BookReport, files_named, require_ready
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.kindle import KindleFiles
 from digest.ebook.memo import kindle_formats_once, kindle_ready_once
+from digest.ebook.quarantine import quarantine_articles
 from digest.ebook.render import Page, Theme, article_file, render_pages
 
 log = logging.getLogger(__name__)
