@@ -13,6 +13,7 @@ from digest.core.theme import FONTS
 
 COVER_SIZE = (1600, 2560)
 MASTHEAD_SIZE = (600, 100)
+MASTHEAD_MARGIN = 8
 INK, PAPER, ACCENT = (20, 20, 20), (255, 255, 255), (90, 90, 90)
 
 
@@ -67,11 +68,34 @@ def draw_masthead(title: str) -> bytes:
     """A 600x100 GIF with the title: Kindle shows it above a periodical's article lists."""
     image = Image.new("L", MASTHEAD_SIZE, 255)
     draw = ImageDraw.Draw(image)
-    font = _fit_font("DejaVuSerif-Bold.ttf", title, MASTHEAD_SIZE[0] - 20, 64)
-    draw.text((MASTHEAD_SIZE[0] // 2, MASTHEAD_SIZE[1] // 2), title, font=font, fill=0, anchor="mm")
+    font, lines = masthead_layout(title)
+    draw.multiline_text((MASTHEAD_SIZE[0] // 2, MASTHEAD_SIZE[1] // 2), "\n".join(lines), font=font, fill=0,
+                        anchor="mm", align="center", spacing=_line_gap(font))
     buffer = io.BytesIO()
     image.save(buffer, "GIF")
     return buffer.getvalue()
+
+
+def masthead_layout(title: str) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The largest font (64 px down to 10) at which the whole title, wrapped on up to three
+    lines, fits the masthead with a margin: Kindle crops nothing, but a title that only fits
+    by its longest word loses its ends ("chitecture Month")."""
+    width, height = MASTHEAD_SIZE[0] - 2 * MASTHEAD_MARGIN, MASTHEAD_SIZE[1] - 2 * MASTHEAD_MARGIN
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    for size in range(64, 9, -2):
+        font = _font("DejaVuSerif-Bold.ttf", size)
+        lines = _wrap(title, font, width)
+        if len(lines) > 3:
+            continue
+        left, top, right, bottom = probe.multiline_textbbox((0, 0), "\n".join(lines), font=font,
+                                                            spacing=_line_gap(font))
+        if right - left <= width and bottom - top <= height:
+            return font, lines
+    return font, lines
+
+
+def _line_gap(font: ImageFont.FreeTypeFont) -> int:
+    return max(2, int(font.size * 0.15))
 
 
 def load_cover(path: Path) -> Cover:
