@@ -24,6 +24,7 @@ from digest.core.config import Config
 from digest.core.errors import BundleError
 from digest.core.models import Issue, Problem, Skipped
 from digest.core.month import Month
+from digest.core.vocabulary import WORDS_PER_MINUTE
 from digest.core.zips import write_zip
 from digest.publish.staging import publication_root, write_atomically
 
@@ -66,6 +67,10 @@ class ListedArticle:
     url: str
     word_count: int
 
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.word_count / WORDS_PER_MINUTE))
+
 
 @dataclass(frozen=True)
 class PublishedIssue:
@@ -84,6 +89,8 @@ class PublishedIssue:
     files: tuple[BundleFile, ...]
     zip_name: str
     zip_size: int
+    note_html: str = ""
+    """The editor's note (sanitised XHTML fragment); manifests written before it had none."""
 
     def file(self, role: str) -> BundleFile | None:
         return next((f for f in self.files if f.role == role), None)
@@ -171,6 +178,7 @@ def _manifest(issue: Issue, files: list[BundleFile], zip_name: str, skipped: tup
         "title": issue.title,
         "identifier": issue.identifier,
         "issued": _timestamp(issue.month),
+        "note_html": issue.note_html,
         "time_source": TIME_SOURCE,
         "articles": [
             {"id": a.id, "section": s.section.id, "section_title": s.section.title, "title": a.title,
@@ -218,7 +226,7 @@ def read_manifest(folder: Path) -> PublishedIssue:
         return PublishedIssue(
             month=Month.parse(data["month"]), title=data["title"], volume=data["volume"],
             number=data["number"], identifier=data["identifier"], issued=data["issued"],
-            description=data["publication"]["description"],
+            description=data["publication"]["description"], note_html=data.get("note_html", ""),
             articles=tuple(ListedArticle(a["section"], a["section_title"], a["title"], tuple(a["authors"]),
                                          a["url"], a["word_count"]) for a in data["articles"]),
             curated=tuple((c["group"], c["title"], c["url"]) for c in data["curated_links"]),
