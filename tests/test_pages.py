@@ -12,15 +12,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import Epub
 from PIL import Image
 from playwright.sync_api import sync_playwright
+from test_preview import CHROMIUM_ARGS, find_chromium
 
-from conftest import Epub
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.ebook.epub import build_epub
 from digest.pipeline import compose_issue
-from test_preview import CHROMIUM_ARGS, find_chromium
 
 SCREEN = {"width": 758, "height": 1024}
 MIN_CODE_RATIO = 0.85

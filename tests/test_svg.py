@@ -7,9 +7,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import NS, ROOT, Epub
+from loopback import LoopbackServer, Reply
 from PIL import Image
 
-from conftest import NS, ROOT, Epub
 from digest.content import svg
 from digest.content.images import ImageProfile, process_image
 from digest.content.svg import rasterise_svg
@@ -17,7 +18,6 @@ from digest.core.configfile import load_config
 from digest.core.errors import ImageError
 from digest.core.month import Month
 from digest.pipeline import build_issue
-from loopback import LoopbackServer, Reply
 
 DIAGRAM = (ROOT / "assets" / "demo" / "architecture.svg").read_bytes()
 BOX = (1264, 1680)
