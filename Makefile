@@ -4,6 +4,7 @@
 # make test                  lint (ruff, mypy) and the whole test suite
 # make lint                  ruff and mypy on the package
 # make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
+# make screenshots           the pages of docs/reader.md as a Kindle shows them (docs/screenshots/)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,7 +12,7 @@ MONTH  ?= $(shell date +%Y-%m)
 CONFIG ?= digest.toml
 PORT   ?= 8000
 
-.PHONY: issue publish preview test lint bench deps system-deps clean
+.PHONY: issue publish preview test lint bench screenshots deps system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,10 @@ test: $(VENV)/.installed-test system-deps lint
 bench: deps
 	@sh scripts/install-system-deps.sh calibre java
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+screenshots: $(VENV)/.installed-test
+	@sh scripts/install-system-deps.sh chromium
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 clean:
 	rm -rf dist .pytest_cache
