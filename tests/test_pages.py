@@ -7,12 +7,15 @@ the EPUB's own files, opened from disk.
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import Epub
+from conftest import ROOT, Epub
+from loopback import LoopbackServer, Reply
 from PIL import Image
 from playwright.sync_api import sync_playwright
 from test_preview import CHROMIUM_ARGS, find_chromium
@@ -20,9 +23,11 @@ from test_preview import CHROMIUM_ARGS, find_chromium
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.ebook.epub import build_epub
-from digest.pipeline import compose_issue
+from digest.pipeline import compose_issue, make_fetcher
 
 SCREEN = {"width": 758, "height": 1024}
+# 181 real article pages from many sites (the shared extraction benchmark beside the repository).
+CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark"
 MIN_CODE_RATIO = 0.85
 # Measured in the page: the widest box against the screen, and each code element's font
 # size against the body text's.
@@ -132,3 +137,56 @@ def test_wide_tables_long_code_and_urls_stay_inside_the_screen(screen, project_c
     wide = [p for p in pages if "wide-things" in p]
     assert wide, pages
     assert check_pages(screen, root, wide) >= 3
+
+
+@pytest.mark.skipif(not (CORPUS / "ground-truth.json").is_file(),
+                    reason="the real-world page corpus is not beside the repository")
+def test_every_page_of_a_real_world_issue_fits_the_screen(screen, tmp_path):
+    """A summary-only feed of the 181 real pages, extracted and built like any month."""
+    keys = sorted(json.loads((CORPUS / "ground-truth.json").read_text(encoding="utf-8")))
+    with LoopbackServer() as server:
+        items = "".join(
+            f"<item><title>Real page {n}</title><link>{server.url(f'/{key}.html')}</link><guid>{key}</guid>"
+            f"<pubDate>{1 + n % 28:02d} Jan 2018 10:00:00 GMT</pubDate>"
+            "<description>Summary [&#8230;]</description></item>"
+            for n, key in enumerate(keys))
+        server.routes["/feed.xml"] = Reply(200, ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                                                 f"<title>Real</title><link>{server.base}/</link>{items}</channel></rss>"
+                                                 ).encode("utf-8"), {"Content-Type": "application/rss+xml"})
+        for key in keys:
+            body = gzip.decompress((CORPUS / "html" / f"{key}.html.gz").read_bytes())
+            server.routes[f"/{key}.html"] = Reply(200, body, {"Content-Type": "text/html"})
+        config_path = tmp_path / "digest.toml"
+        config_path.write_text(f"""
+[publication]
+title = "Real World Monthly"
+publisher = "Readers"
+slug = "real"
+
+[[sections]]
+id = "main"
+title = "Main"
+
+[[sources]]
+name = "Real"
+url = "{server.url('/feed.xml')}"
+section = "main"
+summary_only = true
+min_words = 50
+languages = ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "sv", "ja", "zh", "ko", "tr", "uk", "cs"]
+
+[output]
+dir = "out"
+formats = ["epub"]
+
+[fetch]
+retries = 0
+""", encoding="utf-8")
+        (tmp_path / "issues").mkdir()
+        config = load_config(config_path)
+        with make_fetcher(config, None) as fetcher:
+            composed = compose_issue(config, Month(2018, 1), fetcher=fetcher)
+    assert len(composed.issue.articles) > 100, len(composed.issue.articles)
+    root, pages = unpack(build_epub(composed.issue, composed.pages, composed.theme), tmp_path / "book")
+    assert len(pages) > 100
+    check_pages(screen, root, pages)  # news pages carry no code: the width is what is measured here
