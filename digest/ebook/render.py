@@ -32,7 +32,7 @@ class Page:
     file_name: str
     title: str
     kind: str
-    """cover, masthead, contents, note, section, article, further or links."""
+    """cover, masthead, contents, note, section, article or further."""
     xhtml: str
     parent: str | None = None
     """File name of the section page this page sits under in the table of contents."""
