@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image, ImageOps
 
-from digest.content.cover import MASTHEAD_SIZE, draw_masthead, masthead_layout
+from digest.content.cover import MASTHEAD_SIZE, draw_cover, draw_masthead, fit_text, masthead_layout
 
 WORDS = ("Architecture", "Monthly", "Cloud", "Digest", "of", "the", "Serverless", "Review", "AWS", "Data",
          "Engineering", "Quarterly", "and", "Kindle", "Notes")
@@ -39,3 +39,16 @@ def test_masthead_keeps_the_whole_title_inside_the_image(length, offset):
 def test_short_title_is_drawn_large_on_one_line():
     font, lines = masthead_layout("Architecture Monthly")
     assert lines == ["Architecture Monthly"] and font.size >= 40
+
+
+@pytest.mark.parametrize("length", [5, 20, 35, 60])
+@pytest.mark.parametrize("subtitle", ["", "The best architecture writing of the month, chosen and edited for e-ink readers"])
+def test_cover_title_is_whole_and_stays_above_the_month_line(length, subtitle):
+    title = title_of(length, 3)
+    cover = draw_cover(title, subtitle, "January 2018", "Vol. 1 · No. 1", ["A headline"], "Publisher")
+    image = Image.open(io.BytesIO(cover.data)).convert("L")
+    # The band just above the month line (drawn at y 780) stays plain ink: no title or
+    # subtitle text ran into it.
+    assert image.crop((0, 745, 1600, 775)).getextrema()[1] < 90, title
+    font, lines = fit_text(title, "DejaVuSerif-Bold.ttf", (1380, 500), 190)
+    assert " ".join(lines) == " ".join(title.split()) and font.size >= 60

@@ -154,6 +154,7 @@ def test_mobi_article_lists_carry_descriptions_and_authors(january, tmp_path):
                for entry in descriptions), descriptions
     assert any(whitepapers.links[0].domain in entry for entry in authors), authors
     assert any(january.issue.publication.editor in entry for entry in authors), authors
+    assert any(entry.startswith("Welcome to the first issue") for entry in descriptions), descriptions
 
 
 def test_azw3_unpacks_as_kf8_with_the_epubs_sections_and_articles(january, unpacked):
