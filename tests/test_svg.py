@@ -104,14 +104,15 @@ def test_a_hostile_svg_runs_nothing_and_fetches_nothing():
 def test_entities_are_not_expanded():
     xxe = (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY xxe SYSTEM "file:///etc/passwd">'
            b'<!ENTITY lol "lollollollollollollollollol">]>'
-           b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><text y="20">&xxe;&lol;</text></svg>')
+           b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="9" height="9"/>'
+           b'<text y="20">&xxe;&lol;</text></svg>')
     try:
         png = rasterise_svg(xxe, (100, 50), source="xxe.svg")
     except ImageError as refused:
         assert "xxe.svg" in str(refused)
     else:
-        plain = rasterise_svg(b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><text y="20"/></svg>',
-                              (100, 50))
+        plain = rasterise_svg(b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50">'
+                              b'<rect width="9" height="9"/><text y="20"/></svg>', (100, 50))
         assert png == plain, "an entity was expanded into the drawing"
 
 
@@ -131,6 +132,11 @@ def test_a_drawing_over_the_time_limit_is_stopped(monkeypatch):
     monkeypatch.setattr(svg, "DRAW_SECONDS", 0.01)
     with pytest.raises(ImageError, match="longer than 0.01 s"):
         rasterise_svg(DIAGRAM, BOX, source="slow.svg")
+
+
+def test_an_svg_that_draws_nothing_is_refused():
+    with pytest.raises(ImageError, match="draws nothing"):
+        rasterise_svg(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>x()</script></svg>', BOX)
 
 
 def test_the_same_svg_gives_the_same_png():

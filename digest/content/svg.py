@@ -11,6 +11,7 @@ most a dropped image, never a hung or exhausted build.
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from lxml import etree
+from PIL import Image
 
 from digest.core.errors import ImageError
 from digest.core.external import run_external
@@ -68,7 +70,12 @@ def rasterise_svg(data: bytes, box: tuple[int, int], *, source: str = "") -> byt
         if done.returncode != 0 or not picture.is_file():
             lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
             raise ImageError(source, f"SVG could not be drawn: {lines[-1] if lines else f'exit {done.returncode}'}")
-        return picture.read_bytes()
+        png = picture.read_bytes()
+    with Image.open(io.BytesIO(png)) as drawn:
+        low, high = drawn.convert("L").getextrema()
+    if low == high:
+        raise ImageError(source, "SVG draws nothing visible (its content was empty or unsafe)")
+    return png
 
 
 def _parse(data: bytes, source: str) -> etree._Element:
