@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
@@ -105,7 +106,7 @@ def fit_text(text: str, font_name: str, box: tuple[int, int], largest: int,
 def _block_size(lines: list[str], font: ImageFont.FreeTypeFont) -> tuple[int, int]:
     """How far the ink of ``lines`` reaches right and down from where they are drawn."""
     _, _, right, bottom = _PROBE.multiline_textbbox((0, 0), "\n".join(lines), font=font, spacing=_line_gap(font))
-    return right, bottom
+    return math.ceil(right), math.ceil(bottom)
 
 
 def _line_gap(font: ImageFont.FreeTypeFont) -> int:
