@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from digest.content.language import primary
+from digest.content.language import detect, primary
 from digest.content.sanitize import ImageResolver, clean_html, html_text
 from digest.core.models import Article, Entry
 
@@ -47,5 +47,6 @@ def prepare_article(entry: Entry, number: int,
         description=one_line(summary_text or fragment.text),
         body=fragment.xhtml,
         word_count=fragment.word_count,
-        language=primary(entry.language) or "",
+        # A summary-only feed's entry was judged on its summary; the full text tells.
+        language=primary(entry.language) or detect(f"{entry.title}\n{fragment.text[:3000]}") or "",
     )

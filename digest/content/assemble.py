@@ -11,6 +11,7 @@ import markdown
 from digest.content.articles import prepare_article
 from digest.content.cover import draw_cover, load_cover
 from digest.content.images import ProcessedImage
+from digest.content.language import release_model
 from digest.content.qrcodes import qr_image
 from digest.content.sanitize import clean_html
 from digest.content.select import pin_key
@@ -49,6 +50,7 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
     by_section: dict[str, list[Article]] = {s.id: [] for s in config.sections}
     for number, entry in enumerate(_in_section_order(config, entries), start=1):
         by_section[entry.section].append(prepare_article(entry, number, resolve_image))
+    release_model()
     sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
 
     links = tuple(dataclasses.replace(link, image=resolve_image(link.image_url) or "") if link.image_url else link
