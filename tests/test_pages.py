@@ -187,6 +187,8 @@ retries = 0
         with make_fetcher(config, None) as fetcher:
             composed = compose_issue(config, Month(2018, 1), fetcher=fetcher)
     assert len(composed.issue.articles) > 100, len(composed.issue.articles)
+    # Pages in other languages than the publication's carry their own lang (for hyphenation).
+    assert len({a.language for a in composed.issue.articles} - {"", "en"}) >= 3
     root, pages = unpack(build_epub(composed.issue, composed.pages, composed.theme), tmp_path / "book")
     assert len(pages) > 100
     check_pages(screen, root, pages)  # news pages carry no code: the width is what is measured here
