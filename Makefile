@@ -7,6 +7,7 @@
 # make test-fast             the quick tests: no EPUBCheck, calibre, Chromium or full builds (under a minute)
 # make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
 # make lock                  re-resolve requirements.lock and requirements-test.lock after a change to pyproject.toml
+# make screenshots           the pages of docs/reader.md as a Kindle shows them (docs/screenshots/)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,7 +18,7 @@ PORT   ?= 8000
 LOCK      := requirements.lock
 TEST_LOCK := requirements-test.lock
 
-.PHONY: issue publish preview test test-fast lint bench deps system-deps lock clean month
+.PHONY: issue publish preview test test-fast lint bench screenshots deps system-deps lock clean month
 
 # Every Python package, setuptools included, comes from a lock file with hashes: pip
 # refuses a file whose hash differs, so a compromised or re-uploaded release cannot slip in.
@@ -77,6 +78,10 @@ test-fast: $(VENV)/.installed-test
 bench: deps
 	@sh scripts/install-system-deps.sh calibre java
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+screenshots: $(VENV)/.installed-test
+	@sh scripts/install-system-deps.sh chromium
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 clean:
 	rm -rf dist .pytest_cache

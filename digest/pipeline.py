@@ -19,7 +19,7 @@ from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
 from digest.content.images import process_image
 from digest.content.policy import fetch_policy
-from digest.content.select import select_entries
+from digest.content.select import drop_short, select_entries
 from digest.core.config import Config
 from digest.core.errors import BuildError
 from digest.core.models import BuildResult, Issue, Problem, Skipped
@@ -119,10 +119,11 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
-    issue = assemble_issue(config, spec, enriched.entries, links, enriched.images)
+    long_enough = drop_short(config, spec, enriched.entries)
+    issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images)
     issue, quarantined = vet_articles(issue, strict=strict)
     pages = render_pages(issue, theme, cover_href(issue))
-    return Composition(issue, pages, theme, selection.skipped, (*problems, *quarantined))
+    return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined))
 
 
 def fetch_sources(config: Config) -> Gathered:

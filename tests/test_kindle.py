@@ -122,9 +122,13 @@ def test_mobi_unpacks_with_the_epubs_sections_and_articles(january, unpacked):
     assert len(periodical) == 1
     assert periodical[0].xpath("normalize-space(ncx:navLabel/ncx:text)", namespaces=NCX) == january.issue.title
     sections = _sections(ncx, "/ncx:ncx/ncx:navMap/ncx:navPoint/ncx:navPoint")
-    assert sections == _epub_sections(january)
+    # The editor's note is a section holding itself, so Kindle lists it like the others.
+    assert sections[0] == ("From the editor", ["From the editor"])
+    assert sections[1:] == _epub_sections(january)
     issue_sections = [(s.section.title, [a.title for a in s.articles]) for s in january.issue.sections]
-    assert sections[:len(issue_sections)] == issue_sections
+    assert sections[1:len(issue_sections) + 1] == issue_sections
+    further = [titles for title, titles in sections if title == "Further reading"]
+    assert further == [[group.title for group in january.issue.curated]]
     assert sum(len(articles) for _, articles in issue_sections) == len(january.issue.articles)
 
 
@@ -138,8 +142,20 @@ def test_mobi_article_lists_carry_descriptions_and_authors(january, tmp_path):
     descriptions = set(re.findall(r"Description offset in cncx : \d+ \['(.*)'\]", index))
     authors = set(re.findall(r"Author offset in cncx : \d+ \['(.*)'\]", index))
     articles = january.issue.articles
-    assert {a.description for a in articles} <= descriptions
+    for article in articles:
+        assert any(article.description in entry and f"{article.reading_minutes} min read" in entry
+                   for entry in descriptions), article.title
     assert all(any(article.authors[0] in entry for entry in authors) for article in articles if article.authors)
+    # No entry is left as calibre's "Unknown" author or a bare "1 link": the note is signed,
+    # each kind of curated link is described by its titles and bylined by its sites.
+    assert "Unknown" not in authors
+    assert not any(re.fullmatch(r"\d+ links?", entry) for entry in descriptions)
+    whitepapers = next(g for g in january.issue.curated if g.kind == "whitepaper")
+    assert any(entry.startswith(f"{len(whitepapers.links)} whitepaper") and whitepapers.links[0].title in entry
+               for entry in descriptions), descriptions
+    assert any(whitepapers.links[0].domain in entry for entry in authors), authors
+    assert any(january.issue.publication.editor in entry for entry in authors), authors
+    assert any(entry.startswith("Welcome to the first issue") for entry in descriptions), descriptions
 
 
 def test_azw3_unpacks_as_kf8_with_the_epubs_sections_and_articles(january, unpacked):
@@ -174,7 +190,8 @@ def test_next_and_previous_links_land_on_the_article_in_the_mobi(january, unpack
     position = {point.xpath("normalize-space(ncx:navLabel/ncx:text)", namespaces=NCX):
                 point.xpath("string(ncx:content/@src)", namespaces=NCX).partition("#")[2]
                 for point in ncx.iter("{%s}navPoint" % NCX["ncx"])}
-    links = re.findall(r'<a href="#(filepos\d+)"><font[^>]*>(Next|← Previous): (.*?)(?: →)?</font></a>', html)
+    # Links are underlined (<u>): the one cue that they can be tapped on e-ink.
+    links = re.findall(r'<a href="#(filepos\d+)"><font[^>]*><u>(Next|← Previous): (.*?)(?: →)?</u></font></a>', html)
     articles = [a.title for a in january.issue.articles]
     assert sorted(title for _, kind, title in links if kind == "Next") == sorted(articles[1:])
     assert sorted(title for _, kind, title in links if kind != "Next") == sorted(articles[:-1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from digest.content.language import primary
+from digest.content.language import detect, primary
 from digest.content.sanitize import ImageResolver, clean_html, html_text
 from digest.core.fields import TITLE_CHARS, language_tag, one_line_text, short_title, web_url
 from digest.core.models import Article, Entry
@@ -43,7 +43,8 @@ def prepare_article(entry: Entry, number: int,
     fragment = clean_html(entry.content or entry.summary, base_url=link,
                           id_prefix=article_id, resolve_image=resolve_image)
     summary_text = html_text(entry.summary) if entry.summary else ""
-    language = language_tag(entry.language)
+    # A summary-only feed's entry was judged on its summary; the full text tells.
+    language = language_tag(detect(f"{title}\n{fragment.text[:3000]}")) or language_tag(entry.language)
     if primary(language) == primary(publication_language):
         language = None
     return Article(

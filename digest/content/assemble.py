@@ -11,10 +11,14 @@ import markdown
 from digest.content.articles import prepare_article
 from digest.content.cover import draw_cover, load_cover
 from digest.content.images import ProcessedImage
+from digest.content.language import release_model
+from digest.content.qrcodes import qr_image
 from digest.content.sanitize import clean_html
+from digest.content.select import pin_key
 from digest.core.config import Config
 from digest.core.fields import web_url
 from digest.core.models import Article, BookImage, CuratedGroup, CuratedLink, Entry, Issue, IssueSection, IssueSpec
+from digest.core.urls import canonical_url
 from digest.core.vocabulary import LINK_KINDS
 
 
@@ -38,17 +42,22 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
         if image is None:
             return None
         href = f"images/{image.sha256[:20]}.{image.extension}"
-        used.setdefault(href, BookImage(href, image.media_type, image.data))
-        return href
+        return add_image(BookImage(href, image.media_type, image.data))
+
+    def add_image(image: BookImage) -> str:
+        used.setdefault(image.href, image)
+        return image.href
 
     by_section: dict[str, list[Article]] = {s.id: [] for s in config.sections}
     for number, entry in enumerate(_in_section_order(config, entries), start=1):
         by_section[entry.section].append(prepare_article(entry, number, resolve_image, pub.language))
+    release_model()
     sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
 
     # A curated link is nothing but its URL: one a reader cannot safely follow is left out.
     links = tuple(dataclasses.replace(link, image=resolve_image(link.image_url) or "") if link.image_url else link
                   for link in (spec.links if links is None else links) if web_url(link.url))
+    links = tuple(dataclasses.replace(link, qr=add_image(qr_image(link.url))) for link in links)
     curated = tuple(
         CuratedGroup(kind, title, tuple(link for link in links if link.kind == kind))
         for kind, title in LINK_KINDS.items()
@@ -59,10 +68,12 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
         html = markdown.markdown(spec.note, extensions=["extra", "sane_lists"], output_format="xhtml")
         note_html = clean_html(html, base_url=pub.base_url, id_prefix="note").xhtml
 
-    number = spec.number or spec.month.month
-    volume = spec.volume or spec.month.year
+    first = spec.first_issue or spec.month
+    # Without the editor's numbers: volume 1 is the first issue's year, issues count from it.
+    number = spec.number or (spec.month.year - first.year) * 12 + spec.month.month - first.month + 1
+    volume = spec.volume or spec.month.year - first.year + 1
     title = spec.title or f"{pub.title}, {spec.month.label}"
-    headlines = _headlines(sections, config.output.cover_headlines)
+    headlines = list(spec.cover_headlines) or cover_headlines(sections, spec.pinned, config.output.cover_headlines)
     cover = load_cover(spec.cover) if spec.cover else draw_cover(
         pub.title, pub.subtitle, spec.month.label, f"Vol. {volume} · No. {number}", headlines, pub.publisher)
     return Issue(
@@ -72,11 +83,18 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
     )
 
 
-def _headlines(sections: tuple[IssueSection, ...], count: int) -> list[str]:
-    """The first article of each section, then the second of each, ... : the cover shows range."""
-    rounds = max((len(s.articles) for s in sections), default=0)
-    ordered = [s.articles[i].title for i in range(rounds) for s in sections if i < len(s.articles)]
-    return ordered[:count]
+def cover_headlines(sections: tuple[IssueSection, ...], pinned: tuple[str, ...], count: int) -> list[str]:
+    """The cover's rule: the editor's pinned articles first (in the issue file's order), then
+    the longest reads. Length stands for substance: a test page or a one-line announcement
+    never makes the cover while a long article is left."""
+    articles = [a for s in sections for a in s.articles]
+    keys = {pin_key(key): index for index, key in reversed(list(enumerate(pinned)))}
+
+    def rank(article: Article) -> tuple:
+        pin = min((keys[k] for k in (article.guid, canonical_url(article.link)) if k in keys), default=len(keys))
+        return (pin, -article.word_count, article.title)
+
+    return [a.title for a in sorted(articles, key=rank)[:count]]
 
 
 def _in_section_order(config: Config, entries: tuple[Entry, ...]) -> list[Entry]:

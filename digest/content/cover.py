@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
@@ -13,7 +14,9 @@ from digest.core.theme import FONTS
 
 COVER_SIZE = (1600, 2560)
 MASTHEAD_SIZE = (600, 100)
+MASTHEAD_MARGIN = 8
 INK, PAPER, ACCENT = (20, 20, 20), (255, 255, 255), (90, 90, 90)
+_PROBE = ImageDraw.Draw(Image.new("L", (1, 1)))
 MAX_COVER_CHARS = 400
 """More text than this never fits three lines of the cover: the rest is not even measured."""
 
@@ -30,17 +33,20 @@ def draw_cover(title: str, subtitle: str, month_label: str, issue_line: str,
     margin = 110
 
     draw.rectangle((0, 0, width, 900), fill=INK)
-    y = 170
-    title_font = _fit_font("DejaVuSerif-Bold.ttf", title, width - 2 * margin, 190)
-    for line in _wrap(title, title_font, width - 2 * margin):
-        draw.text((margin, y), line, font=title_font, fill=PAPER)
-        y += int(title_font.size * 1.15)
-    if subtitle:
-        font = _font("DejaVuSans.ttf", 54)
-        for line in _wrap(subtitle, font, width - 2 * margin):
-            y += 10
-            draw.text((margin, y), line, font=font, fill=(225, 225, 225))
-            y += 64
+    text_width = width - 2 * margin
+    subtitle_font = _font("DejaVuSans.ttf", 54)
+    subtitle_lines = _wrap(subtitle, subtitle_font, text_width)[:3] if subtitle else []
+    # The title takes what the subtitle leaves above the month line (y 780), whole.
+    subtitle_height = 30 + 74 * len(subtitle_lines) if subtitle_lines else 0
+    title_box = (text_width, 780 - 40 - 170 - subtitle_height)
+    title_font, title_lines = fit_text(title, "DejaVuSerif-Bold.ttf", title_box, 190)
+    draw.multiline_text((margin, 170), "\n".join(title_lines), font=title_font, fill=PAPER,
+                        spacing=_line_gap(title_font))
+    y = 170 + _block_size(title_lines, title_font)[1] + 20
+    for line in subtitle_lines:
+        y += 10
+        draw.text((margin, y), line, font=subtitle_font, fill=(225, 225, 225))
+        y += 64
     font = _font("DejaVuSans-Bold.ttf", 64)
     draw.text((margin, 780), month_label.upper(), font=font, fill=PAPER)
     small = _font("DejaVuSans.ttf", 48)
@@ -52,9 +58,9 @@ def draw_cover(title: str, subtitle: str, month_label: str, issue_line: str,
     headline_font = _font("DejaVuSerif-Bold.ttf", 76)
     for headline in headlines:
         lines = _wrap(headline, headline_font, width - 2 * margin)
-        if y + len(lines) * 92 > height - 300:
+        if y + len(lines[:3]) * 92 > height - 300:
             break
-        for line in lines:
+        for line in lines[:3]:
             draw.text((margin, y), line, font=headline_font, fill=INK)
             y += 92
         y += 36
@@ -69,12 +75,44 @@ def draw_masthead(title: str) -> bytes:
     """A 600x100 GIF with the title: Kindle shows it above a periodical's article lists."""
     image = Image.new("L", MASTHEAD_SIZE, 255)
     draw = ImageDraw.Draw(image)
-    title = title[:MAX_COVER_CHARS]
-    font = _fit_font("DejaVuSerif-Bold.ttf", title, MASTHEAD_SIZE[0] - 20, 64)
-    draw.text((MASTHEAD_SIZE[0] // 2, MASTHEAD_SIZE[1] // 2), title, font=font, fill=0, anchor="mm")
+    font, lines = masthead_layout(title)
+    draw.multiline_text((MASTHEAD_SIZE[0] // 2, MASTHEAD_SIZE[1] // 2), "\n".join(lines), font=font, fill=0,
+                        anchor="mm", align="center", spacing=_line_gap(font))
     buffer = io.BytesIO()
     image.save(buffer, "GIF")
     return buffer.getvalue()
+
+
+def masthead_layout(title: str) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The masthead's font and lines: the whole title, as large as fits with a margin (a title
+    sized by its longest word loses its ends: "chitecture Month")."""
+    return fit_text(title, "DejaVuSerif-Bold.ttf",
+                    (MASTHEAD_SIZE[0] - 2 * MASTHEAD_MARGIN, MASTHEAD_SIZE[1] - 2 * MASTHEAD_MARGIN), 64)
+
+
+def fit_text(text: str, font_name: str, box: tuple[int, int], largest: int,
+             max_lines: int = 3) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    """The largest font (``largest`` px down to 10) at which all of ``text``, wrapped on up to
+    ``max_lines`` lines, fits ``box`` (width, height); the smallest size if nothing fits."""
+    for size in range(largest, 9, -2):
+        font = _font(font_name, size)
+        lines = _wrap(text, font, box[0], max_lines + 1)
+        if len(lines) > max_lines:
+            continue
+        width, height = _block_size(lines, font)
+        if width <= box[0] and height <= box[1]:
+            return font, lines
+    return font, _wrap(text, font, box[0], max_lines)  # still too long: cut, with an ellipsis
+
+
+def _block_size(lines: list[str], font: ImageFont.FreeTypeFont) -> tuple[int, int]:
+    """How far the ink of ``lines`` reaches right and down from where they are drawn."""
+    _, _, right, bottom = _PROBE.multiline_textbbox((0, 0), "\n".join(lines), font=font, spacing=_line_gap(font))
+    return math.ceil(right), math.ceil(bottom)
+
+
+def _line_gap(font: ImageFont.FreeTypeFont) -> int:
+    return max(2, int(font.size * 0.15))
 
 
 def load_cover(path: Path) -> Cover:
@@ -94,16 +132,6 @@ def _as_jpeg(image: Image.Image) -> Cover:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88, optimize=True)
     return Cover(buffer.getvalue(), "image/jpeg", *image.size)
-
-
-def _fit_font(name: str, text: str, width: int, size: int) -> ImageFont.FreeTypeFont:
-    """The largest size up to ``size`` at which the longest word of ``text`` fits ``width``."""
-    longest = max(text[:MAX_COVER_CHARS].split() or [text[:MAX_COVER_CHARS]], key=len)
-    font = _font(name, size)
-    while size > 24 and font.getlength(longest) > width:
-        size -= 6
-        font = _font(name, size)
-    return font
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int = 3) -> list[str]:

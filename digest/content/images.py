@@ -28,6 +28,7 @@ from functools import cache
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
 
 from digest.content.imagecopy import lossless_copy
+from digest.content.svg import rasterise_svg
 from digest.core.errors import ImageError
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ JPEG_SOURCES = {"JPEG", "MPO"}
 PAPER = (255, 255, 255)
 # Screenshots and diagrams have hundreds of colours (anti-aliasing); photographs many thousands.
 DRAWN_MAX_COLOURS = 4096
-# A leading XML prolog, comments or doctype may come before the root element.
-SVG_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]", re.S | re.I)
+# A leading XML prolog, comments or doctype (with an internal subset) may come before the root element.
+SVG_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>\s*)*<svg[\s>]",
+                      re.S | re.I)
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def process_image(data: bytes, profile: ImageProfile, *, source: str = "") -> Pr
     """Convert ``data`` (any supported format) to a JPEG or PNG that fits ``profile``.
 
     Raises ImageError, naming ``source`` (the image URL), for empty, truncated, corrupt,
-    oversized or unsupported data, decompression bombs, SVG and tracking pixels: the
+    oversized or unsupported data, decompression bombs, undrawable SVG and tracking pixels: the
     caller drops the image and keeps its alt text.
     """
     if not data:
@@ -96,7 +98,7 @@ def process_image(data: bytes, profile: ImageProfile, *, source: str = "") -> Pr
     if len(data) > profile.max_bytes:
         raise ImageError(source, f"image is {len(data)} bytes, over the {profile.max_bytes}-byte cap")
     if SVG_ROOT.match(data[:4096].lstrip(b"\xef\xbb\xbf")):
-        raise ImageError(source, "SVG not supported")
+        data = rasterise_svg(data, (profile.max_width, profile.max_height), source=source)
     try:
         opened = Image.open(io.BytesIO(data), formats=READABLE)
         _check_size(opened, profile, source)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from dataclasses import replace
 
 from digest.content.language import StoredLanguages, entry_language, primary, release_model
+from digest.content.sanitize import html_text
 from digest.core.config import Config, Source
 from digest.core.models import Entry, IssueSpec, Selection, Skipped
 from digest.core.store import Store
@@ -27,8 +29,8 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
     memo = StoredLanguages(store) if store is not None else None
     month, zone = spec.month, config.publication.zone
     sources = {s.name: s for s in config.sources}
-    pinned = {_key(k) for k in spec.pinned}
-    excluded = {_key(k) for k in spec.excluded}
+    pinned = {pin_key(k) for k in spec.pinned}
+    excluded = {pin_key(k) for k in spec.excluded}
     kept: list[Entry] = []
     skipped: list[Skipped] = []
     seen: dict[str, Entry] = {}
@@ -56,7 +58,9 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
             skipped.append(Skipped(entry.source, entry.title, entry.link, reason))
             continue
         seen.update(dict.fromkeys(keys, entry))
-        kept.append(entry)
+        # The text's own language, so the page can tell a hyphenator and a voice which it is.
+        kept.append(replace(entry, language=entry_language(entry.title, entry.content or entry.summary,
+                                                           entry.language)))
     release_model()
 
     kept, over_limit = _apply_limits(kept, sources)
@@ -65,7 +69,28 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
     return Selection(tuple(kept), tuple(skipped))
 
 
-def _key(value: str) -> str:
+def drop_short(config: Config, spec: IssueSpec, entries: tuple[Entry, ...]) -> Selection:
+    """Entries with fewer words than their source's ``min_words`` are left out and reported.
+
+    Run on full texts (after enrichment), so a summary-only feed is judged by its articles;
+    a pinned entry is kept whatever its length.
+    """
+    limits = {s.name: s.min_words for s in config.sources}
+    pinned = {pin_key(k) for k in spec.pinned}
+    kept, skipped = [], []
+    for entry in entries:
+        words = len(html_text(entry.content or entry.summary).split())
+        limit = limits.get(entry.source, 0)
+        if words < limit and not {entry.guid, canonical_url(entry.link)} & pinned:
+            skipped.append(Skipped(entry.source, entry.title, entry.link,
+                                   f"{words} word{'s' if words != 1 else ''}, under the source's min_words of {limit}"))
+        else:
+            kept.append(entry)
+    return Selection(tuple(kept), tuple(skipped))
+
+
+def pin_key(value: str) -> str:
+    """How an issue file's pinned or excluded entry (a guid or a URL) is matched."""
     return canonical_url(value) if value.startswith(("http://", "https://")) else value
 
 

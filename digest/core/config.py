@@ -72,6 +72,9 @@ class Source:
     """Entries whose title or summary contains any of these words are dropped."""
     max_articles: int = 0
     """At most this many articles per issue from this source (0: no limit)."""
+    min_words: int = 0
+    """Articles shorter than this many words (full text) are left out and reported, so a
+    test page or a one-line announcement does not become an article (0: no limit)."""
     summary_only: bool = False
     """The feed carries only summaries: fetch each article's page and extract the full text.
     Entries that look truncated are fetched even without this."""

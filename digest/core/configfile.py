@@ -105,6 +105,7 @@ def load_config(path: Path | str) -> Config:
             include_keywords=src.strings("include_keywords"),
             exclude_keywords=src.strings("exclude_keywords"),
             max_articles=src.integer("max_articles", minimum=0),
+            min_words=src.integer("min_words", minimum=0),
             summary_only=src.boolean("summary_only"),
         )
         src.done()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from digest.core.config import Publication, Section
 from digest.core.month import Month
+from digest.core.vocabulary import WORDS_PER_MINUTE
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,10 @@ class Article:
     language: str | None = None
     """BCP 47 tag of the article's language when it differs from the publication's."""
 
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.word_count / WORDS_PER_MINUTE))
+
 
 @dataclass(frozen=True)
 class CuratedLink:
@@ -72,6 +78,14 @@ class CuratedLink:
     """The page's lead image on the web (og:image), fetched into the book like article images."""
     image: str = ""
     """The lead image's href inside the book, once fetched."""
+    qr: str = ""
+    """The href of a QR code of the URL inside the book: e-ink browsers are poor, phones are not."""
+
+    @property
+    def domain(self) -> str:
+        """The site the link goes to, as a reader would name it ('github.com')."""
+        host = urlsplit(self.url).hostname or ""
+        return host.removeprefix("www.")
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,11 @@ class IssueSpec:
     note: str = ""
     """The editor's note in Markdown."""
     source_file: Path | None = None
+    cover_headlines: tuple[str, ...] = ()
+    """The editor's own cover lines, in order; empty: pinned articles, then the longest reads."""
+    first_issue: Month | None = None
+    """The earliest month with an issue file (or this one): volumes count years from it,
+    issue numbers months."""
 
 
 @dataclass(frozen=True)

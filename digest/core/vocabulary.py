@@ -33,7 +33,19 @@ LINK_KINDS = {
     "training": "Training and Certification",
     "sample-code": "Sample Code",
 }
-"""Curated-link kinds, in the order their pages appear, with their page titles."""
+"""Curated-link kinds, in the order they appear, with their headings."""
+LINK_NOUNS = {
+    "industry-trend": ("industry trend", "industry trends"),
+    "whitepaper": ("whitepaper", "whitepapers"),
+    "reference-architecture": ("reference architecture", "reference architectures"),
+    "solution": ("solution guide", "solution guides"),
+    "training": ("training course", "training courses"),
+    "sample-code": ("code sample", "code samples"),
+}
+"""Each link kind counted in a sentence (singular, plural): "3 whitepapers: ..."."""
+
+WORDS_PER_MINUTE = 230
+"""Reading speed behind "6 min read" (adult silent reading of non-fiction, about 200-260)."""
 
 SEND_TO_KINDLE_LIMIT_MB = 50
 """The largest e-mail Send to Kindle accepts."""

@@ -33,6 +33,18 @@ def cover_href(issue: Issue) -> str:
     return f"images/cover.{issue.cover.extension}"
 
 
+def _series(book: epub.EpubBook, issue: Issue) -> None:
+    """The issue as number N of the publication's series: EPUB 3 readers (and Kindle's
+    Send to Kindle) read the collection, calibre its own two fields, which the EPUB 2
+    periodical copy keeps."""
+    title, position = issue.publication.title, str(issue.number)
+    book.add_metadata(None, "meta", title, {"property": "belongs-to-collection", "id": "series"})
+    book.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
+    book.add_metadata(None, "meta", position, {"refines": "#series", "property": "group-position"})
+    book.add_metadata(None, "meta", "", {"name": "calibre:series", "content": title})
+    book.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": position})
+
+
 def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     """The EPUB file's bytes."""
     pub = issue.publication
@@ -42,10 +54,12 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     book.set_language(pub.language)
     book.add_author(pub.publisher)
     book.add_metadata("DC", "publisher", pub.publisher)
-    book.add_metadata("DC", "date", issue.month.issue_date.strftime("%Y-%m-%d"))
+    # A full UTC timestamp: calibre reads a bare EPUB 3 date as the next day in its AZW3.
+    book.add_metadata("DC", "date", issue.month.issue_date.strftime("%Y-%m-%dT%H:%M:%SZ"))
     book.add_metadata("DC", "description", pub.description or f"{pub.title}, {issue.month.label}")
     for section in issue.sections:
         book.add_metadata("DC", "subject", section.section.title)
+    _series(book, issue)
     for prop, value in ACCESSIBILITY:
         book.add_metadata(None, "meta", value, {"property": prop})
     book.add_metadata(None, "meta", ACCESSIBILITY_SUMMARY, {"property": "schema:accessibilitySummary"})
@@ -65,6 +79,8 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     for page in pages:
         item = epub.EpubItem(uid=page.file_name.removesuffix(".xhtml"), file_name=page.file_name,
                              media_type=XHTML, content=page.xhtml.encode("utf-8"))
+        if page.kind == "cover":
+            item.properties = ["svg"]  # the cover is scaled to the screen in an SVG box
         book.add_item(item)
         items.append(item)
 

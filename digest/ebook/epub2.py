@@ -9,6 +9,7 @@ the converter's temp folder.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import posixpath
 import zipfile
@@ -93,8 +94,13 @@ def _as_periodical_opf(opf: etree._Element, periodical_title: str) -> tuple[list
 
 
 def _periodical_ncx(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
-    """Sections are the TOC entries that have pages under them; those pages are the articles."""
-    sections = [entry for entry in build_toc(pages) if entry.children]
+    """Sections are the TOC entries that have pages (or parts) under them, which are the articles.
+
+    The editor's note is a section holding itself as its one article: Kindle lists a
+    section by its articles, and hides or mislabels one that has none.
+    """
+    sections = [dataclasses.replace(entry, children=(entry,)) if entry.kind == "note" else entry
+                for entry in build_toc(pages) if entry.children or entry.kind == "note"]
     if not sections:
         raise BuildError("a periodical needs at least one section with articles")
     ncx = theme.templates.get_template("periodical.ncx").render(

@@ -12,13 +12,17 @@ from pathlib import Path
 import jinja2
 from lxml import etree
 
+from digest.content.articles import one_line
+from digest.content.sanitize import html_text
 from digest.core.errors import BuildError
-from digest.core.models import Article, Issue
+from digest.core.models import Article, CuratedGroup, Issue
 from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
+from digest.core.vocabulary import LINK_NOUNS
 
 STYLESHEET = "digest.css"
 COVER_PAGE = "cover.xhtml"
 CONTENTS_PAGE = "contents.xhtml"
+FURTHER_PAGE = "further.xhtml"
 
 
 @dataclass(frozen=True)
@@ -28,10 +32,22 @@ class Page:
     file_name: str
     title: str
     kind: str
-    """cover, masthead, contents, note, section, article, further or links."""
+    """cover, masthead, contents, note, section, article or further."""
     xhtml: str
     parent: str | None = None
     """File name of the section page this page sits under in the table of contents."""
+    description: str = ""
+    authors: tuple[str, ...] = ()
+    parts: tuple[Part, ...] = ()
+    """Places inside the page that the table of contents lists under it."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A titled place inside a page (a kind of curated link on the further-reading page)."""
+
+    fragment: str
+    title: str
     description: str = ""
     authors: tuple[str, ...] = ()
 
@@ -46,6 +62,8 @@ class Theme:
         env = template_environment(([user_dir] if user_dir else []) + [DEFAULT_TEMPLATES])
         env.filters["longdate"] = lambda moment: moment.strftime("%B %-d, %Y")
         env.filters["people"] = _people
+        env.filters["reading"] = reading_line
+        env.filters["oneline"] = one_line
         css_path = user_dir / STYLESHEET if user_dir and (user_dir / STYLESHEET).is_file() else DEFAULT_CSS
         return cls(env, css_path.read_text(encoding="utf-8"))
 
@@ -69,6 +87,11 @@ def _people(names) -> str:
     return ", ".join(names[:-1]) + ", and " + names[-1]
 
 
+def reading_line(article: Article) -> str:
+    """'6 min read · 1,240 words': how long an article is, before a reader opens it."""
+    return f"{article.reading_minutes} min read · {article.word_count:,} word{'s' if article.word_count != 1 else ''}"
+
+
 def article_file(article: Article) -> str:
     return f"{article.id}.xhtml"
 
@@ -87,15 +110,18 @@ def render_pages(issue: Issue, theme: Theme, cover_href: str) -> tuple[Page, ...
     pages: list[Page] = []
 
     def add(template: str, file_name: str, title: str, kind: str, parent: str | None = None,
-            description: str = "", authors: tuple[str, ...] = (), **context) -> None:
+            description: str = "", authors: tuple[str, ...] = (), parts: tuple[Part, ...] = (),
+            **context) -> None:
         xhtml = _render(theme, template, title=title, file_name=file_name, **base, **context)
-        pages.append(Page(file_name, title, kind, xhtml, parent, description, authors))
+        pages.append(Page(file_name, title, kind, xhtml, parent, description, authors, parts))
 
     add("cover.xhtml", COVER_PAGE, "Cover", "cover")
     add("masthead.xhtml", "masthead.xhtml", issue.title, "masthead")
     add("contents.xhtml", CONTENTS_PAGE, "In this issue", "contents")
     if issue.note_html:
-        add("note.xhtml", "note.xhtml", "From the editor", "note")
+        signed = issue.publication.editor or issue.publication.publisher
+        add("note.xhtml", "note.xhtml", "From the editor", "note", description=one_line(html_text(issue.note_html)),
+            authors=(signed,))
     for section in issue.sections:
         sec_file = section_file(section.section.id)
         add("section.xhtml", sec_file, section.section.title, "section", section=section,
@@ -103,17 +129,25 @@ def render_pages(issue: Issue, theme: Theme, cover_href: str) -> tuple[Page, ...
         for article in section.articles:
             index = articles.index(article)
             add("article.xhtml", article_file(article), article.title, "article", parent=sec_file,
-                description=article.description, authors=article.authors, article=article,
+                description=f"{article.description} ({reading_line(article)})".lstrip(),
+                authors=article.authors, article=article,
                 section=section,
                 previous=articles[index - 1] if index > 0 else None,
                 next=articles[index + 1] if index + 1 < len(articles) else None)
     if issue.curated:
-        add("further.xhtml", "further.xhtml", "Further reading", "further",
-            description="Curated pointers for the month")
-        for group in issue.curated:
-            add("links.xhtml", f"{group.id}.xhtml", group.title, "links", parent="further.xhtml",
-                description=f"{len(group.links)} link{'s' if len(group.links) != 1 else ''}", group=group)
+        parts = tuple(Part(group.id, group.title, group_description(group),
+                           tuple(dict.fromkeys(link.domain for link in group.links)))
+                      for group in issue.curated)
+        add("further.xhtml", FURTHER_PAGE, "Further reading", "further", parts=parts,
+            description=f"{sum(len(g.links) for g in issue.curated)} links worth your time this month")
     return tuple(pages)
+
+
+def group_description(group: CuratedGroup) -> str:
+    """'3 whitepapers: A; B; C' for the Kindle's article list."""
+    count = len(group.links)
+    noun = LINK_NOUNS[group.kind][count != 1]
+    return one_line(f"{count} {noun}: " + "; ".join(link.title for link in group.links))
 
 
 def _render(theme: Theme, template: str, **context) -> str:

@@ -42,6 +42,10 @@ def build_toc(pages: tuple[Page, ...]) -> tuple[TocEntry, ...]:
             order += 1
             children.append(TocEntry(child.title, child.file_name, child.kind, order,
                                      child.description, child.authors))
+        for part in page.parts:
+            order += 1
+            children.append(TocEntry(part.title, f"{page.file_name}#{part.fragment}", page.kind, order,
+                                     part.description, part.authors))
         entries.append(TocEntry(page.title, page.file_name, page.kind, parent_order,
                                 page.description, page.authors, tuple(children)))
     return tuple(entries)

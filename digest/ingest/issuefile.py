@@ -22,8 +22,9 @@ def load_issue(config: Config, month: Month) -> IssueSpec:
     toml_path = config.output.issues_dir / f"{month}.toml"
     note_path = config.output.issues_dir / f"{month}.md"
     note = _read_text(note_path) if note_path.exists() else ""
+    first = first_issue(config.output.issues_dir, month)
     if not toml_path.exists():
-        return IssueSpec(month=month, note=note)
+        return IssueSpec(month=month, note=note, first_issue=first)
 
     try:
         data = tomllib.loads(_read_text(toml_path))
@@ -37,6 +38,7 @@ def load_issue(config: Config, month: Month) -> IssueSpec:
     cover_name = root.string("cover")
     pinned = root.strings("pinned")
     excluded = root.strings("excluded")
+    headlines = root.strings("cover_headlines")
     links = []
     for table in root.tables("links"):
         link = CuratedLink(
@@ -61,7 +63,20 @@ def load_issue(config: Config, month: Month) -> IssueSpec:
     if root.problems:
         raise ConfigError(root.problems)
     return IssueSpec(month=month, number=number, volume=volume, title=title, links=tuple(links),
-                     pinned=pinned, excluded=excluded, cover=cover, note=note, source_file=toml_path)
+                     pinned=pinned, excluded=excluded, cover=cover, note=note, source_file=toml_path,
+                     cover_headlines=headlines, first_issue=first)
+
+
+def first_issue(issues_dir: Path, month: Month) -> Month:
+    """The earliest month that has an issue file or note, and at latest ``month`` itself."""
+    months = [month]
+    for path in issues_dir.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9].*") if issues_dir.is_dir() else ():
+        if path.suffix in (".toml", ".md"):
+            try:
+                months.append(Month.parse(path.stem))
+            except ConfigError:
+                continue  # not an issue file (a month 13, a year before 1970)
+    return min(months)
 
 
 def _plain(value: str) -> str:

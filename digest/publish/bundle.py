@@ -110,6 +110,7 @@ def _manifest(issue: Issue, files: list[BundleFile], zip_name: str, skipped: tup
         "title": issue.title,
         "identifier": issue.identifier,
         "issued": _timestamp(issue.month),
+        "note_html": issue.note_html,
         "time_source": TIME_SOURCE,
         "articles": [
             {"id": a.id, "section": s.section.id, "section_title": s.section.title, "title": a.title,

@@ -19,7 +19,7 @@ from digest.core.config import Config
 from digest.core.errors import BundleError
 from digest.core.month import Month
 from digest.core.theme import theme_dir
-from digest.core.vocabulary import FORMATS
+from digest.core.vocabulary import FORMATS, WORDS_PER_MINUTE
 from digest.publish.bundle import MANIFEST, BundleFile
 from digest.publish.staging import publication_root
 
@@ -34,6 +34,10 @@ class ListedArticle:
     authors: tuple[str, ...]
     url: str
     word_count: int
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.word_count / WORDS_PER_MINUTE))
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class PublishedIssue:
     files: tuple[BundleFile, ...]
     zip_name: str
     zip_size: int
+    note_html: str = ""
+    """The editor's note (sanitised XHTML fragment); manifests written before it had none."""
 
     def file(self, role: str) -> BundleFile | None:
         return next((f for f in self.files if f.role == role), None)
@@ -94,7 +100,7 @@ def read_manifest(folder: Path) -> PublishedIssue:
         return PublishedIssue(
             month=Month.parse(data["month"]), title=data["title"], volume=data["volume"],
             number=data["number"], identifier=data["identifier"], issued=data["issued"],
-            description=data["publication"]["description"],
+            description=data["publication"]["description"], note_html=data.get("note_html", ""),
             articles=tuple(ListedArticle(a["section"], a["section_title"], a["title"], tuple(a["authors"]),
                                          a["url"], a["word_count"]) for a in data["articles"]),
             curated=tuple((c["group"], c["title"], c["url"]) for c in data["curated_links"]),
