@@ -97,6 +97,7 @@ title = "Articles"
 retries = 0
 timeout = 2
 max_mb = 100
+allow_private_hosts = ["127.0.0.1"]  # the loopback server standing in for the sites
 
 [output]
 formats = ["epub"]

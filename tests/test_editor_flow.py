@@ -130,7 +130,7 @@ def test_init_new_issue_link_add_build(runner, tmp_path):
     text = book.text()
     assert "Queues Before Databases" in text and "Warum Backpressure" not in text
     assert "Designing for Failure, a Course" in text and "Six lessons on systems" in text
-    [lead] = book.xml("links-training.xhtml").iterfind(".//x:img[@class='lead-image']", NS)
+    [lead] = book.xml("further.xhtml").iterfind(".//x:img[@class='lead-image']", NS)
     assert book.read(lead.get("src"))[:3] in (b"\xff\xd8\xff", b"\x89PN"), "the link's image is inside the book"
 
     # The same issue again, for people: the report names files with sizes, the check and the site.
