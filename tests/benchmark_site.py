@@ -9,6 +9,8 @@ dead link: a host that does not resolve, or a 404 on loopback.
 
 from __future__ import annotations
 
+import pytest
+
 import gzip
 import json
 import re
@@ -107,3 +109,13 @@ dir = "{(root / 'dist').as_posix()}"
 path = "{(root / 'digest.sqlite3').as_posix()}"
 """, encoding="utf-8")
     return config
+
+
+def offline(env: pytest.MonkeyPatch) -> None:
+    """Every request off loopback goes to a proxy address that refuses at once: the corpus's
+    image hosts are dead links here, and a test must never reach them on a machine that has
+    a network."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        env.setenv(name, "http://127.0.0.1:9")  # the discard port: nothing listens, refused at once
+    env.setenv("NO_PROXY", "127.0.0.1,localhost")
+    env.setenv("no_proxy", "127.0.0.1,localhost")

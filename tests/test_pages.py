@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from benchmark_site import offline
 from conftest import ROOT, Epub
 from loopback import LoopbackServer, Reply
 from PIL import Image
@@ -141,9 +142,10 @@ def test_wide_tables_long_code_and_urls_stay_inside_the_screen(screen, project_c
 
 @pytest.mark.skipif(not (CORPUS / "ground-truth.json").is_file(),
                     reason="the real-world page corpus is not beside the repository")
-def test_every_page_of_a_real_world_issue_fits_the_screen(screen, tmp_path):
+def test_every_page_of_a_real_world_issue_fits_the_screen(screen, tmp_path, monkeypatch):
     """A summary-only feed of the 181 real pages, extracted and built like any month."""
     keys = sorted(json.loads((CORPUS / "ground-truth.json").read_text(encoding="utf-8")))
+    offline(monkeypatch)
     with LoopbackServer() as server:
         items = "".join(
             f"<item><title>Real page {n}</title><link>{server.url(f'/{key}.html')}</link><guid>{key}</guid>"
@@ -181,6 +183,7 @@ formats = ["epub"]
 
 [fetch]
 retries = 0
+allow_private_hosts = ["{server.host}"]
 """, encoding="utf-8")
         (tmp_path / "issues").mkdir()
         config = load_config(config_path)

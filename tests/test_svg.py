@@ -54,6 +54,9 @@ name = "Diagrams"
 url = "{server.url('/feed.xml')}"
 section = "main"
 
+[fetch]
+allow_private_hosts = ["{server.host}"]
+
 [output]
 dir = "out"
 formats = ["epub"]

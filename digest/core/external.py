@@ -9,7 +9,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
+
+# Programs running now, in any thread: an interrupted build stops them all (see stop_all).
+_running: set[subprocess.Popen] = set()
+_lock = threading.Lock()
 
 
 def run_external(args: Sequence[str], *, timeout: float,
@@ -18,12 +23,32 @@ def run_external(args: Sequence[str], *, timeout: float,
     process = subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=dict(env) if env is not None else None,
                                start_new_session=True)
+    with _lock:
+        _running.add(process)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except BaseException:
         _kill_group(process)
         raise
+    finally:
+        with _lock:
+            _running.discard(process)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def stop_all() -> None:
+    """Kill every external program still running, with its helpers.
+
+    For the main thread when it is interrupted (SIGTERM, Ctrl-C) while worker threads wait
+    on calibre or java: they would otherwise keep the build, and its exit, waiting.
+    """
+    with _lock:
+        running = list(_running)
+    for process in running:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _kill_group(process: subprocess.Popen) -> None:

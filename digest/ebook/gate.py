@@ -18,6 +18,7 @@ from pathlib import Path
 
 from digest.core.config import Output
 from digest.core.errors import ConversionError
+from digest.core.external import stop_all
 from digest.core.models import Issue, Problem
 from digest.core.store import Store
 from digest.ebook.check import BookReport, files_named, require_ready
@@ -48,14 +49,18 @@ def check_and_convert(store: Store, output: Output, published: Path, epub: Path,
     """Check ``epub`` and convert it; ``published`` is the month folder now online (see memo)."""
     kindle: KindleFiles | None
     with ThreadPoolExecutor(max_workers=BOOK_WORKERS) as pool:
-        checking = pool.submit(kindle_ready_once, store, epub)
         try:
-            kindle = kindle_formats_once(store, output, published, epub, issue, pages, theme, pool)
-        except ConversionError:
-            if checking.result().ok:
-                raise
-            kindle = None  # a book that fails the check is the failure to report, or is rebuilt below
-        report = checking.result()
+            checking = pool.submit(kindle_ready_once, store, epub)
+            try:
+                kindle = kindle_formats_once(store, output, published, epub, issue, pages, theme, pool)
+            except ConversionError:
+                if checking.result().ok:
+                    raise
+                kindle = None  # a book that fails the check is the failure to report, or is rebuilt below
+            report = checking.result()
+        except (KeyboardInterrupt, SystemExit):  # SIGTERM or Ctrl-C: the workers' programs go too
+            stop_all()
+            raise
     if report.ok and kindle is not None:
         return Gated(issue, pages, (), report, kindle)
     reasons = None if strict else _article_faults(issue, report)
