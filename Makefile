@@ -17,13 +17,15 @@ CONFIG ?= digest.toml
 PORT   ?= 8000
 LOCK      := requirements.lock
 TEST_LOCK := requirements-test.lock
+PIP_LOCK  := requirements-pip.lock
 
 .PHONY: issue publish preview test test-fast lint bench screenshots deps system-deps lock clean month
 
 # Every Python package, setuptools included, comes from a lock file with hashes: pip
 # refuses a file whose hash differs, so a compromised or re-uploaded release cannot slip in.
-$(VENV)/.installed: pyproject.toml $(LOCK)
+$(VENV)/.installed: pyproject.toml $(LOCK) $(PIP_LOCK)
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r $(PIP_LOCK)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
@@ -32,7 +34,7 @@ $(VENV)/.installed-test: $(VENV)/.installed $(TEST_LOCK)
 	$(BIN)/pip install --quiet --require-hashes -r $(TEST_LOCK)
 	touch $@
 
-# Both locks are resolved together from PyPI, so the packages they share get the same versions.
+# The locks are resolved from the package index, so the packages they share get the same versions.
 lock: $(VENV)/.installed
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --build-deps-for editable \
@@ -40,6 +42,8 @@ lock: $(VENV)/.installed
 	$(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --build-deps-for editable \
 		--strip-extras --no-emit-index-url --no-emit-find-links --extra test \
 		--output-file $(TEST_LOCK) pyproject.toml
+	echo pip | $(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links --output-file $(PIP_LOCK) -
 
 deps: $(VENV)/.installed
 

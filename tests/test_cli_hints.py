@@ -149,7 +149,7 @@ def test_the_workflow_init_writes_is_valid_and_needs_no_checkout(tmp_path):
 
 
 def test_make_takes_the_latest_issue_file_or_names_the_variable(tmp_path):
-    for name in ("Makefile", "pyproject.toml", "requirements.lock", "requirements-test.lock"):
+    for name in ("Makefile", "pyproject.toml", "requirements.lock", "requirements-test.lock", "requirements-pip.lock"):
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "issues").mkdir()
     missing = subprocess.run(["make", "-n", "issue"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
