@@ -17,7 +17,7 @@ from pathlib import Path
 from digest import __version__
 from digest.content import extract, sanitize
 from digest.content.extract import Extracted, extract_article
-from digest.core.store import Store, now
+from digest.core.store import Store
 
 
 class ExtractionCache:
@@ -28,16 +28,15 @@ class ExtractionCache:
 
     def extract(self, page: bytes, url: str) -> Extracted:
         key = " ".join([hashlib.sha256(page).hexdigest(), url, _fingerprint()])
-        row = self.store.query_one("SELECT value FROM build_memo WHERE kind = 'extracted' AND key = ?", (key,))
-        if row is not None:
-            fields = json.loads(row["value"])
+        remembered = self.store.recall("extracted", key)
+        if remembered is not None:
+            fields = json.loads(remembered)
             published = fields["published"] and date.fromisoformat(fields["published"])
             return Extracted(**{**fields, "published": published, "authors": tuple(fields["authors"])})
         # Failures are not remembered: a page without an article is rare and may be fixed upstream.
         extracted = extract_article(page, url)
         value = {**dataclasses.asdict(extracted), "published": extracted.published and extracted.published.isoformat()}
-        self.store.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) "
-                           "VALUES ('extracted', ?, ?, ?)", (key, json.dumps(value), now()))
+        self.store.remember("extracted", key, json.dumps(value))
         return extracted
 
 

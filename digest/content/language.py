@@ -13,7 +13,7 @@ import re
 
 from digest import __version__
 from digest.content.sanitize import html_text
-from digest.core.store import Store, now
+from digest.core.store import Store
 
 MIN_LETTERS = 40
 MIN_CONFIDENCE = 0.95
@@ -60,10 +60,9 @@ class StoredLanguages:
 
     def detect(self, text: str) -> str | None:
         key = f"{hashlib.sha256(text.encode('utf-8')).hexdigest()} {__version__}"
-        row = self.store.query_one("SELECT value FROM build_memo WHERE kind = 'language' AND key = ?", (key,))
-        if row is not None:
-            return row["value"] or None
+        remembered = self.store.recall("language", key)
+        if remembered is not None:
+            return remembered or None
         detected = detect(text)
-        self.store.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) "
-                           "VALUES ('language', ?, ?, ?)", (key, detected or "", now()))
+        self.store.remember("language", key, detected or "")
         return detected

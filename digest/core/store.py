@@ -165,6 +165,16 @@ class Store:
         with self.transaction() as tx:
             return tx.execute(sql, params).rowcount
 
+    def recall(self, kind: str, key: str) -> str | None:
+        """A value remembered under ``kind`` and ``key`` in ``build_memo`` (see remember), or None."""
+        row = self.query_one("SELECT value FROM build_memo WHERE kind = ? AND key = ?", (kind, key))
+        return None if row is None else str(row["value"])
+
+    def remember(self, kind: str, key: str, value: str) -> None:
+        """Keep ``value`` for a later build: work a rebuild of unchanged inputs need not redo."""
+        self.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) VALUES (?, ?, ?, ?)",
+                     (kind, key, value, now()))
+
     def dump(self) -> Iterator[str]:
         """The database as SQL text (sqlite3's iterdump)."""
         with self.lock:

@@ -18,7 +18,7 @@ from pathlib import Path
 from digest import __version__
 from digest.core.config import Output
 from digest.core.models import Issue
-from digest.core.store import Store, now
+from digest.core.store import Store
 from digest.core.vocabulary import KINDLE_FORMATS
 from digest.ebook.check import BookReport, check_epub
 from digest.ebook.kindle import KindleFiles, build_kindle_formats
@@ -31,12 +31,12 @@ def kindle_ready_once(store: Store, epub: Path) -> BookReport:
     """check_epub (EPUBCheck and the Kindle rules), unless a book with these exact bytes already
     passed it cleanly."""
     key = f"{_sha256(epub)} {__version__}"
-    if _recall(store, "kindle-ready", key) is not None:
+    if store.recall("kindle-ready", key) is not None:
         log.info("%s: identical to a book that passed the Kindle-ready check, not checked again", epub.name)
         return BookReport(epub, ())
     report = check_epub(epub)
     if not report.findings and not report.notes:  # only a complete, spotless check is worth remembering
-        _remember(store, "kindle-ready", key, "passed")
+        store.remember("kindle-ready", key, "passed")
     return report
 
 
@@ -52,7 +52,7 @@ def kindle_formats_once(store: Store, output: Output, published: Path, epub: Pat
     if not wanted:
         return build_kindle_formats(output, epub, issue, pages, theme, pool)
     key = " ".join([_sha256(epub), __version__, output.kindle_profile, *wanted])
-    recorded = _recall(store, "kindle-formats", key)
+    recorded = store.recall("kindle-formats", key)
     if recorded is not None:
         hashes = json.loads(recorded)
         sources = [published / name for name in hashes]
@@ -63,19 +63,9 @@ def kindle_formats_once(store: Store, output: Output, published: Path, epub: Pat
             return KindleFiles(tuple(epub.parent / path.name for path in sources))
     kindle = build_kindle_formats(output, epub, issue, pages, theme, pool)
     if not kindle.notes:
-        _remember(store, "kindle-formats", key, json.dumps({path.name: _sha256(path) for path in kindle.files}))
+        store.remember("kindle-formats", key, json.dumps({path.name: _sha256(path) for path in kindle.files}))
     return kindle
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _recall(store: Store, kind: str, key: str) -> str | None:
-    row = store.query_one("SELECT value FROM build_memo WHERE kind = ? AND key = ?", (kind, key))
-    return None if row is None else row["value"]
-
-
-def _remember(store: Store, kind: str, key: str, value: str) -> None:
-    store.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) VALUES (?, ?, ?, ?)",
-                  (kind, key, value, now()))
