@@ -18,6 +18,7 @@ from digest.content.extract import extract_article
 from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
 from digest.content.images import process_image
+from digest.content.language import StoredLanguages, detect
 from digest.content.policy import fetch_policy
 from digest.content.select import drop_short, select_entries
 from digest.core.config import Config
@@ -120,7 +121,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     long_enough = drop_short(config, spec, enriched.entries)
-    issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images)
+    languages = StoredLanguages(store).detect if store is not None else detect
+    issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images, languages)
     issue, quarantined = vet_articles(issue, strict=strict)
     pages = render_pages(issue, theme, cover_href(issue))
     return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined))

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from digest.content.language import detect, primary
 from digest.content.sanitize import ImageResolver, clean_html, html_text
 from digest.core.fields import TITLE_CHARS, language_tag, one_line_text, short_title, web_url
 from digest.core.models import Article, Entry
+
+Detector = Callable[[str], str | None]
+"""What judges a text's language: ``detect``, or a store's memo of it (StoredLanguages.detect)."""
 
 DESCRIPTION_CHARS = 180
 UNTITLED_CHARS = 80
@@ -34,7 +38,7 @@ def one_line(text: str, limit: int = DESCRIPTION_CHARS) -> str:
 
 def prepare_article(entry: Entry, number: int,
                     resolve_image: ImageResolver = lambda url: None,
-                    publication_language: str | None = None) -> Article:
+                    publication_language: str | None = None, detect_language: Detector = detect) -> Article:
     # Checked again here: archived entries were stored by versions that checked less.
     title = one_line_text(entry.title) or one_line(html_text(entry.content or entry.summary),
                                                    UNTITLED_CHARS) or "Untitled"
@@ -44,7 +48,7 @@ def prepare_article(entry: Entry, number: int,
                           id_prefix=article_id, resolve_image=resolve_image)
     summary_text = html_text(entry.summary) if entry.summary else ""
     # A summary-only feed's entry was judged on its summary; the full text tells.
-    language = language_tag(detect(f"{title}\n{fragment.text[:3000]}")) or language_tag(entry.language)
+    language = language_tag(detect_language(f"{title}\n{fragment.text[:3000]}")) or language_tag(entry.language)
     if primary(language) == primary(publication_language):
         language = None
     return Article(

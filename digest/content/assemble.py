@@ -8,10 +8,10 @@ from collections.abc import Mapping
 
 import markdown
 
-from digest.content.articles import prepare_article
+from digest.content.articles import Detector, prepare_article
 from digest.content.cover import draw_cover, load_cover
 from digest.content.images import ProcessedImage
-from digest.content.language import release_model
+from digest.content.language import detect, release_model
 from digest.content.qrcodes import qr_image
 from digest.content.sanitize import clean_html
 from digest.content.select import pin_key
@@ -31,9 +31,11 @@ def issue_identifier(config: Config, spec: IssueSpec) -> str:
 
 def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
                    links: tuple[CuratedLink, ...] | None = None,
-                   images: Mapping[str, ProcessedImage] | None = None) -> Issue:
+                   images: Mapping[str, ProcessedImage] | None = None,
+                   detect_language: Detector = detect) -> Issue:
     """``links`` default to the issue file's; ``images`` maps absolute image URLs to processed
-    images (articles' images missing from it become their alt text)."""
+    images (articles' images missing from it become their alt text); ``detect_language``
+    judges each article's full text (the pipeline passes the store's memo of it)."""
     pub = config.publication
     used: dict[str, BookImage] = {}
 
@@ -50,7 +52,8 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
 
     by_section: dict[str, list[Article]] = {s.id: [] for s in config.sections}
     for number, entry in enumerate(_in_section_order(config, entries), start=1):
-        by_section[entry.section].append(prepare_article(entry, number, resolve_image, pub.language))
+        by_section[entry.section].append(prepare_article(entry, number, resolve_image, pub.language,
+                                                           detect_language))
     release_model()
     sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
 
