@@ -10,7 +10,8 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 # Programs running now, in any thread: an interrupted build stops them all (see stop_all).
 _running: set[subprocess.Popen] = set()
@@ -36,12 +37,21 @@ def run_external(args: Sequence[str], *, timeout: float,
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def stop_all() -> None:
-    """Kill every external program still running, with its helpers.
+@contextmanager
+def stopped_on_interrupt() -> Iterator[None]:
+    """On SIGTERM or Ctrl-C inside the block, kill every external program still running.
 
-    For the main thread when it is interrupted (SIGTERM, Ctrl-C) while worker threads wait
-    on calibre or java: they would otherwise keep the build, and its exit, waiting.
+    For the main thread while worker threads wait on calibre or java: they would otherwise
+    keep the build, and its exit, waiting.
     """
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit):
+        _stop_all()
+        raise
+
+
+def _stop_all() -> None:
     with _lock:
         running = list(_running)
     for process in running:

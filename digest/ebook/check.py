@@ -81,11 +81,16 @@ def check_epub(path: Path, *, epubcheck: bool = True) -> BookReport:
 def require_ready(report: BookReport) -> BookReport:
     """``report`` itself if its book is Kindle-ready; else NotKindleReady naming the files and rules."""
     if not report.ok:
-        lines = [finding_line(f) for f in report.violations]
-        raise NotKindleReady(f"{report.path.name} is not Kindle-ready, nothing was published:\n" + "\n".join(lines))
+        raise not_ready(report)
     for finding in report.warnings:
         log.warning("%s", finding_line(finding))
     return report
+
+
+def not_ready(report: BookReport) -> NotKindleReady:
+    """The error for a book that failed the check, naming the files and rules."""
+    lines = [finding_line(f) for f in report.violations]
+    return NotKindleReady(f"{report.path.name} is not Kindle-ready, nothing was published:\n" + "\n".join(lines))
 
 
 def files_named(finding: Finding) -> tuple[str, ...]:

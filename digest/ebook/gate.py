@@ -18,10 +18,10 @@ from pathlib import Path
 
 from digest.core.config import Output
 from digest.core.errors import ConversionError
-from digest.core.external import stop_all
+from digest.core.external import stopped_on_interrupt
 from digest.core.models import Issue, Problem
 from digest.core.store import Store
-from digest.ebook.check import BookReport, files_named, require_ready
+from digest.ebook.check import BookReport, files_named, not_ready, require_ready
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.kindle import KindleFiles
 from digest.ebook.memo import kindle_formats_once, kindle_ready_once
@@ -48,25 +48,21 @@ def check_and_convert(store: Store, output: Output, published: Path, epub: Path,
                       pages: tuple[Page, ...], theme: Theme, *, strict: bool) -> Gated:
     """Check ``epub`` and convert it; ``published`` is the month folder now online (see memo)."""
     kindle: KindleFiles | None
-    with ThreadPoolExecutor(max_workers=BOOK_WORKERS) as pool:
+    # Leaving the block on SIGTERM or Ctrl-C stops calibre and java before the pool waits for them.
+    with ThreadPoolExecutor(max_workers=BOOK_WORKERS) as pool, stopped_on_interrupt():
+        checking = pool.submit(kindle_ready_once, store, epub)
         try:
-            checking = pool.submit(kindle_ready_once, store, epub)
-            try:
-                kindle = kindle_formats_once(store, output, published, epub, issue, pages, theme, pool)
-            except ConversionError:
-                if checking.result().ok:
-                    raise
-                kindle = None  # a book that fails the check is the failure to report, or is rebuilt below
-            report = checking.result()
-        except (KeyboardInterrupt, SystemExit):  # SIGTERM or Ctrl-C: the workers' programs go too
-            stop_all()
-            raise
+            kindle = kindle_formats_once(store, output, published, epub, issue, pages, theme, pool)
+        except ConversionError:
+            if checking.result().ok:
+                raise
+            kindle = None  # a book that fails the check is the failure to report, or is rebuilt below
+        report = checking.result()
     if report.ok and kindle is not None:
         return Gated(issue, pages, (), report, kindle)
     reasons = None if strict else _article_faults(issue, report)
-    if not reasons:
-        require_ready(report)  # raises: not the articles' fault, or strict
-        raise AssertionError("unreachable: a failed report always raises")
+    if not reasons:  # not the articles' fault, or strict
+        raise not_ready(report)
     issue, problems = quarantine_articles(issue, reasons)
     log.warning("%d article(s) failed the final check, quarantined and the book rebuilt: %s",
                 len(problems), "; ".join(f"{p.where}: {p.reason}" for p in problems))
