@@ -9,18 +9,16 @@ dead link: a host that does not resolve, or a 404 on loopback.
 
 from __future__ import annotations
 
-import pytest
-
 import gzip
-import json
 import re
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
+import pytest
 from bs4.dammit import UnicodeDammit
-
+from factory import write_publication
 from loopback import LoopbackServer, Reply
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "article-extraction-benchmark"
@@ -73,41 +71,15 @@ def serve_corpus(server: LoopbackServer, pages: dict[str, str], *, full: bool) -
 
 def write_project(root: Path, feed_urls: list[str], *, summary_only: bool) -> Path:
     """A publication reading ``feed_urls`` (every language accepted), EPUB only, quick to give up on dead links."""
-    (root / "issues").mkdir(parents=True, exist_ok=True)
-    sources = "".join(f"""
-[[sources]]
-name = "Benchmark {index + 1}"
-url = "{url}"
-section = "bench"
-languages = {json.dumps(LANGUAGES)}
-summary_only = {str(summary_only).lower()}
-""" for index, url in enumerate(feed_urls))
-    config = root / "digest.toml"
-    config.write_text(f"""
-[publication]
-title = "Benchmark Monthly"
-publisher = "Benchmark"
-slug = "benchmark"
-language = "en"
-timezone = "UTC"
-
-[[sections]]
-id = "bench"
-title = "Articles"
-{sources}
-[fetch]
-retries = 0
-timeout = 2
-max_mb = 100
-allow_private_hosts = ["127.0.0.1"]  # the loopback server standing in for the sites
-
-[output]
-formats = ["epub"]
-dir = "{(root / 'dist').as_posix()}"
-
-[store]
-path = "{(root / 'digest.sqlite3').as_posix()}"
-""", encoding="utf-8")
+    sources = [{"name": f"Benchmark {index + 1}", "url": url, "section": "bench", "languages": LANGUAGES,
+                "summary_only": summary_only} for index, url in enumerate(feed_urls)]
+    config = write_publication(root, publication={"title": "Benchmark Monthly", "publisher": "Benchmark",
+                                                  "slug": "benchmark"},
+                               sections=[{"id": "bench", "title": "Articles"}], sources=sources,
+                               # the loopback server stands in for the sites
+                               fetch={"retries": 0, "timeout": 2, "max_mb": 100, "allow_private_hosts": ["127.0.0.1"]},
+                               output={"dir": (root / "dist").as_posix()},
+                               store={"path": (root / "digest.sqlite3").as_posix()})
     return config
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import zipfile
 from dataclasses import replace
@@ -114,3 +115,28 @@ def run_epubcheck(path: Path) -> list[dict]:
                           capture_output=True, text=True, timeout=300)
     report = json.loads(proc.stdout)
     return report["messages"]
+
+
+# Headless Chromium for the preview's and the reader pages' browser tests.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def find_chromium() -> str:
+    for name in ("chromium", "chromium-browser"):
+        if path := shutil.which(name):
+            return path
+    pytest.fail("Chromium is not installed: the preview's browser tests need it. "
+                "Install the Debian package with `sh scripts/install-system-deps.sh chromium` "
+                "(`make test` does this).", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = find_chromium()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factory import write_publication
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -23,36 +24,6 @@ from digest.core.month import Month
 from digest.pipeline import compose_issue
 
 TEXT = "Backpressure keeps a fast producer from drowning a slow consumer. " * 12
-CONFIG = """
-[publication]
-title = "Entry Monthly"
-publisher = "Entries"
-slug = "entries"
-language = "en"
-timezone = "UTC"
-
-[[sections]]
-id = "main"
-title = "Main"
-
-[[sources]]
-name = "Feed"
-url = "feed.json"
-section = "main"
-
-[fetch]
-retries = 0
-timeout = 1
-
-[output]
-dir = "out"
-formats = ["epub"]
-
-[store]
-path = "state/digest.sqlite3"
-"""
-
-
 def innocent(number: int) -> dict:
     return {"id": f"good-{number}", "url": f"https://blog.example.org/good-{number}",
             "title": f"Innocent post {number}", "content_html": f"<p>Innocent {number}. {TEXT}</p>",
@@ -67,11 +38,12 @@ def bad_item(**fields) -> dict:
 
 
 def write_project(root: Path, items: list) -> Path:
-    (root / "issues").mkdir(exist_ok=True)
     feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Blog", "language": "en", "items": items}
     (root / "feed.json").write_text(json.dumps(feed), encoding="utf-8")
-    (root / "digest.toml").write_text(CONFIG, encoding="utf-8")
-    return root / "digest.toml"
+    return write_publication(root, publication={"title": "Entry Monthly", "slug": "entries"},
+                             sources=[{"name": "Feed", "url": "feed.json", "section": "main"}],
+                             fetch={"retries": 0, "timeout": 1}, output={"dir": "out"},
+                             store={"path": "state/digest.sqlite3"})
 
 
 def book_pages(root: Path) -> dict[str, str]:

@@ -12,6 +12,8 @@ import socket
 from pathlib import Path
 
 import pytest
+from factory import write_publication
+from loopback import LoopbackServer, Reply
 from PIL import Image
 
 from digest.core.configfile import load_config
@@ -23,7 +25,6 @@ from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.httpcache import StoreCache, StoreFailures
 from digest.pipeline import build_issue
 from digest.report import format_build_report
-from loopback import LoopbackServer, Reply
 
 TEXT = "A queue absorbs a burst so that the consumer can keep a steady pace. " * 20
 UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 6761)
@@ -54,36 +55,13 @@ def feed(link: str, images: list[str]) -> bytes:
             f"<content:encoded><![CDATA[{body}]]></content:encoded></item></channel></rss>").encode()
 
 
-def write_config(root: Path, feeds: list[str], fetch: str = "retries = 1") -> Path:
-    (root / "issues").mkdir(exist_ok=True)
-    sources = "".join(f'[[sources]]\nname = "Blog {n}"\nurl = "{url}"\nsection = "main"\n\n'
-                      for n, url in enumerate(feeds))
-    path = root / "digest.toml"
-    path.write_text(f"""
-[publication]
-title = "Memory Monthly"
-publisher = "Memory"
-slug = "memory"
-language = "en"
-
-[[sections]]
-id = "main"
-title = "Main"
-
-{sources}
-[fetch]
-timeout = 2
-allow_private_hosts = ["127.0.0.1"]  # the test servers; any port
-{fetch}
-
-[output]
-dir = "out"
-formats = ["epub"]
-
-[store]
-path = "digest.sqlite3"
-""", encoding="utf-8")
-    return path
+def write_config(root: Path, feeds: list[str], **fetch: object) -> Path:
+    """One source per feed URL; ``fetch`` adds to (or overrides) the [fetch] table."""
+    return write_publication(
+        root, publication={"title": "Memory Monthly", "publisher": "Memory", "slug": "memory"},
+        sources=[{"name": f"Blog {n}", "url": url, "section": "main"} for n, url in enumerate(feeds)],
+        fetch={"timeout": 2, "retries": 1, "allow_private_hosts": list(LOOPBACK), **fetch},
+        output={"dir": "out"}, store={"path": "digest.sqlite3"})
 
 
 def requested(server: LoopbackServer, path: str) -> int:
@@ -151,7 +129,7 @@ def test_a_host_that_keeps_failing_is_skipped_after_the_breaker_trips(tmp_path):
         for n in range(8):
             failing.routes[f"/img/{n}.png"] = Reply(503, b"overloaded")
         server.routes["/feed.xml"] = Reply(200, feed(server.base, images), {"Content-Type": "application/rss+xml"})
-        config = write_config(tmp_path, [server.url("/feed.xml")], "retries = 0\nper_host = 1\nbreaker = 3")
+        config = write_config(tmp_path, [server.url("/feed.xml")], retries=0, per_host=1, breaker=3)
         result = build(config)
         assert len(failing.requests) == 3  # then the other five were not asked
 
@@ -168,7 +146,8 @@ def test_an_unreachable_host_is_not_retried_within_the_run(tmp_path):
     waits: list[float] = []
     with open_store(tmp_path / "s.sqlite3") as store, LoopbackServer() as server:
         server.routes["/ok"] = Reply(200, b"fine")
-        with Fetcher(FetchPolicy(retries=2, backoff=0.5, allow_private_hosts=LOOPBACK), StoreCache(store), sleep=waits.append,
+        with Fetcher(FetchPolicy(retries=2, backoff=0.5, allow_private_hosts=LOOPBACK), StoreCache(store),
+                     sleep=waits.append,
                      memory=StoreFailures(store)) as fetcher:
             with pytest.raises(DeadLink, match="host name does not resolve"):
                 fetcher.get(f"http://{UNRESOLVABLE}/one")
@@ -181,7 +160,8 @@ def test_an_unreachable_host_is_not_retried_within_the_run(tmp_path):
 def test_a_dead_link_is_asked_again_once_its_time_is_up(tmp_path):
     with open_store(tmp_path / "s.sqlite3") as store, LoopbackServer() as server:
         def fetcher() -> Fetcher:
-            return Fetcher(FetchPolicy(retries=0, allow_private_hosts=LOOPBACK), StoreCache(store), memory=StoreFailures(store))
+            return Fetcher(FetchPolicy(retries=0, allow_private_hosts=LOOPBACK), StoreCache(store),
+                           memory=StoreFailures(store))
 
         for _ in range(2):
             with fetcher() as run, pytest.raises(SourceError, match="HTTP 404"):

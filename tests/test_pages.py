@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 from benchmark_site import offline
 from conftest import ROOT, Epub
+from factory import write_publication
 from loopback import LoopbackServer, Reply
 from PIL import Image
-from playwright.sync_api import sync_playwright
-from test_preview import CHROMIUM_ARGS, find_chromium
 
 from digest.core.configfile import load_config
 from digest.core.month import Month
@@ -28,6 +27,7 @@ from digest.pipeline import compose_issue, make_fetcher
 
 SCREEN = {"width": 758, "height": 1024}
 # 181 real article pages from many sites (the shared extraction benchmark beside the repository).
+REAL_LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "sv", "ja", "zh", "ko", "tr", "uk", "cs"]
 CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark"
 MIN_CODE_RATIO = 0.85
 # Measured in the page: the widest box against the screen, and each code element's font
@@ -38,15 +38,6 @@ MEASURE = """() => {
       [e.tagName, parseFloat(getComputedStyle(e).fontSize) / body]);
   return {scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth, code};
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -158,35 +149,11 @@ def test_every_page_of_a_real_world_issue_fits_the_screen(screen, tmp_path, monk
         for key in keys:
             body = gzip.decompress((CORPUS / "html" / f"{key}.html.gz").read_bytes())
             server.routes[f"/{key}.html"] = Reply(200, body, {"Content-Type": "text/html"})
-        config_path = tmp_path / "digest.toml"
-        config_path.write_text(f"""
-[publication]
-title = "Real World Monthly"
-publisher = "Readers"
-slug = "real"
-
-[[sections]]
-id = "main"
-title = "Main"
-
-[[sources]]
-name = "Real"
-url = "{server.url('/feed.xml')}"
-section = "main"
-summary_only = true
-min_words = 50
-languages = ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "sv", "ja", "zh", "ko", "tr", "uk", "cs"]
-
-[output]
-dir = "out"
-formats = ["epub"]
-
-[fetch]
-retries = 0
-allow_private_hosts = ["{server.host}"]
-""", encoding="utf-8")
-        (tmp_path / "issues").mkdir()
-        config = load_config(config_path)
+        config = load_config(write_publication(
+            tmp_path, publication={"title": "Real World Monthly", "publisher": "Readers", "slug": "real"},
+            sources=[{"name": "Real", "url": server.url("/feed.xml"), "section": "main", "summary_only": True,
+                      "min_words": 50, "languages": REAL_LANGUAGES}],
+            output={"dir": "out"}, fetch={"retries": 0, "allow_private_hosts": [server.host]}))
         with make_fetcher(config, None) as fetcher:
             composed = compose_issue(config, Month(2018, 1), fetcher=fetcher)
     assert len(composed.issue.articles) > 100, len(composed.issue.articles)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageChops, ImageStat
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from digest.cli import cli
 from digest.core.configfile import load_config
@@ -31,28 +31,8 @@ from factory import sample_sources, write_publication
 
 pytestmark = pytest.mark.slow  # Chromium, and a preview server that composes the issue for each test
 MONTH = Month.parse("2018-01")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 # Generous upper bounds for a reload on a busy 2-core machine, not expectations.
 RELOAD_TIMEOUT_MS = 30_000
-
-
-def find_chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        if path := shutil.which(name):
-            return path
-    pytest.fail("Chromium is not installed: the preview's browser tests need it. "
-                "Install the Debian package with `sh scripts/install-system-deps.sh chromium` "
-                "(`make test` does this).", pytrace=False)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

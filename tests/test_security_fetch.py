@@ -11,6 +11,9 @@ import socket
 from pathlib import Path
 
 import pytest
+from factory import write_publication
+from loopback import LoopbackServer, Reply
+from test_faults import item, png, rss
 
 from digest.core.configfile import load_config
 from digest.core.errors import ConfigError, SourceError
@@ -18,44 +21,18 @@ from digest.core.month import Month
 from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.netguard import non_public_kind
 from digest.pipeline import build_issue
-from loopback import LoopbackServer, Reply
-from test_faults import item, png, rss
 
-SECRET = b"<html><body><article><h1>Internal</h1><p>" + b"The admin password is hunter2. " * 40 + b"</p></article></body></html>"
+SECRET = (b"<html><body><article><h1>Internal</h1><p>" + b"The admin password is hunter2. " * 40
+          + b"</p></article></body></html>")
 TEXT = "Idempotent consumers make retries safe. " * 30
 
 
-def project(root: Path, feed: bytes, fetch_table: str = "") -> Path:
-    (root / "issues").mkdir(exist_ok=True)
+def project(root: Path, feed: bytes, allow_private_hosts: tuple[str, ...] = ()) -> Path:
     (root / "feed.xml").write_bytes(feed)
-    path = root / "digest.toml"
-    path.write_text(f"""
-[publication]
-title = "Guarded Monthly"
-publisher = "Tests"
-slug = "guarded"
-language = "en"
-timezone = "UTC"
-
-[[sections]]
-id = "main"
-title = "Main"
-
-[[sources]]
-name = "Local feed with hostile links"
-url = "feed.xml"
-section = "main"
-
-[fetch]
-retries = 0
-timeout = 5
-{fetch_table}
-
-[output]
-dir = "out"
-formats = ["epub"]
-""")
-    return path
+    return write_publication(root, publication={"title": "Guarded Monthly", "slug": "guarded"},
+                             sources=[{"name": "Local feed with hostile links", "url": "feed.xml", "section": "main"}],
+                             fetch={"retries": 0, "timeout": 5, "allow_private_hosts": list(allow_private_hosts)},
+                             output={"dir": "out"})
 
 
 def hostile_feed(server: LoopbackServer) -> bytes:
@@ -92,7 +69,7 @@ def test_links_and_images_on_loopback_are_not_fetched(tmp_path, server):
 
 
 def test_opting_in_lets_exactly_that_host_through(tmp_path, server):
-    config = project(tmp_path, hostile_feed(server), f'allow_private_hosts = ["{server.host}"]')
+    config = project(tmp_path, hostile_feed(server), (server.host,))
     result = build_issue(load_config(config), Month(2018, 1))
     assert {path for path, _ in server.requests} == {"/secret.html", "/secret.png"}
     assert b"hunter2" in book_text(result.epub)
@@ -153,5 +130,5 @@ def test_address_kinds(address, kind):
 @pytest.mark.parametrize("entry", ["http://intranet.example", "intranet.example/path", "", "a b"])
 def test_opt_in_entries_are_hosts(tmp_path, entry):
     with pytest.raises(ConfigError, match="fetch.allow_private_hosts: invalid value"):
-        load_config(project(tmp_path, b"", f'allow_private_hosts = ["{entry}"]'))
+        load_config(project(tmp_path, b"", (entry,)))
 

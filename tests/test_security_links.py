@@ -8,11 +8,12 @@ import zipfile
 
 import pytest
 from click.testing import CliRunner
+from factory import write_publication
 
 from digest.cli import cli
 from digest.core.configfile import load_config
-from digest.core.month import Month
 from digest.core.fields import web_url
+from digest.core.month import Month
 from digest.pipeline import build_issue
 
 HOSTILE = ["javascript:alert(document.cookie)", " JaVaScRiPt:alert(2)", "java\tscript:alert(3)",
@@ -35,23 +36,15 @@ def test_web_links_are_kept_as_they_are(url):
 @pytest.fixture(scope="module")
 def hostile_build(tmp_path_factory):
     """The sample January, EPUB only, with script links in place of the first posts' links."""
-    import shutil
-
-    from conftest import ROOT
-
     root = tmp_path_factory.mktemp("project")
-    toml = (ROOT / "digest.toml").read_text(encoding="utf-8")
-    (root / "digest.toml").write_text(toml.replace('formats = ["epub", "azw3", "mobi"]', 'formats = ["epub"]'),
-                                      encoding="utf-8")
-    for folder in ("issues", "assets/sample-feeds"):
-        shutil.copytree(ROOT / folder, root / folder)
+    config_path = write_publication(root, sample=True)
     feed = root / "assets" / "sample-feeds" / "architecture.xml"
     text = feed.read_text(encoding="utf-8")
     links = re.findall(r"<item>.*?<link>(.*?)</link>", text, re.S)
     for original, hostile in zip(links, HOSTILE):
         text = text.replace(f"<link>{original}</link>", f"<link>{hostile.replace('<', '&lt;')}</link>", 1)
     feed.write_text(text, encoding="utf-8")
-    config = load_config(root / "digest.toml")
+    config = load_config(config_path)
     return config, build_issue(config, Month(2018, 1))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factory import write_publication
 
 from digest.cli import cli
 from digest.core.configfile import load_config
@@ -22,15 +23,8 @@ from digest.publish.verify import verify
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
     """A real month folder (EPUB only), built once."""
-    from conftest import ROOT
-
-    root = tmp_path_factory.mktemp("project")
-    toml = (ROOT / "digest.toml").read_text(encoding="utf-8")
-    (root / "digest.toml").write_text(toml.replace('formats = ["epub", "azw3", "mobi"]', 'formats = ["epub"]'),
-                                      encoding="utf-8")
-    for folder in ("issues", "assets/sample-feeds"):
-        shutil.copytree(ROOT / folder, root / folder)
-    return build_issue(load_config(root / "digest.toml"), Month(2018, 1)).epub.parent
+    config = write_publication(tmp_path_factory.mktemp("project"), sample=True)
+    return build_issue(load_config(config), Month(2018, 1)).epub.parent
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import NS, ROOT, Epub
+from factory import write_publication
 from loopback import LoopbackServer, Reply
 from PIL import Image
 
@@ -37,34 +38,11 @@ def post(server: LoopbackServer) -> bytes:
 
 
 def write_config(root: Path, server: LoopbackServer) -> Path:
-    (root / "issues").mkdir()
-    path = root / "digest.toml"
-    path.write_text(f"""
-[publication]
-title = "Diagram Monthly"
-publisher = "Diagrams"
-slug = "diagrams"
-
-[[sections]]
-id = "main"
-title = "Main"
-
-[[sources]]
-name = "Diagrams"
-url = "{server.url('/feed.xml')}"
-section = "main"
-
-[fetch]
-allow_private_hosts = ["{server.host}"]
-
-[output]
-dir = "out"
-formats = ["epub"]
-
-[store]
-path = "state/digest.sqlite3"
-""", encoding="utf-8")
-    return path
+    return write_publication(root,
+                             publication={"title": "Diagram Monthly", "publisher": "Diagrams", "slug": "diagrams"},
+                             sources=[{"name": "Diagrams", "url": server.url("/feed.xml"), "section": "main"}],
+                             fetch={"allow_private_hosts": [server.host]}, output={"dir": "out"},
+                             store={"path": "state/digest.sqlite3"})
 
 
 def test_a_post_with_an_svg_architecture_diagram_comes_out_with_a_png_of_it(tmp_path):
