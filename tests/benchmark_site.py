@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import socket
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
@@ -84,10 +85,17 @@ def write_project(root: Path, feed_urls: list[str], *, summary_only: bool) -> Pa
 
 
 def offline(env: pytest.MonkeyPatch) -> None:
-    """Every request off loopback goes to a proxy address that refuses at once: the corpus's
-    image hosts are dead links here, and a test must never reach them on a machine that has
-    a network."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        env.setenv(name, "http://127.0.0.1:9")  # the discard port: nothing listens, refused at once
-    env.setenv("NO_PROXY", "127.0.0.1,localhost")
-    env.setenv("no_proxy", "127.0.0.1,localhost")
+    """No name but loopback resolves: the corpus's image hosts are dead links here, as many
+    are on the web, and a test must never reach them on a machine that has a network.
+
+    The fetch layer resolves every host itself (its address check), and ignores proxy
+    variables, so name resolution is where the network is cut.
+    """
+    resolve = socket.getaddrinfo
+
+    def loopback_only(host, *args, **kwargs):
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (tests are offline)")
+        return resolve(host, *args, **kwargs)
+
+    env.setattr(socket, "getaddrinfo", loopback_only)

@@ -3,9 +3,8 @@ published month: `digest build` exits 0, every page is an article, EPUBCheck fin
 nothing remote is left.
 
 Two variants: the whole page as each item's content, and summary-only feeds whose pages the
-build fetches and extracts. The pages' images point to hosts that do not exist; so that the
-test does not wait on this machine's DNS for each, every request off loopback goes to a
-proxy address that refuses at once (the dead links are still dead, and reported).
+build fetches and extracts. The pages' images point to hosts that do not resolve here (the
+test resolves loopback only, so it never reaches the web): dead links, reported.
 """
 
 from __future__ import annotations
@@ -13,12 +12,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from click.testing import CliRunner
-
 from benchmark_site import CORPUS, corpus_pages, offline, serve_corpus, write_project
+from click.testing import CliRunner
 from conftest import NS, Epub, epubcheck_problems
-from digest.cli import cli
 from loopback import LoopbackServer
+
+from digest.cli import cli
 
 pytestmark = pytest.mark.skipif(not (CORPUS / "ground-truth.json").is_file(),
                                 reason=f"the benchmark corpus is not beside the project ({CORPUS})")
