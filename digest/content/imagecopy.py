@@ -21,7 +21,6 @@ from PIL import ExifTags, Image, ImageCms
 # The markers of a JPEG's image data and decoding tables; everything else (APP1 EXIF/XMP,
 # APP2 ICC/MPF, APP3-APP15, COM) is metadata.
 JPEG_KEPT = {0xC0, 0xC1, 0xC4, 0xDB, 0xDD}
-JPEG_SEQUENTIAL = {0xC0, 0xC1}
 JPEG_OTHER_FRAMES = {0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 APP0, APP14, SOS, EOI = 0xE0, 0xEE, 0xDA, b"\xff\xd9"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
