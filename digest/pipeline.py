@@ -29,6 +29,7 @@ from digest.core.progress import stage as showing_stage
 from digest.core.store import Store, open_store
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.gate import check_and_convert
+from digest.ebook.primed import primed_epubcheck
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
 from digest.ingest.archive import published_elsewhere, record_published
@@ -62,7 +63,9 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
                 allow_empty: bool = False) -> BuildResult:
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
-    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+    # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed).
+    with primed_epubcheck() as epubcheck, open_store(config.store.path) as store, \
+            make_fetcher(config, store) as fetcher:
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, store=store)
         issue = composition.issue
@@ -76,7 +79,8 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             epub_path.write_bytes(epub_bytes)
             with showing_stage("check and conversions"):
                 gated = check_and_convert(store, config.output, final, epub_path, composition.issue,
-                                          composition.pages, composition.theme, strict=strict)
+                                          composition.pages, composition.theme, strict=strict,
+                                          epubcheck=epubcheck)
             composition = dataclasses.replace(composition, issue=gated.issue, pages=gated.pages,
                                               problems=(*composition.problems, *gated.quarantined))
             issue, checked, kindle = gated.issue, gated.report, gated.kindle

@@ -37,6 +37,35 @@ def run_external(args: Sequence[str], *, timeout: float,
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
+def start_external(args: Sequence[str]) -> subprocess.Popen[bytes]:
+    """Start a long-lived helper with pipes to its stdin and stdout; stop it with stop_external.
+
+    Its stderr is discarded: a helper that talks on stdout must not block on a full stderr pipe.
+    """
+    process = subprocess.Popen(list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    with _lock:
+        _running.add(process)
+    return process
+
+
+def stop_external(process: subprocess.Popen[bytes]) -> None:
+    """Stop a helper of start_external (and whatever it spawned) and reap it."""
+    with _lock:
+        _running.discard(process)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:  # a request still buffered for the dead helper
+                pass
+    process.wait()
+
+
 @contextmanager
 def stopped_on_interrupt() -> Iterator[None]:
     """On SIGTERM or Ctrl-C inside the block, kill every external program still running.

@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -26,6 +27,8 @@ EPUBCHECK_TIMEOUT = 300
 JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 JAVA_INSTALL = "sudo apt-get install default-jre-headless"
 EPUBCHECK_SEVERITIES = ("FATAL", "ERROR", "WARNING")
+# EPUBCheck on one book: its findings, and notes saying why it could not run.
+EpubCheckRunner = Callable[[Path], tuple[tuple[Finding, ...], tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,13 @@ def check_path(path: Path, *, epubcheck: bool = True) -> CheckReport:
     return CheckReport(tuple(check_epub(book, epubcheck=epubcheck) for book in books))
 
 
-def check_epub(path: Path, *, epubcheck: bool = True) -> BookReport:
+def check_epub(path: Path, *, epubcheck: bool = True, runner: EpubCheckRunner | None = None) -> BookReport:
+    """The Kindle rules and EPUBCheck (``runner``: how to run it; a fresh java by default)."""
     findings = kindle_findings(read_book(path))
     if not epubcheck:
         return BookReport(path, findings, ("EPUBCheck not run (--no-epubcheck)",))
-    epubcheck_findings, notes = run_epubcheck(path)
-    return BookReport(path, epubcheck_findings + findings, notes)
+    found, notes = (runner or run_epubcheck)(path)
+    return BookReport(path, found + findings, notes)
 
 
 def require_ready(report: BookReport) -> BookReport:
@@ -109,14 +113,23 @@ def run_epubcheck(path: Path) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
         done = run_external([java, *JAVA_OPTIONS, "-jar", str(jar), str(path), "--json", "-"],
                             timeout=EPUBCHECK_TIMEOUT)
     except subprocess.TimeoutExpired:
-        return (Finding("epubcheck", path.name, f"EPUBCheck did not finish within {EPUBCHECK_TIMEOUT} s"),), ()
+        return (timed_out(path),), ()
     except OSError as exc:
         return (Finding("epubcheck", path.name, f"cannot run {java}: {exc.strerror}"),), ()
+    tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+    return epubcheck_findings(path, done.stdout, f"exit {done.returncode}: {tail[0]}"), ()
+
+
+def timed_out(path: Path) -> Finding:
+    return Finding("epubcheck", path.name, f"EPUBCheck did not finish within {EPUBCHECK_TIMEOUT} s")
+
+
+def epubcheck_findings(path: Path, report: bytes, failure: str) -> tuple[Finding, ...]:
+    """The findings of EPUBCheck's JSON ``report`` on ``path``; ``failure`` says why when it is not JSON."""
     try:
-        messages = json.loads(done.stdout)["messages"]
+        messages = json.loads(report)["messages"]
     except (ValueError, KeyError, TypeError):
-        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        return (Finding("epubcheck", path.name, f"EPUBCheck failed (exit {done.returncode}): {tail[0]}"),), ()
+        return (Finding("epubcheck", path.name, f"EPUBCheck failed ({failure})"),)
     findings = []
     for message in messages:
         if message.get("severity") not in EPUBCHECK_SEVERITIES:
@@ -130,7 +143,7 @@ def run_epubcheck(path: Path) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
             text += f" (and {len(locations) - 1} more places)"
         files = tuple(dict.fromkeys(location.get("path") or path.name for location in locations))
         findings.append(Finding("epubcheck", where, text, files=files))
-    return tuple(findings), ()
+    return tuple(findings)
 
 
 def epubcheck_jar() -> Path | None:

@@ -20,21 +20,21 @@ from digest.core.config import Output
 from digest.core.models import Issue
 from digest.core.store import Store
 from digest.core.vocabulary import KINDLE_FORMATS
-from digest.ebook.check import BookReport, check_epub
+from digest.ebook.check import BookReport, EpubCheckRunner, check_epub
 from digest.ebook.kindle import KindleFiles, build_kindle_formats
 from digest.ebook.render import Page, Theme
 
 log = logging.getLogger(__name__)
 
 
-def kindle_ready_once(store: Store, epub: Path) -> BookReport:
-    """check_epub (EPUBCheck and the Kindle rules), unless a book with these exact bytes already
-    passed it cleanly."""
+def kindle_ready_once(store: Store, epub: Path, epubcheck: EpubCheckRunner | None = None) -> BookReport:
+    """check_epub (EPUBCheck, run by ``epubcheck``, and the Kindle rules), unless a book with
+    these exact bytes already passed it cleanly."""
     key = f"{_sha256(epub)} {__version__}"
     if store.recall("kindle-ready", key) is not None:
         log.info("%s: identical to a book that passed the Kindle-ready check, not checked again", epub.name)
         return BookReport(epub, ())
-    report = check_epub(epub)
+    report = check_epub(epub, runner=epubcheck)
     if not report.findings and not report.notes:  # only a complete, spotless check is worth remembering
         store.remember("kindle-ready", key, "passed")
     return report

