@@ -80,6 +80,22 @@ def test_images_resolved_into_the_book_keep_their_alt():
     assert [(i.get("src"), i.get("alt")) for i in images] == [("images/1.jpg", "A chart"), ("images/1.jpg", "")]
 
 
+def test_declared_tracking_pixels_are_dropped_without_being_asked_for():
+    seen = []
+
+    def resolve(url):
+        seen.append(url)
+        return "images/1.jpg"
+
+    tree = parse(clean('<p>Text<img src="https://t.example/p.gif?u=1" width="1" height="1" alt=""/>'
+                       '<img src="/beacon.png" width="0px" height=" 2 "/>'
+                       '<img src="/icon.png" width="2" height="24"/><img src="/wide.png" width="1"/></p>',
+                       resolve_image=resolve))
+    assert seen == ["https://blog.example.org/icon.png", "https://blog.example.org/wide.png"]
+    assert len(tree.findall(".//{*}img")) == 2
+    assert "Text" in etree.tostring(tree, encoding="unicode")
+
+
 def test_comments_control_characters_and_broken_nesting_come_out_well_formed():
     out = clean('<p>a <!-- bad -- comment --> b\x00\x07 <b><i>nested</b></i><div>block in p</p>'
                 '<table><td colspan="x">cell</table><custom-widget>kept text</custom-widget>')

@@ -60,6 +60,9 @@ DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{
                       r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 NCNAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")
 LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# An <img> declaring both sides this small (in pixels) is a tracking pixel: dropped unfetched.
+TRACKING_PIXEL_SIDE = 2
+PIXEL_LENGTH = re.compile(r"\s*([0-9]{1,6})\s*(?:px)?\s*$")
 URI_CHARACTERS = "!$&'()*+,;=:@/?-._~%"
 
 # Given an absolute image URL, returns the image's href inside the book, or None if unavailable.
@@ -123,6 +126,9 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
     tag = RENAME.get(tag, tag)
     if tag not in ALLOWED:
         element.drop_tag()
+        return
+    if tag == "img" and _tracking_pixel(element):  # asking for it would tell the tracker
+        remove_element(element)
         return
     element.tag = tag
     allowed = ALLOWED[tag] + GLOBAL_ATTRIBUTES
@@ -281,6 +287,11 @@ def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: Imag
         return
     image.set("src", local)
     image.set("alt", alt)
+
+
+def _tracking_pixel(image) -> bool:
+    sides = [PIXEL_LENGTH.match(image.get(name) or "") for name in ("width", "height")]
+    return all(side is not None and int(side[1]) <= TRACKING_PIXEL_SIDE for side in sides)
 
 
 def _prefix_ids(root, prefix: str) -> None:
