@@ -61,38 +61,31 @@ def primed_epubcheck() -> Iterator[EpubCheckRunner]:
             return
         checker = PrimedEpubCheck(process, Path(folder))
         try:
-            checker.send(primer)
+            checker.send("epubcheck", str(primer), str(Path(folder) / "primer.json"))
             yield checker
         finally:
             stop_external(process)
 
 
 class PrimedEpubCheck:
-    """Sends books to one EpubCheckServer process, one at a time, in order."""
+    """Sends requests to one EpubCheckServer process, one at a time, in order."""
 
     def __init__(self, process: subprocess.Popen[bytes], folder: Path):
         self._process, self._folder = process, folder
         self._sent = self._answered = 0
         self._lock = threading.Lock()
 
-    def send(self, book: Path) -> Path:
-        """Ask for ``book`` to be checked; returns where its JSON report will be."""
-        report = self._folder / f"report-{self._sent}.json"
+    def send(self, *fields: str) -> None:
+        """Send a request without waiting for its answer (see EpubCheckServer.java)."""
         assert self._process.stdin is not None
-        self._process.stdin.write(f"{book}\t{report}\n".encode())
+        self._process.stdin.write(("\t".join(fields) + "\n").encode())
         self._process.stdin.flush()
         self._sent += 1
-        return report
 
     def __call__(self, path: Path) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
-        if "\t" in str(path) or "\n" in str(path):
-            return run_epubcheck(path)
-        with self._lock:
-            try:
-                report = self.send(path.resolve())
-                status = self._answer()
-            except OSError:
-                status = None
+        """EPUBCheck on ``path`` (an EpubCheckRunner)."""
+        report = self._folder / f"report-{self._sent}.json"
+        status = self._ask("epubcheck", str(path.resolve()), str(report))
         if status == "timeout":
             return (timed_out(path),), ()
         if status is None or not report.is_file():
@@ -100,20 +93,26 @@ class PrimedEpubCheck:
             return run_epubcheck(path)
         return epubcheck_findings(path, report.read_bytes(), f"exit {status}"), ()
 
-    def _answer(self) -> str | None:
-        """The exit status for the last book sent (earlier answers skipped), "timeout", or None
-        when the process died or crashed on it."""
+    def _ask(self, *fields: str) -> str | None:
+        """The exit status of one request (earlier answers skipped), "timeout", or None when the
+        process died, crashed on it, or the request cannot be written on one line."""
+        if any("\t" in field or "\n" in field for field in fields):
+            return None
         assert self._process.stdout is not None
-        watchdog = threading.Timer(EPUBCHECK_TIMEOUT, self._process.kill)
-        watchdog.start()
-        try:
-            while self._answered < self._sent:
-                line = self._process.stdout.readline()
-                if not line:
-                    return "timeout" if not watchdog.is_alive() else None
-                self._answered += 1
-        finally:
-            watchdog.cancel()
+        with self._lock:
+            watchdog = threading.Timer(EPUBCHECK_TIMEOUT, self._process.kill)
+            watchdog.start()
+            try:
+                self.send(*fields)
+                while self._answered < self._sent:
+                    line = self._process.stdout.readline()
+                    if not line:
+                        return "timeout" if not watchdog.is_alive() else None
+                    self._answered += 1
+            except OSError:
+                return None
+            finally:
+                watchdog.cancel()
         status = line.decode("ascii", "replace").strip()
         return status if status.isdigit() else None
 
