@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from digest.core.errors import ExtractionError
-from digest.content.extract import extract_article, needs_full_text
+from digest.content.extract import decode_html, extract_article, needs_full_text
 from digest.content.sanitize import clean_html
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -131,3 +131,19 @@ LONG = "<p>" + "Real content goes on for a while here. " * 30 + "</p>"
 ])
 def test_summary_only_entries_are_detected(content, page_length, expected):
     assert needs_full_text(content, page_length) is expected
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    # No BOM, no declaration: valid UTF-8 is taken as UTF-8 without a statistical guess.
+    ("<html><body><p>Grüße aus Köln, 東京</p></body></html>".encode(), "Grüße aus Köln, 東京"),
+    # A declaration is trusted before the bytes are tried as UTF-8.
+    ('<html><head><meta charset="windows-1251"></head><body><p>Привет</p></body></html>'.encode("windows-1251"),
+     "Привет"),
+    # A BOM is trusted first.
+    ("\ufeff<html><body><p>naïve café</p></body></html>".encode("utf-16"), "naïve café"),
+    # Undeclared and not UTF-8: the detector's guess, never a decoding error.
+    (("<html><body><p>" + "Le café était très animé, déjà plein à midi. " * 20 + "</p></body></html>")
+     .encode("latin-1"), "Le café était très animé"),
+])
+def test_pages_are_decoded_by_bom_declaration_utf8_then_detection(body, expected):
+    assert expected in decode_html(body)

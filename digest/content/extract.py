@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
-from bs4.dammit import UnicodeDammit
+from bs4.dammit import EncodingDetector, UnicodeDammit
 from lxml import etree
 
 from digest.content.fallback import longer_article
@@ -156,7 +156,15 @@ def needs_full_text(content_html: str, page_text_length: int | None = None) -> b
 
 
 def decode_html(body: bytes) -> str:
-    """Bytes to text, trusting a BOM or the page's own charset declaration first."""
+    """Bytes to text: a BOM or the page's own charset declaration first, then UTF-8 when the
+    bytes are valid UTF-8, and only then chardet's guess (about 250 ms of CPU on a big page:
+    half the extraction time of the real pages that declare no charset)."""
+    if EncodingDetector.strip_byte_order_mark(body)[1] is None and \
+            EncodingDetector.find_declared_encoding(body, is_html=True) is None:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     dammit = UnicodeDammit(body, is_html=True)
     return dammit.unicode_markup if dammit.unicode_markup is not None else body.decode("utf-8", "replace")
 
