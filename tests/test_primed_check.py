@@ -13,6 +13,8 @@ import pytest
 
 from digest.ebook.check import check_epub, run_epubcheck
 from digest.ebook.primed import PrimedEpubCheck, primed_epubcheck
+from digest.ebook import validate
+from digest.ebook.validate import fragment_errors
 from test_check import BREAKS, mutate
 
 
@@ -50,3 +52,17 @@ def test_the_warm_process_is_stopped_when_the_build_leaves(sample_epub):
     assert process.poll() is not None
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)
+
+
+def test_the_warm_process_validates_fragments_as_jing_does(monkeypatch):
+    fragments = {"fine": "<p>A <em>fine</em> paragraph.</p>",
+                 "broken": "<p>A paragraph <div>holding a block</div></p><foo/>",
+                 "unclosed": "<p>never closed"}
+    fresh = fragment_errors(fragments)
+    with primed_epubcheck() as epubcheck:
+        assert isinstance(epubcheck, PrimedEpubCheck)
+        # No fresh java may run: the warm process must answer by itself.
+        monkeypatch.setattr(validate, "run_external", lambda *args, **kwargs: pytest.fail("a fresh Jing ran"))
+        warm = fragment_errors(fragments, warm=epubcheck.jing)
+    assert fresh is not None and warm == fresh
+    assert warm["fine"] == () and len(warm["broken"]) == 2 and warm["unclosed"]

