@@ -66,8 +66,17 @@ public class EpubCheckServer {
             }
             boolean valid = true;
             for (String file : Files.readAllLines(Paths.get(list), StandardCharsets.UTF_8)) {
-                if (!file.isEmpty()) {
+                if (file.isEmpty()) {
+                    continue;
+                }
+                try {
                     valid &= driver.validate(ValidationDriver.fileInputSource(file));
+                } catch (SAXException notWellFormed) {  // printed as Jing's command line prints it
+                    handler.printException(notWellFormed);
+                    valid = false;
+                } catch (IOException unreadable) {
+                    handler.printException(unreadable);
+                    valid = false;
                 }
             }
             handler.close();
