@@ -123,3 +123,30 @@ def test_language_verdicts_remembered_in_the_store_select_the_same(sample_config
     assert first == again == plain
     assert "bg" in [row["value"] for row in remembered]
     assert [s.reason for s in again.skipped] == ["language 'bg' (accepted: en)"]
+
+
+def test_a_second_selection_from_the_store_does_not_load_the_language_model(sample_config, tmp_path,
+                                                                             monkeypatch):
+    from digest.content import language
+    from digest.core.store import open_store
+
+    loads = []  # one per text judged by the model (detect() loads it when it is not loaded)
+    real = language.detect
+
+    def counting(text):
+        loads.append(text)
+        return real(text)
+
+    monkeypatch.setattr(language, "detect", counting)
+    spec = IssueSpec(Month(2018, 1))
+    entries = [entry("Kept"), entry("Also kept", html=ENGLISH.replace("ordinary", "unremarkable"))]
+    with open_store(tmp_path / "s.sqlite3") as store:
+        first = select_entries(sample_config, spec, entries, store=store)
+        judged_first = len(loads)
+        again = select_entries(sample_config, spec, entries, store=store)
+        judged_again = len(loads) - judged_first
+        changed = [entries[0], entry("Also kept", html=ENGLISH.replace("ordinary", "different"))]
+        select_entries(sample_config, spec, changed, store=store)
+    assert first == again and [e.language for e in again.articles] == ["en", "en"]
+    assert judged_first == 2 and judged_again == 0
+    assert len(loads) == judged_first + 1  # only the changed text is judged again

@@ -41,7 +41,7 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
         if not is_pinned and not month.contains(entry.date, zone):
             continue  # another month's post: not worth a line in the report
         duplicate = next((seen[k] for k in keys if k in seen), None)
-        reason = None
+        reason, language = None, None
         if duplicate is not None:
             reason = f"duplicate of {duplicate.title!r} from {duplicate.source}"
         elif keys & excluded:
@@ -58,9 +58,9 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
             skipped.append(Skipped(entry.source, entry.title, entry.link, reason))
             continue
         seen.update(dict.fromkeys(keys, entry))
-        # The text's own language, so the page can tell a hyphenator and a voice which it is.
-        kept.append(replace(entry, language=entry_language(entry.title, entry.content or entry.summary,
-                                                           entry.language)))
+        # The text's own language (judged above, through the memo), so the page can tell a
+        # hyphenator and a voice which it is; judging it again here loaded the model on every rebuild.
+        kept.append(replace(entry, language=language))
     release_model()
 
     kept, over_limit = _apply_limits(kept, sources)
