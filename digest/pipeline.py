@@ -34,6 +34,7 @@ from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.ingest.curate import curated_links
+from digest.ingest.feedmemo import ParsedFeeds
 from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher
 from digest.ingest.gather import Gathered, SourceReader, gather
@@ -109,7 +110,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     spec = load_issue(config, month)
     theme = Theme.load(config.output.templates_dir)
     with showing_stage("feeds"):
-        gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher), store)
+        parse = ParsedFeeds(store).parse if store is not None else None
+        gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), store)
     earlier = published_elsewhere(store, month) if store is not None else frozenset()
     selection = select_entries(config, spec, gathered.entries, earlier, store)
     if not selection.articles and not allow_empty:
@@ -135,7 +137,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
 def fetch_sources(config: Config) -> Gathered:
     """`digest fetch`: read every source now and remember its entries (run it daily)."""
     with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
-        return gather(config, functools.partial(read_source, fetcher=fetcher), store)
+        return gather(config, functools.partial(read_source, fetcher=fetcher, parse=ParsedFeeds(store).parse), store)
 
 
 def make_fetcher(config: Config, store: Store | None) -> Fetcher:

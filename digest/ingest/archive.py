@@ -26,7 +26,7 @@ def remember_entries(store: Store, entries: Iterable[Entry]) -> int:
     stamp, new = now(), 0
     with store.transaction() as conn:
         for entry in entries:
-            key, data = entry_key(entry), json.dumps(_to_json(entry), sort_keys=True)
+            key, data = entry_key(entry), json.dumps(entry_to_json(entry), sort_keys=True)
             if conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone():
                 conn.execute("UPDATE entries SET data = ?, published = ?, last_seen = ? WHERE key = ? AND source = ?",
                              (data, entry.date.isoformat(), stamp, key, entry.source))
@@ -45,7 +45,7 @@ def archived_entries(store: Store, sources: Iterable[str]) -> tuple[Entry, ...]:
     rows = store.query(
         f"SELECT data FROM entries WHERE source IN ({','.join('?' * len(wanted))}) ORDER BY published, key",
         wanted)
-    entries = [_from_json(json.loads(row["data"])) for row in rows]
+    entries = [entry_from_json(json.loads(row["data"])) for row in rows]
     rank = {name: i for i, name in enumerate(wanted)}
     return tuple(sorted(entries, key=lambda e: rank[e.source]))
 
@@ -66,14 +66,15 @@ def record_published(store: Store, month: Month, articles: Iterable[Article]) ->
             [(str(month), canonical_url(a.link) if a.link else a.guid, a.guid, a.title, now()) for a in articles])
 
 
-def _to_json(entry: Entry) -> dict:
+def entry_to_json(entry: Entry) -> dict:
+    """``entry`` as JSON-ready values (entry_from_json reads it back)."""
     data = asdict(entry)
     for name in ("published", "updated"):
         data[name] = data[name].isoformat() if data[name] else None
     return data
 
 
-def _from_json(data: dict) -> Entry:
+def entry_from_json(data: dict) -> Entry:
     for name in ("published", "updated"):
         data[name] = datetime.fromisoformat(data[name]) if data[name] else None
     for name in ("authors", "categories"):

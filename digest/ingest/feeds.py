@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
@@ -28,8 +29,16 @@ class FeedResult:
     problems: tuple[Problem, ...]
 
 
-def read_source(config: Config, source: Source, fetcher: Fetcher | None = None) -> FeedResult:
-    """Load and parse one source. A broken source raises SourceError; a broken entry is a Problem."""
+FeedParser = Callable[[Source, str, bytes, dict[str, str], str], FeedResult]
+"""parse_feed's signature: source, location, body, response headers, base URL."""
+
+
+def read_source(config: Config, source: Source, fetcher: Fetcher | None = None,
+                parse: FeedParser | None = None) -> FeedResult:
+    """Load and parse one source. A broken source raises SourceError; a broken entry is a Problem.
+
+    ``parse`` reads the body (parse_feed unless given; a build passes one that remembers feeds).
+    """
     location = config.resolve(source.url)
     if source.is_remote:
         if fetcher is None:
@@ -42,6 +51,11 @@ def read_source(config: Config, source: Source, fetcher: Fetcher | None = None) 
         except OSError as exc:
             raise SourceError(location, f"cannot read feed: {exc.strerror or exc}") from None
         headers, base = {}, Path(location).as_uri()
+    return (parse or parse_feed)(source, location, body, headers, base)
+
+
+def parse_feed(source: Source, location: str, body: bytes, headers: dict[str, str], base: str) -> FeedResult:
+    """The entries of a feed's ``body``, JSON Feed or XML (``headers``: the response's, lower-case)."""
     if _looks_like_json(body, headers):
         return _parse_json_feed(source, location, body, base)
     return _parse_xml_feed(source, location, body, headers, base)
