@@ -32,6 +32,8 @@ from digest.ebook.gate import check_and_convert
 from digest.ebook.primed import primed_epubcheck
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
+from digest.ebook.validate import fragment_errors
+from digest.ebook.validmemo import ValidatedFragments
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.ingest.curate import curated_links
 from digest.ingest.feedmemo import ParsedFeeds
@@ -129,7 +131,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     long_enough = drop_short(config, spec, enriched.entries)
     languages = StoredLanguages(store).detect if store is not None else detect
     issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images, languages)
-    issue, quarantined = vet_articles(issue, strict=strict)
+    validate = ValidatedFragments(store).errors if store is not None else fragment_errors
+    issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))
     return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined))
 
