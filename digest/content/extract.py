@@ -17,8 +17,6 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-import trafilatura
-from bs4.dammit import EncodingDetector, UnicodeDammit
 from lxml import etree
 
 from digest.content.fallback import longer_article
@@ -85,6 +83,10 @@ class Extracted:
 
 def extract_article(html: str | bytes, url: str) -> Extracted:
     """The main article of a fetched page. Raises ExtractionError when there is none."""
+    # Imported here: trafilatura (with numpy) takes a fifth of a second to import, and a
+    # rebuild whose pages all come from digest.content.extractcache never extracts.
+    import trafilatura
+
     text = decode_html(html) if isinstance(html, bytes) else html
     tree = trafilatura.load_html(text) if text.strip() else None
     if tree is None:
@@ -159,6 +161,9 @@ def decode_html(body: bytes) -> str:
     """Bytes to text: a BOM or the page's own charset declaration first, then UTF-8 when the
     bytes are valid UTF-8, and only then chardet's guess (about 250 ms of CPU on a big page:
     half the extraction time of the real pages that declare no charset)."""
+    # Imported here, as trafilatura in extract_article: only extraction needs it.
+    from bs4.dammit import EncodingDetector, UnicodeDammit
+
     if EncodingDetector.strip_byte_order_mark(body)[1] is None and \
             EncodingDetector.find_declared_encoding(body, is_html=True) is None:
         try:

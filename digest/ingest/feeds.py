@@ -11,8 +11,6 @@ from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
-import feedparser
-
 from digest.core.config import Config, Source
 from digest.core.errors import SourceError
 from digest.core.models import Entry, Problem
@@ -67,6 +65,9 @@ def _looks_like_json(body: bytes, headers: dict[str, str]) -> bool:
 
 def _parse_xml_feed(source: Source, location: str, body: bytes, headers: dict[str, str],
                     base: str) -> FeedResult:
+    # Imported here: a rebuild of unchanged feeds takes them from digest.ingest.feedmemo.
+    import feedparser
+
     parsed = feedparser.parse(
         body,
         response_headers={"content-location": base, **{k.lower(): v for k, v in headers.items()}},

@@ -13,9 +13,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup
-from pypdf import PdfReader
-
 from digest.core.errors import ExtractionError
 from digest.core.urls import absolute_url
 
@@ -48,6 +45,8 @@ def page_metadata(body: bytes, content_type: str, url: str) -> LinkMetadata:
 
 
 def _html_metadata(body: bytes, url: str) -> LinkMetadata:
+    from bs4 import BeautifulSoup  # imported here: a build without curated links never needs it
+
     soup = BeautifulSoup(body, "lxml")
     base = soup.find("base", href=True)
     base_url = absolute_url(url, str(base["href"])) if base else url
@@ -107,6 +106,8 @@ def _text(value) -> str:
 
 
 def _pdf_metadata(body: bytes, url: str) -> LinkMetadata:
+    from pypdf import PdfReader  # imported here: few links are PDFs, and pypdf is slow to import
+
     title = author = subject = None
     pages = None
     try:

@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bs4 import BeautifulSoup
-
 from digest.core.urls import absolute_url
 
 log = logging.getLogger(__name__)
@@ -55,6 +53,8 @@ class ListingPage:
 
 def parse_listing(html: str | bytes, url: str, rule: ListingRule) -> ListingPage:
     """The items of a listing page, in page order, with absolute URLs."""
+    from bs4 import BeautifulSoup  # imported here: a build without listing sources never needs it
+
     soup = BeautifulSoup(html, "lxml")
     base = soup.find("base", href=True)
     base_url = absolute_url(url, str(base["href"])) if base else url

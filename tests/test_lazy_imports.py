@@ -1,0 +1,17 @@
+"""A build imports the heavy parsers only when it uses them: a rebuild whose caches answer
+everything does not pay for trafilatura, BeautifulSoup, feedparser or pypdf."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("trafilatura", "bs4", "feedparser", "pypdf", "py3langid", "numpy")
+
+
+def test_importing_the_pipeline_and_the_cli_leaves_the_heavy_parsers_out():
+    code = ("import json, sys, digest.cli, digest.pipeline; "
+            f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(done.stdout) == []
