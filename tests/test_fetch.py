@@ -10,7 +10,8 @@ import brotli
 import pytest
 
 from digest.core.errors import SourceError
-from digest.ingest.fetch import Fetcher, FetchPolicy, sniff
+from digest.ingest.fetch import Fetcher, FetchPolicy
+from digest.ingest.sniffing import sniff
 from digest.ingest.httpcache import StoreCache
 from digest.core.store import open_store
 from loopback import LoopbackServer, Reply

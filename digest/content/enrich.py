@@ -20,7 +20,8 @@ from digest.core.config import Config
 from digest.core.errors import ExtractionError, ImageError, SourceError
 from digest.core.models import Entry, Problem
 from digest.ingest.failures import problems_by_host
-from digest.ingest.fetch import Fetcher, sniff
+from digest.ingest.fetch import Fetcher
+from digest.ingest.sniffing import sniff
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from digest.core.config import Config, Source
 from digest.core.errors import SourceError
 from digest.core.models import Entry, Problem
 from digest.ingest.entries import RawEntry, check_entry, describe
-from digest.ingest.fetch import Fetcher, sniff
+from digest.ingest.fetch import Fetcher
+from digest.ingest.sniffing import sniff
 
 log = logging.getLogger(__name__)
 
