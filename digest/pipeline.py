@@ -121,10 +121,12 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, spec.links, fetcher)
+        images = ImageCache(store) if store is not None else None
         enriched = enrich(config, selection.articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
-                          process=ImageCache(store).process if store is not None else process_image,
-                          extract=ExtractionCache(store).extract if store is not None else extract_article)
+                          process=images.process if images is not None else process_image,
+                          extract=ExtractionCache(store).extract if store is not None else extract_article,
+                          remembered=images.remembered if images is not None else None)
     problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))

@@ -7,25 +7,28 @@ its image's alt text as a caption.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from digest.content.extract import Extracted, extract_article, needs_full_text
 from digest.content.imagebudget import Processor, fit_budget
-from digest.content.images import ProcessedImage, process_image
+from digest.content.images import ImageProfile, ProcessedImage, process_image
 from digest.content.policy import image_profile
 from digest.content.sanitize import clean_html
 from digest.core.config import Config
 from digest.core.errors import ExtractionError, ImageError, SourceError
 from digest.core.models import Entry, Problem
 from digest.ingest.failures import problems_by_host
-from digest.ingest.fetch import Fetcher
+from digest.ingest.fetch import Fetcher, StoredBody
 from digest.ingest.sniffing import sniff
 
 log = logging.getLogger(__name__)
 
 Extractor = Callable[[bytes, str], Extracted]
+Remembered = Callable[[str, int, ImageProfile], "ProcessedImage | None"]
+"""An image fitted in an earlier build, by its original's SHA-256 and size (ImageCache.remembered)."""
 # Text compresses to about a third in the EPUB's zip; close enough for the image budget.
 TEXT_COMPRESSION = 3
 
@@ -40,17 +43,19 @@ class Enriched:
 
 def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
            extra_images: Iterable[str] = (), fixed_bytes: int = 0,
-           process: Processor = process_image, extract: Extractor = extract_article) -> Enriched:
+           process: Processor = process_image, extract: Extractor = extract_article,
+           remembered: Remembered | None = None) -> Enriched:
     """Full text where needed, then every content image (and ``extra_images``), fitted to the budget.
 
     ``process`` fits one image (see fit_budget), ``extract`` finds the article in a page; the
-    build passes ones that remember their results.
+    build passes ones that remember their results, and ``remembered``, which finds a fitted
+    image by the hash of the stored original, so an image already fitted is not even read.
     """
     if fetcher is None:
         return Enriched(entries, {}, ())
     entries, problems = _full_text(config, entries, fetcher, extract)
     urls = list(dict.fromkeys([*content_image_urls(entries), *extra_images]))
-    images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes, process)
+    images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes, process, remembered)
     return Enriched(entries, images, (*problems, *image_problems))
 
 
@@ -107,6 +112,10 @@ class _Downloads(Mapping[str, bytes]):
         self.failed: dict[str, SourceError] = {}
         """The downloads that failed, for one report line per host."""
 
+    def stored(self, url: str) -> StoredBody | None:
+        """The hash and size of the bytes ``self[url]`` would give from the store without a request."""
+        return self._fetcher.stored(url, max_bytes=self._max_bytes)
+
     def __getitem__(self, url: str) -> bytes:
         try:
             return self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False).body
@@ -121,15 +130,23 @@ class _Downloads(Mapping[str, bytes]):
         return len(self._urls)
 
 
+def _recall(downloads: _Downloads, remembered: Remembered, url: str, profile: ImageProfile) -> ProcessedImage | None:
+    """The image fitted earlier from the very bytes ``downloads[url]`` would give, without reading them."""
+    stored = downloads.stored(url)
+    return None if stored is None else remembered(stored.sha256, stored.size, profile)
+
+
 def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,
-            fixed_bytes: int, process: Processor) -> tuple[dict[str, ProcessedImage], list[Problem]]:
+            fixed_bytes: int, process: Processor,
+            remembered: Remembered | None) -> tuple[dict[str, ProcessedImage], list[Problem]]:
     if not urls:
         return {}, []
     profile = image_profile(config)
     text_bytes = sum(len(e.content) for e in entries) // TEXT_COMPRESSION
     downloads = _Downloads(urls, fetcher, profile.max_bytes)
+    recall = functools.partial(_recall, downloads, remembered) if remembered is not None else None
     fit = fit_budget(downloads, profile, budget_bytes=int(config.images.budget_mb * 1_000_000),
-                     fixed_bytes=fixed_bytes + text_bytes, process=process)
+                     fixed_bytes=fixed_bytes + text_bytes, process=process, recall=recall)
     unfetched = {url: downloads.failed[url] for url in urls if url in downloads.failed}
     problems = problems_by_host(unfetched, "image", "alt text kept")
     problems += [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()

@@ -35,6 +35,9 @@ BOX_SHRINK = 0.8
 SMALLEST_BOX_WIDTH = 400
 
 Processor = Callable[..., ProcessedImage]
+Recall = Callable[[str, ImageProfile], "ProcessedImage | None"]
+"""A source's image as ``process`` fitted it to a profile in an earlier build, found without
+reading the original; None when it is not known."""
 WORKERS = 2 * (os.cpu_count() or 1)
 SAMPLE_FROM = 50        # below this many images every step is simply tried in full
 SAMPLE_EVERY = 10
@@ -74,7 +77,7 @@ def degraded_profiles(profile: ImageProfile) -> Iterator[ImageProfile]:
 
 def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProfile(), *,
                budget_bytes: int = DEFAULT_BUDGET_BYTES, fixed_bytes: int = 0,
-               process: Processor = process_image) -> BudgetFit:
+               process: Processor = process_image, recall: Recall | None = None) -> BudgetFit:
     """Process every original (source URL -> downloaded bytes) so the book fits the budget.
 
     ``originals`` may be lazy: each original is read only when a worker fits it and is
@@ -83,16 +86,17 @@ def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProf
     ``fixed_bytes`` is the size of everything else in the EPUB (text, CSS, cover, fonts).
     ``process`` has the signature of ``process_image``; pass a caching wrapper to reuse
     results stored from earlier runs. Sources that fail once are not retried at the
-    smaller steps.
+    smaller steps. ``recall`` answers before an original is read: what it knows is neither
+    read nor processed.
     """
     remaining = list(originals)
     failures: dict[str, ImageError] = {}
     steps = list(degraded_profiles(profile))
     for candidate in steps:
         if candidate not in (steps[0], steps[-1]) and _clearly_over(originals, remaining, candidate, process,
-                                                                    budget_bytes - fixed_bytes):
+                                                                    budget_bytes - fixed_bytes, recall):
             continue
-        images, new_failures = _process_all(originals, remaining, candidate, process)
+        images, new_failures = _process_all(originals, remaining, candidate, process, recall)
         failures.update(new_failures)
         remaining = [source for source in remaining if source not in new_failures]
         total = fixed_bytes + sum(len(image.data) for image in
@@ -106,14 +110,14 @@ def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProf
 
 
 def _clearly_over(originals: Mapping[str, bytes], sources: list[str], profile: ImageProfile,
-                  process: Processor, room: int) -> bool:
+                  process: Processor, room: int, recall: Recall | None) -> bool:
     """Whether a sample of the images, scaled up, already overshoots the room left by ESTIMATE_MARGIN."""
     if len(sources) < SAMPLE_FROM:
         return False
     # Random, not every tenth: image lists repeat per article (photo, chart, ...) and a
     # stride would sample one kind only.
     sample = random.Random(len(sources)).sample(sources, len(sources) // SAMPLE_EVERY)
-    fitted, _ = _process_all(originals, sample, profile, process)
+    fitted, _ = _process_all(originals, sample, profile, process, recall)
     if not fitted:
         return False
     estimate = sum(len(image.data) for image in fitted.values()) * len(sources) / len(sample)
@@ -123,10 +127,11 @@ def _clearly_over(originals: Mapping[str, bytes], sources: list[str], profile: I
 
 
 def _process_all(originals: Mapping[str, bytes], sources: list[str], profile: ImageProfile,
-                 process: Processor) -> tuple[dict[str, ProcessedImage], dict[str, ImageError]]:
+                 process: Processor, recall: Recall | None) -> tuple[dict[str, ProcessedImage], dict[str, ImageError]]:
     def one(source: str) -> ProcessedImage | ImageError:
         try:
-            return process(originals[source], profile, source=source)
+            known = recall(source, profile) if recall is not None else None
+            return known if known is not None else process(originals[source], profile, source=source)
         except ImageError as error:
             return error
 

@@ -1,7 +1,9 @@
 """Fitted images remembered in the store, so a rebuild of unchanged inputs does not refit them.
 
 An image is keyed by the SHA-256 of its original bytes and the profile it was fitted to
-(with digest's version, so an upgrade refits everything once).
+(with digest's version, so an upgrade refits everything once). A rebuild knows that hash
+from the HTTP cache (digest.ingest.fetch.Fetcher.stored), so ``remembered`` finds the
+fitted copy without reading the original at all.
 """
 
 from __future__ import annotations
@@ -20,14 +22,22 @@ class ImageCache:
     def __init__(self, store: Store):
         self.store = store
 
+    def remembered(self, original_sha256: str, original_bytes: int, profile: ImageProfile) -> ProcessedImage | None:
+        """What ``process`` gives for an original with this hash and size, if it is stored, else None."""
+        row = self.store.query_one("SELECT data, media_type, width, height FROM processed_images "
+                                   "WHERE original_sha256 = ? AND profile = ?",
+                                   (original_sha256, _profile_key(profile)))
+        if row is None:
+            return None
+        encoded = bytes(row["data"])
+        return ProcessedImage(encoded, row["media_type"], row["width"], row["height"],
+                              content_hash(encoded), original_bytes)
+
     def process(self, data: bytes, profile: ImageProfile, *, source: str = "") -> ProcessedImage:
         key = (content_hash(data), _profile_key(profile))
-        row = self.store.query_one("SELECT data, media_type, width, height FROM processed_images "
-                                   "WHERE original_sha256 = ? AND profile = ?", key)
-        if row is not None:
-            encoded = bytes(row["data"])
-            return ProcessedImage(encoded, row["media_type"], row["width"], row["height"],
-                                  content_hash(encoded), len(data))
+        remembered = self.remembered(key[0], len(data), profile)
+        if remembered is not None:
+            return remembered
         # Failures are not remembered: refusing a broken image costs less than a lookup.
         image = process_image(data, profile, source=source)
         self.store.execute("INSERT OR REPLACE INTO processed_images (original_sha256, profile, data, media_type, "

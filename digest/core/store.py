@@ -124,6 +124,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             retry_after TEXT NOT NULL
         );
     """),
+    # The SHA-256 and size of each stored body, so a rebuild finds an image's fitted copy
+    # (digest.content.imagecache) without reading the original; NULL in a row saved before
+    # this migration until the row is next read (digest.ingest.httpcache). The index covers
+    # the lookup: columns stored after a large body are reached only through its overflow pages.
+    (8, "http_cache_body_sha256", """
+        ALTER TABLE http_cache ADD COLUMN body_sha256 TEXT;
+        ALTER TABLE http_cache ADD COLUMN body_size INTEGER;
+        CREATE INDEX http_cache_digests ON http_cache (url, body_sha256, body_size);
+    """),
 ]
 
 

@@ -96,12 +96,20 @@ class Response:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+@dataclass(frozen=True)
+class StoredBody:
+    sha256: str
+    size: int
+
+
 class ValidatorCache(Protocol):
     """Remembers responses with their ETag/Last-Modified (implemented by digest.ingest.httpcache)."""
 
     def lookup(self, url: str) -> Response | None: ...
 
     def save(self, response: Response) -> None: ...
+
+    def digest(self, url: str) -> StoredBody | None: ...
 
 
 class Fetcher:
@@ -158,6 +166,12 @@ class Fetcher:
         if self.cache is not None:
             self.cache.save(response)
         return response
+
+    def stored(self, url: str, *, max_bytes: int | None = None) -> StoredBody | None:
+        """The hash and size of the copy ``get(url, revalidate=False)`` would return from the store
+        without asking the server, found without reading it; None when get would not."""
+        found = self.cache.digest(url) if self.cache is not None and urlsplit(url).scheme in ("http", "https") else None
+        return found if found is not None and found.size <= (max_bytes or self.policy.max_bytes) else None
 
     def get_all(self, urls: Iterable[str], *, label: str = "fetching", **kwargs) -> dict[str, Response | SourceError]:
         """Fetch many URLs concurrently (within the per-host limit); failures are returned, not raised."""

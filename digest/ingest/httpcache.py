@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
 from digest.core.store import Store, now
 from digest.ingest.failures import HOST_KEY, DeadLink
-from digest.ingest.fetch import Response
+from digest.ingest.fetch import Response, StoredBody
 
 
 class StoreCache:
@@ -17,19 +18,33 @@ class StoreCache:
         self.store = store
 
     def lookup(self, url: str) -> Response | None:
-        row = self.store.query_one("SELECT final_url, status, headers, body FROM http_cache WHERE url = ?", (url,))
+        row = self.store.query_one("SELECT final_url, status, headers, body, body_sha256 FROM http_cache "
+                                   "WHERE url = ?", (url,))
         if row is None:
             return None
-        return Response(url, row["final_url"], row["status"], bytes(row["body"]), json.loads(row["headers"]))
+        body = bytes(row["body"])
+        if row["body_sha256"] is None:  # saved before the column existed: hashed once, now
+            # (a row saved since, by another thread, has its own hash and stays as it is)
+            self.store.execute("UPDATE http_cache SET body_sha256 = ?, body_size = ? WHERE url = ? "
+                               "AND body_sha256 IS NULL", (hashlib.sha256(body).hexdigest(), len(body), url))
+        return Response(url, row["final_url"], row["status"], body, json.loads(row["headers"]))
+
+    def digest(self, url: str) -> StoredBody | None:
+        """The SHA-256 and size of the body stored for ``url``, without reading it (None when
+        nothing is stored, or the row predates its hash and has not been read since)."""
+        # The covering index answers alone; SQLite would pick the primary key's and read the row.
+        row = self.store.query_one("SELECT body_sha256, body_size FROM http_cache INDEXED BY http_cache_digests "
+                                   "WHERE url = ? AND body_sha256 IS NOT NULL", (url,))
+        return None if row is None else StoredBody(row["body_sha256"], row["body_size"])
 
     def save(self, response: Response) -> None:
         if response.status != 200:
             return
         self.store.execute(
-                "INSERT OR REPLACE INTO http_cache (url, final_url, status, headers, body, fetched_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO http_cache (url, final_url, status, headers, body, body_sha256, body_size, "
+            "fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (response.url, response.final_url, response.status, json.dumps(response.headers, sort_keys=True),
-             response.body, now()))
+             response.body, hashlib.sha256(response.body).hexdigest(), len(response.body), now()))
 
 
 class StoreFailures:
