@@ -29,10 +29,10 @@ from digest.core.progress import stage as showing_stage
 from digest.core.store import Store, open_store
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.gate import check_and_convert
-from digest.ebook.primed import primed_epubcheck
+from digest.ebook.primed import primed_checkers
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
-from digest.ebook.validate import fragment_errors
+from digest.ebook.validate import JingRunner, fragment_errors
 from digest.ebook.validmemo import ValidatedFragments
 from digest.ingest.archive import published_elsewhere, record_published
 from digest.ingest.curate import curated_links
@@ -67,10 +67,10 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
     # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed).
-    with primed_epubcheck() as epubcheck, open_store(config.store.path) as store, \
+    with primed_checkers() as checkers, open_store(config.store.path) as store, \
             make_fetcher(config, store) as fetcher:
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
-                                    fetcher=fetcher, store=store)
+                                    fetcher=fetcher, store=store, jing=checkers.jing)
         issue = composition.issue
         with showing_stage("book"):
             epub_bytes = build_epub(issue, composition.pages, composition.theme)
@@ -83,7 +83,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             with showing_stage("check and conversions"):
                 gated = check_and_convert(store, config.output, final, epub_path, composition.issue,
                                           composition.pages, composition.theme, strict=strict,
-                                          epubcheck=epubcheck)
+                                          epubcheck=checkers.epubcheck)
             composition = dataclasses.replace(composition, issue=gated.issue, pages=gated.pages,
                                               problems=(*composition.problems, *gated.quarantined))
             issue, checked, kindle = gated.issue, gated.report, gated.kindle
@@ -103,11 +103,12 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
 
 def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_empty: bool = False,
                   fetcher: Fetcher | None = None, store: Store | None = None,
-                  reader: SourceReader | None = None) -> Composition:
+                  reader: SourceReader | None = None, jing: JingRunner | None = None) -> Composition:
     """Read the issue file and every source, select the month, assemble and render the pages.
 
     Without a ``fetcher`` nothing is downloaded; without a ``store`` nothing is remembered.
-    ``reader`` reads one source; the preview passes one that remembers remote feeds.
+    ``reader`` reads one source; the preview passes one that remembers remote feeds. ``jing``
+    validates article bodies in a java already running (else one is started for them).
     """
     spec = load_issue(config, month)
     theme = Theme.load(config.output.templates_dir)
@@ -133,7 +134,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     long_enough = drop_short(config, spec, enriched.entries)
     languages = StoredLanguages(store).detect if store is not None else detect
     issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images, languages)
-    validate = ValidatedFragments(store).errors if store is not None else fragment_errors
+    judge = functools.partial(fragment_errors, warm=jing)
+    validate = ValidatedFragments(store, judge).errors if store is not None else judge
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))
     return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined))

@@ -12,8 +12,11 @@ import signal
 import pytest
 
 from digest.ebook.check import check_epub, run_epubcheck
-from digest.ebook.primed import PrimedEpubCheck, primed_epubcheck
-from digest.ebook import validate
+from digest.ebook.primed import PrimedEpubCheck, primed_checkers
+from digest.core.configfile import load_config
+from digest.core.month import Month
+from digest.ebook import check, validate
+from digest.pipeline import build_issue
 from digest.ebook.validate import fragment_errors
 from test_check import BREAKS, mutate
 
@@ -25,7 +28,8 @@ def sample_epub(sample_builds):
 
 def test_the_warm_process_finds_what_a_fresh_java_finds(sample_epub, tmp_path):
     broken = mutate(sample_epub, tmp_path / "no-language.epub", BREAKS["language"])
-    with primed_epubcheck() as epubcheck:
+    with primed_checkers() as checkers:
+        epubcheck = checkers.epubcheck
         assert isinstance(epubcheck, PrimedEpubCheck)
         warm_clean, warm_broken = epubcheck(sample_epub), epubcheck(broken)
     assert warm_clean == ((), ())
@@ -36,7 +40,8 @@ def test_the_warm_process_finds_what_a_fresh_java_finds(sample_epub, tmp_path):
 
 def test_a_book_is_checked_by_a_fresh_java_when_the_warm_process_died(sample_epub, tmp_path):
     broken = mutate(sample_epub, tmp_path / "no-language.epub", BREAKS["language"])
-    with primed_epubcheck() as epubcheck:
+    with primed_checkers() as checkers:
+        epubcheck = checkers.epubcheck
         assert isinstance(epubcheck, PrimedEpubCheck)
         os.killpg(epubcheck._process.pid, signal.SIGKILL)
         epubcheck._process.wait()
@@ -45,7 +50,8 @@ def test_a_book_is_checked_by_a_fresh_java_when_the_warm_process_died(sample_epu
 
 
 def test_the_warm_process_is_stopped_when_the_build_leaves(sample_epub):
-    with primed_epubcheck() as epubcheck:
+    with primed_checkers() as checkers:
+        epubcheck = checkers.epubcheck
         assert isinstance(epubcheck, PrimedEpubCheck)
         process = epubcheck._process
         assert process.poll() is None
@@ -59,10 +65,19 @@ def test_the_warm_process_validates_fragments_as_jing_does(monkeypatch):
                  "broken": "<p>A paragraph <div>holding a block</div></p><foo/>",
                  "unclosed": "<p>never closed"}
     fresh = fragment_errors(fragments)
-    with primed_epubcheck() as epubcheck:
+    with primed_checkers() as checkers:
+        epubcheck = checkers.epubcheck
         assert isinstance(epubcheck, PrimedEpubCheck)
         # No fresh java may run: the warm process must answer by itself.
         monkeypatch.setattr(validate, "run_external", lambda *args, **kwargs: pytest.fail("a fresh Jing ran"))
         warm = fragment_errors(fragments, warm=epubcheck.jing)
     assert fresh is not None and warm == fresh
     assert warm["fine"] == () and len(warm["broken"]) == 2 and warm["unclosed"]
+
+
+def test_a_build_checks_its_book_and_bodies_in_the_warm_process_only(project_copy, monkeypatch):
+    for module in (check, validate):
+        monkeypatch.setattr(module, "run_external", lambda *args, **kwargs: pytest.fail("a fresh java ran"))
+    config = load_config(project_copy / "digest.toml")
+    result = build_issue(config, Month(2018, 1))
+    assert result.check_notes == () and result.epub.is_file()

@@ -5,12 +5,14 @@ compiling its schemas; a process that has already checked one book checks the ne
 faster (the 26 MB bench book: 1.4 s instead of 4.8 s, the sample issue 0.14 s instead of
 3.5 s). So a build starts one java process as it begins, at low priority (``nice``), which
 checks a tiny book while the feeds are read and the images fitted; the final gate then
-hands the real book to that warm process.
+hands the real book to that warm process. The same process runs Jing on the article bodies
+(digest.ebook.validate) before the book is written, saving that batch a java start-up too.
 
 The process runs EpubCheckServer.java, beside this module, in java's source-file mode
 (java 11 or later; compiling it costs about half a second of CPU). When it cannot start or
-does not answer, the book is checked by a fresh ``java -jar`` run instead: the same
-findings, only slower.
+does not answer, a fresh ``java -jar`` runs instead: the same findings, only slower. On a
+rebuild whose check and bodies are remembered in the store the process is never asked
+anything: it only used CPU the build left idle.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from digest.core.external import start_external, stop_external
@@ -36,6 +39,7 @@ from digest.ebook.check import (
     run_epubcheck,
     timed_out,
 )
+from digest.ebook.validate import JingRunner
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +47,20 @@ SERVER = Path(__file__).with_name("EpubCheckServer.java")
 PRIORITY = "10"  # nice: the warm-up only takes CPU the build leaves idle
 
 
+@dataclass(frozen=True)
+class Checkers:
+    """How a build runs EPUBCheck, and Jing when a warm java can (else fragment_errors starts one)."""
+
+    epubcheck: EpubCheckRunner
+    jing: JingRunner | None = None
+
+
 @contextmanager
-def primed_epubcheck() -> Iterator[EpubCheckRunner]:
-    """An EPUBCheck runner whose java is warming up from now on; stopped when the block ends."""
+def primed_checkers() -> Iterator[Checkers]:
+    """EPUBCheck and Jing in a java warming up from now on; stopped when the block ends."""
     java, jar, nice = shutil.which("java"), epubcheck_jar(), shutil.which("nice")
     if java is None or jar is None or not SERVER.is_file():
-        yield run_epubcheck
+        yield Checkers(run_epubcheck)
         return
     with tempfile.TemporaryDirectory(prefix="digest-epubcheck-") as folder:
         primer = _write_primer(Path(folder) / "primer.epub")
@@ -57,12 +69,12 @@ def primed_epubcheck() -> Iterator[EpubCheckRunner]:
                                       "-cp", str(jar), str(SERVER)])
         except OSError as exc:
             log.info("EPUBCheck not started ahead: %s", exc)
-            yield run_epubcheck
+            yield Checkers(run_epubcheck)
             return
-        checker = PrimedEpubCheck(process, Path(folder))
+        warm = PrimedEpubCheck(process, Path(folder))
         try:
-            checker.send("epubcheck", str(primer), str(Path(folder) / "primer.json"))
-            yield checker
+            warm.send("epubcheck", str(primer), str(Path(folder) / "primer.json"))
+            yield Checkers(warm, warm.jing)
         finally:
             stop_external(process)
 

@@ -9,7 +9,7 @@ The same quarantine serves the final gate, when EPUBCheck names an article's pag
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from lxml import etree
 
@@ -17,13 +17,9 @@ from digest.content.normalize import HEADINGS, INLINE
 from digest.content.sanitize import html_text
 from digest.core.errors import BuildError
 from digest.core.models import Article, Issue, IssueSection, Problem
-from digest.ebook.validate import fragment_errors
+from digest.ebook.validate import FragmentValidator, fragment_errors
 
 XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-
-
-FragmentValidator = Callable[[Mapping[str, str]], "dict[str, tuple[str, ...]] | None"]
-"""fragment_errors's signature; a build passes one that remembers the bodies that passed."""
 
 
 def vet_articles(issue: Issue, *, strict: bool = False,
@@ -37,10 +33,11 @@ def vet_articles(issue: Issue, *, strict: bool = False,
     if strict:
         raise BuildError("strict mode: " + "; ".join(
             f"{_name(a)}: invalid XHTML ({failing[a.id][0]})" for a in articles if a.id in failing))
-    return quarantine_articles(issue, failing)
+    return quarantine_articles(issue, failing, validate)
 
 
-def quarantine_articles(issue: Issue, reasons: Mapping[str, tuple[str, ...]]) -> tuple[Issue, tuple[Problem, ...]]:
+def quarantine_articles(issue: Issue, reasons: Mapping[str, tuple[str, ...]],
+                        validate: FragmentValidator = fragment_errors) -> tuple[Issue, tuple[Problem, ...]]:
     """Simplify the articles ``reasons`` names (by id); an article already simple is left out.
 
     Each simplified body is validated again (when the validator can run); one still
@@ -48,7 +45,7 @@ def quarantine_articles(issue: Issue, reasons: Mapping[str, tuple[str, ...]]) ->
     """
     named = [article for article in issue.articles if article.id in reasons]
     simple = {article.id: simplified(article.body) for article in named}
-    again = fragment_errors({a.id: simple[a.id] for a in named if simple[a.id] != a.body}) or {}
+    again = validate({a.id: simple[a.id] for a in named if simple[a.id] != a.body}) or {}
     changes: dict[str, Article | None] = {}
     problems = []
     for article in named:

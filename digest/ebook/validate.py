@@ -37,6 +37,9 @@ FIRST_LINE = 3
 # Jing on a schema and files, in a java already running: its exit status and what its command
 # line would print, or None when it could not run there.
 JingRunner = Callable[[Path, list[str]], "subprocess.CompletedProcess[bytes] | None"]
+# fragment_errors's signature: the build passes one that remembers bodies that passed
+# (digest.ebook.validmemo) and runs Jing in the warm java.
+FragmentValidator = Callable[[Mapping[str, str]], "dict[str, tuple[str, ...]] | None"]
 MESSAGE = re.compile(r"^(?P<path>.+?\.xhtml):(?P<line>\d+):(?P<column>\d+): (?:error|fatal): (?P<text>.*)$")
 
 

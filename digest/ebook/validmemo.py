@@ -18,7 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from digest import __version__
 from digest.core.store import Store
-from digest.ebook.validate import PAGE_HEAD, PAGE_TAIL, SCHEMA, fragment_errors
+from digest.ebook.validate import PAGE_HEAD, PAGE_TAIL, SCHEMA, FragmentValidator, fragment_errors
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +26,21 @@ log = logging.getLogger(__name__)
 class ValidatedFragments:
     """A ``validate=`` for vet_articles: fragment_errors, asked only about fragments not known to pass."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, store: Store, validate: FragmentValidator = fragment_errors):
+        """``validate`` judges what the store does not know (fragment_errors, maybe in a warm java)."""
+        self.store, self._validate = store, validate
 
     def errors(self, fragments: Mapping[str, str]) -> dict[str, tuple[str, ...]] | None:
         judge = _judge()
         if judge is None:  # no validator installed: fragment_errors says so and returns None
-            return fragment_errors(fragments)
+            return self._validate(fragments)
         keys = {name: _key(body, judge) for name, body in fragments.items()}
         unknown = {name: body for name, body in fragments.items()
                    if self.store.recall("valid-fragment", keys[name]) is None}
         if len(unknown) < len(fragments):
             log.info("%d of %d article bodies passed the XHTML schema before, not validated again",
                      len(fragments) - len(unknown), len(fragments))
-        found = fragment_errors(unknown) if unknown else {}
+        found = self._validate(unknown) if unknown else {}
         if found is None:
             return None
         for name, errors in found.items():
