@@ -23,8 +23,10 @@ from digest.ebook.check_rules import Finding, kindle_findings, read_book
 log = logging.getLogger(__name__)
 
 EPUBCHECK_TIMEOUT = 300
-# EPUBCheck runs once per book: a C1-only JIT and the serial collector halve java's start-up cost.
-JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+# EPUBCheck runs once per book: a C1-only JIT and the serial collector halve java's start-up cost;
+# a small initial heap grows as needed instead of filling a quarter of the RAM before collecting
+# (the 26 MB bench book: 255 -> 155 MB of RSS, same time).
+JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms16m")
 JAVA_INSTALL = "sudo apt-get install default-jre-headless"
 EPUBCHECK_SEVERITIES = ("FATAL", "ERROR", "WARNING")
 # EPUBCheck on one book: its findings, and notes saying why it could not run.

@@ -101,4 +101,4 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
     epub.write_epub(buffer, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
                                    "mtime": issue.month.issue_date})
-    return reproducible_zip(buffer.getvalue(), issue.month.issue_date)
+    return reproducible_zip(buffer, issue.month.issue_date)
