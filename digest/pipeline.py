@@ -67,7 +67,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
     # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed).
-    with primed_checkers() as checkers, open_store(config.store.path) as store, \
+    with primed_checkers() as checkers, open_store(config.store.path, durable=False) as store, \
             make_fetcher(config, store) as fetcher:
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, store=store, jing=checkers.jing)
@@ -143,7 +143,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
 
 def fetch_sources(config: Config) -> Gathered:
     """`digest fetch`: read every source now and remember its entries (run it daily)."""
-    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+    with open_store(config.store.path, durable=False) as store, make_fetcher(config, store) as fetcher:
         return gather(config, functools.partial(read_source, fetcher=fetcher, parse=ParsedFeeds(store).parse), store)
 
 

@@ -12,7 +12,7 @@ import signal
 import pytest
 
 from digest.ebook.check import check_epub, run_epubcheck
-from digest.ebook.primed import PrimedEpubCheck, primed_checkers
+from digest.ebook.primed import WarmJava, primed_checkers
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.ebook import check, validate
@@ -30,7 +30,7 @@ def test_the_warm_process_finds_what_a_fresh_java_finds(sample_epub, tmp_path):
     broken = mutate(sample_epub, tmp_path / "no-language.epub", BREAKS["language"])
     with primed_checkers() as checkers:
         epubcheck = checkers.epubcheck
-        assert isinstance(epubcheck, PrimedEpubCheck)
+        assert isinstance(epubcheck, WarmJava)
         warm_clean, warm_broken = epubcheck(sample_epub), epubcheck(broken)
     assert warm_clean == ((), ())
     fresh = run_epubcheck(broken)
@@ -42,7 +42,7 @@ def test_a_book_is_checked_by_a_fresh_java_when_the_warm_process_died(sample_epu
     broken = mutate(sample_epub, tmp_path / "no-language.epub", BREAKS["language"])
     with primed_checkers() as checkers:
         epubcheck = checkers.epubcheck
-        assert isinstance(epubcheck, PrimedEpubCheck)
+        assert isinstance(epubcheck, WarmJava)
         os.killpg(epubcheck._process.pid, signal.SIGKILL)
         epubcheck._process.wait()
         report = check_epub(broken, runner=epubcheck)
@@ -52,7 +52,7 @@ def test_a_book_is_checked_by_a_fresh_java_when_the_warm_process_died(sample_epu
 def test_the_warm_process_is_stopped_when_the_build_leaves(sample_epub):
     with primed_checkers() as checkers:
         epubcheck = checkers.epubcheck
-        assert isinstance(epubcheck, PrimedEpubCheck)
+        assert isinstance(epubcheck, WarmJava)
         process = epubcheck._process
         assert process.poll() is None
     assert process.poll() is not None
@@ -67,7 +67,7 @@ def test_the_warm_process_validates_fragments_as_jing_does(monkeypatch):
     fresh = fragment_errors(fragments)
     with primed_checkers() as checkers:
         epubcheck = checkers.epubcheck
-        assert isinstance(epubcheck, PrimedEpubCheck)
+        assert isinstance(epubcheck, WarmJava)
         # No fresh java may run: the warm process must answer by itself.
         monkeypatch.setattr(validate, "run_external", lambda *args, **kwargs: pytest.fail("a fresh Jing ran"))
         warm = fragment_errors(fragments, warm=epubcheck.jing)

@@ -90,3 +90,11 @@ def test_a_locked_database_is_a_store_error(tmp_path):
             with pytest.raises(StoreError, match="locked"):
                 with waiter.transaction():
                     pass
+
+
+def test_a_build_store_does_not_wait_for_the_disk_and_the_default_store_does(tmp_path):
+    with open_store(tmp_path / "durable.sqlite3") as durable, \
+            open_store(tmp_path / "build.sqlite3", durable=False) as build:
+        assert durable.query_one("PRAGMA synchronous")[0] == 2  # FULL
+        assert build.query_one("PRAGMA synchronous")[0] == 1  # NORMAL
+        assert build.query_one("PRAGMA journal_mode")[0] == "wal"

@@ -17,6 +17,7 @@ anything: it only used CPU the build left idle.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import subprocess
@@ -71,7 +72,7 @@ def primed_checkers() -> Iterator[Checkers]:
             log.info("EPUBCheck not started ahead: %s", exc)
             yield Checkers(run_epubcheck)
             return
-        warm = PrimedEpubCheck(process, Path(folder))
+        warm = WarmJava(process, Path(folder))
         try:
             warm.send("epubcheck", str(primer), str(Path(folder) / "primer.json"))
             yield Checkers(warm, warm.jing)
@@ -79,13 +80,14 @@ def primed_checkers() -> Iterator[Checkers]:
             stop_external(process)
 
 
-class PrimedEpubCheck:
+class WarmJava:
     """Sends requests to one EpubCheckServer process, one at a time, in order."""
 
     def __init__(self, process: subprocess.Popen[bytes], folder: Path):
         self._process, self._folder = process, folder
         self._sent = self._answered = 0
         self._lock = threading.Lock()
+        self._numbers = itertools.count(1)  # names each request's files, from any thread
 
     def send(self, *fields: str) -> None:
         """Send a request without waiting for its answer (see EpubCheckServer.java)."""
@@ -96,7 +98,7 @@ class PrimedEpubCheck:
 
     def __call__(self, path: Path) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
         """EPUBCheck on ``path`` (an EpubCheckRunner)."""
-        report = self._folder / f"report-{self._sent}.json"
+        report = self._folder / f"report-{next(self._numbers)}.json"
         status = self._ask("epubcheck", str(path.resolve()), str(report))
         if status == "timeout":
             return (timed_out(path),), ()
@@ -108,7 +110,7 @@ class PrimedEpubCheck:
     def jing(self, schema: Path, files: list[str]) -> subprocess.CompletedProcess[bytes] | None:
         """Jing on ``files`` against ``schema`` (a JingRunner): what its command line would give,
         or None when the warm process cannot run it."""
-        listing = self._folder / f"jing-{self._sent}.txt"
+        listing = self._folder / f"jing-{next(self._numbers)}.txt"
         errors = listing.with_suffix(".out")
         listing.write_text("".join(f"{Path(file).resolve()}\n" for file in files), encoding="utf-8")
         status = self._ask("jing", str(schema.resolve()), str(listing), str(errors))
