@@ -147,3 +147,14 @@ def test_summary_only_entries_are_detected(content, page_length, expected):
 ])
 def test_pages_are_decoded_by_bom_declaration_utf8_then_detection(body, expected):
     assert expected in decode_html(body)
+
+
+def test_declared_tracking_pixels_leave_the_page_before_extraction_drops_their_size():
+    paragraphs = "".join(f"<p>Paragraph {n} explains how queues decouple producers from consumers in "
+                         f"a distributed system, with enough words to count as an article.</p>" for n in range(8))
+    page = (f"<html><head><title>Queues</title></head><body><article><h1>Queues</h1>{paragraphs}"
+            '<p><img src="/pixel.gif?post=1" width="1" height="1" alt=""/>'
+            '<img src="/diagram.png" width="640" height="400" alt="Queue diagram"/></p>'
+            f"{paragraphs}</article></body></html>")
+    html = extract_article(page, "https://blog.example.org/queues/").html
+    assert "pixel.gif" not in html and "diagram.png" in html

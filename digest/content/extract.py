@@ -22,6 +22,7 @@ from lxml import etree
 from digest.content.fallback import longer_article
 from digest.content.pageprep import (
     blogger_captions_to_figures,
+    drop_tracking_pixels,
     prepare_links,
     resolve_lazy_images,
     unwrap_line_numbers,
@@ -92,6 +93,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     if tree is None:
         raise ExtractionError(url, "not an HTML page")
     prepare_links(tree, url)
+    drop_tracking_pixels(tree)
     resolve_lazy_images(tree, url)
     unwrap_line_numbers(tree)
     blogger_captions_to_figures(tree)

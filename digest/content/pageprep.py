@@ -11,7 +11,7 @@ import re
 
 from lxml import etree
 
-from digest.content.sanitize import best_srcset
+from digest.content.sanitize import best_srcset, declares_tracking_pixel, remove_element
 from digest.core.urls import absolute_url
 
 IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp)(\?|$)", re.IGNORECASE)
@@ -60,6 +60,14 @@ def _unformat(link) -> None:
     if parent is not None and parent.tag in FORMATTING and len(parent) == 1 \
             and not (parent.text or "").strip() and not (link.tail or "").strip():
         parent.drop_tag()
+
+
+def drop_tracking_pixels(tree) -> None:
+    """Remove the ``<img>`` that declare themselves 1x1 and the like, before extraction drops
+    their width and height and the sanitizer can no longer tell them from pictures."""
+    for image in list(tree.iter("img")):
+        if declares_tracking_pixel(image):
+            remove_element(image)
 
 
 def resolve_lazy_images(tree, url: str) -> None:

@@ -127,7 +127,7 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
     if tag not in ALLOWED:
         element.drop_tag()
         return
-    if tag == "img" and _tracking_pixel(element):  # asking for it would tell the tracker
+    if tag == "img" and declares_tracking_pixel(element):  # asking for it would tell the tracker
         remove_element(element)
         return
     element.tag = tag
@@ -289,7 +289,8 @@ def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: Imag
     image.set("alt", alt)
 
 
-def _tracking_pixel(image) -> bool:
+def declares_tracking_pixel(image) -> bool:
+    """Whether an ``<img>`` says it is at most TRACKING_PIXEL_SIDE pixels wide and high."""
     sides = [PIXEL_LENGTH.match(image.get(name) or "") for name in ("width", "height")]
     return all(side is not None and int(side[1]) <= TRACKING_PIXEL_SIDE for side in sides)
 
