@@ -46,6 +46,7 @@ def test_installed_wheel_builds_the_sample_issue(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"digest/_theme/css/digest.css", "digest/_theme/templates/article.xhtml"} <= names, sorted(names)
     assert any(name.startswith("digest/_theme/fonts/") and name.endswith(".ttf") for name in names)
+    assert "digest/ebook/EpubCheckServer.java" in names  # the warm java a build starts (digest.ebook.primed)
 
     fresh = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", fresh, cwd=tmp_path, env=env)
