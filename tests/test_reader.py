@@ -145,12 +145,18 @@ def test_without_an_issue_file_volume_one_is_the_first_issues_year(project_copy)
     assert (february.volume, february.number) == (1, 2)
 
 
-def test_min_words_leaves_short_articles_out_and_reports_each(project_copy):
-    config_path = project_copy / "digest.toml"
+def with_architecture_setting(project, line: str):
+    """The project's config with ``line`` added to the architecture feed's [[sources]] table."""
+    config_path = project / "digest.toml"
     text = config_path.read_text(encoding="utf-8")
-    config_path.write_text(text.replace('url = "assets/sample-feeds/architecture.xml"\n',
-                                        'url = "assets/sample-feeds/architecture.xml"\nmin_words = 500\n'),
-                           encoding="utf-8")
+    feed = 'url = "assets/sample-feeds/architecture.xml"\n'
+    assert feed in text
+    config_path.write_text(text.replace(feed, feed + line + "\n"), encoding="utf-8")
+    return config_path
+
+
+def test_min_words_leaves_short_articles_out_and_reports_each(project_copy):
+    config_path = with_architecture_setting(project_copy, 'min_words = 500')
     before = compose_issue(load_config(config_path), Month.parse("2018-01"))
     short = [s for s in before.skipped if "min_words" in s.reason]
     assert short, "the architecture feed has articles under 500 words"
@@ -163,11 +169,7 @@ def test_min_words_leaves_short_articles_out_and_reports_each(project_copy):
 
 
 def test_an_article_in_another_language_carries_its_own_lang(project_copy):
-    config_path = project_copy / "digest.toml"
-    text = config_path.read_text(encoding="utf-8")
-    config_path.write_text(text.replace('url = "assets/sample-feeds/architecture.xml"\n',
-                                        'url = "assets/sample-feeds/architecture.xml"\nlanguages = ["en", "bg"]\n'),
-                           encoding="utf-8")
+    config_path = with_architecture_setting(project_copy, 'languages = ["en", "bg"]')
     composed = compose_issue(load_config(config_path), Month.parse("2018-01"))
     by_language = {a.language for a in composed.issue.articles}
     assert by_language == {None, "bg"}  # None: the publication's own language

