@@ -20,7 +20,7 @@ from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.core.month import Month
 from digest.core.store import open_store
-from digest.ingest.failures import DeadLink
+from digest.ingest.failures import DeadLink, RunFailures
 from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.httpcache import StoreCache, StoreFailures
 from digest.pipeline import build_issue
@@ -182,3 +182,14 @@ def test_no_memory_when_dead_link_days_is_zero(tmp_path):
                          memory=StoreFailures(store)) as run, pytest.raises(SourceError, match="HTTP 404"):
                 run.get(server.url("/gone"))
         assert requested(server, "/gone") == 2
+
+
+def test_an_unreachable_host_is_marked_down_once_whatever_the_cause_text():
+    run = RunFailures(breaker=3)
+    # Concurrent requests to one dead host fail with the same (interned) reason string.
+    cause = "host name does not resolve"
+    assert run.unreachable("dead.example", cause) is True
+    assert run.unreachable("dead.example", "host name does not resolve") is False
+    assert run.unreachable("dead.example", "connection refused") is False
+    assert run.blocked("dead.example") == cause
+    assert run.unreachable("other.example", cause) is True

@@ -85,7 +85,10 @@ class RunFailures:
     def unreachable(self, host: str, cause: str) -> bool:
         """Mark ``host`` down for the run; True the first time."""
         with self._lock:
-            return self._down.setdefault(host, cause) is cause
+            if host in self._down:
+                return False
+            self._down[host] = cause
+            return True
 
     def failed(self, host: str, reason: str) -> bool:
         """Count a failure; True when it is the one that trips the breaker."""
