@@ -4,6 +4,7 @@ and the machine-readable build report's contract."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -12,14 +13,14 @@ import sys
 import jsonschema
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT
+from test_workflow import run_actionlint
+
 from digest.cli import cli
 from digest.core.configdoc import config_reference
 from digest.core.scaffold import workflow_text
 from digest.core.store import open_store
 from digest.deliver.subscribers import add_subscriber
-from test_workflow import run_actionlint
 
 
 def run(*args: str, code: int):
@@ -181,3 +182,11 @@ def test_shell_completion_as_documented():
                      "COMP_CWORD": "1"}).split() == ["plain,new-issue"]
     assert complete({"_DIGEST_COMPLETE": "bash_complete", "COMP_WORDS": "digest link add URL --kind sa",
                      "COMP_CWORD": "5"}).split() == ["plain,sample-code"]
+
+
+def test_extraction_libraries_warnings_show_only_with_verbose(tmp_path):
+    missing = str(tmp_path / "missing.epub")
+    CliRunner().invoke(cli, ["check", missing])
+    assert logging.getLogger("trafilatura").level == logging.ERROR
+    CliRunner().invoke(cli, ["-v", "check", missing])
+    assert logging.getLogger("trafilatura").level == logging.NOTSET  # as verbose as digest itself
