@@ -28,12 +28,12 @@ from digest.core.config import (
     default,
 )
 from digest.core.errors import ConfigError
+from digest.core.fields import LANG_RE
 from digest.core.suggest import did_you_mean
 from digest.core.tomlread import TableReader
 from digest.core.vocabulary import CALIBRE_OUTPUT_PROFILES, FORMATS, LINK_KINDS
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 
 
 SECURITY_RE = re.compile(r"^(ssl|starttls|none)$")

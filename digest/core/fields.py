@@ -26,6 +26,9 @@ BCP47 = re.compile(
     r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*(?:-x(?:-[A-Za-z0-9]{1,8})+)?"
     r"|x(?:-[A-Za-z0-9]{1,8})+|i-(?:ami|bnn|default|enochian|hak|klingon|lux|mingo|navajo|pwn|tao|tay|tsu)",
     re.IGNORECASE)
+# What a config file or `digest init` accepts as a publication or source language: a 2-3 letter
+# language with optional subtags ('en', 'pt-BR', 'zh-Hant-TW'); stricter than BCP47 above.
+LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 TITLE_CHARS = 200
 """Longer titles are shortened where space is counted: contents, navigation, cover, Kindle lists."""
 WEB_SCHEMES = ("http", "https")

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from digest import __version__
 from digest.core.config import DEFAULT_CONFIG_NAME
 from digest.core.errors import ConfigError
+from digest.core.fields import LANG_RE
 from digest.core.month import Month
 from digest.core.suggest import did_you_mean
 from digest.core.theme import theme_dir
 
-LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 WELCOME_FEED = "feeds/welcome.atom"
 WORKFLOW = ".github/workflows/publish.yml"
 # The project's own workflow runs from a checkout (make, scripts/); a new publication has
