@@ -5,22 +5,29 @@ Each reads the web as a build does (the store's cache, the config's fetch policy
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from digest.content.newissue import new_issue
 from digest.core.config import Config
 from digest.core.configfile import load_config
 from digest.core.errors import ConfigError
+from digest.core.installsource import package_source
 from digest.core.month import Month
 from digest.core.scaffold import NewPublication, Scaffold, create_publication
 from digest.core.store import open_store
 from digest.ingest.issuedraft import Draft, issue_months
 from digest.ingest.linkadd import AddedLink, add_link
+from digest.ingest.netguard import needed_opt_in
 from digest.pipeline import make_fetcher
 
 
 def start_publication(directory: Path, options: NewPublication) -> tuple[Scaffold, Draft]:
     """`digest init`: the publication's files, then its first issue file, drafted like any later one."""
+    if options.feed and not options.private_host:
+        options = replace(options, private_host=needed_opt_in(options.feed))
+    if not options.package:
+        options = replace(options, package=package_source())
     scaffold = create_publication(directory, options)
     _, draft = draft_issue(load_config(scaffold.config_path), scaffold.month)
     return scaffold, draft

@@ -182,6 +182,7 @@ def format_init_report(directory: Path, scaffold: Scaffold, draft: Draft) -> str
     lines = [f"created {path}" for path in (*scaffold.written, scaffold.issue_path)]
     lines.append(f"first issue: {draft.month.label}, {_count(len(draft.included), 'article')} from the feeds")
     lines.extend(f"  not read: {where}" for where in draft.unread)
+    lines.extend(f"to do: {note}" for note in scaffold.notes)
     month = draft.month
     lines.append("next:")
     if directory.resolve() != Path.cwd().resolve():

@@ -75,7 +75,7 @@ def test_opting_in_lets_exactly_that_host_through(tmp_path, server):
     assert b"hunter2" in book_text(result.epub)
 
 
-@pytest.mark.parametrize("allowed", ["127.0.0.1:1", "localhost", "10.0.0.1"])
+@pytest.mark.parametrize("allowed", ["127.0.0.1:1", "localhost:1", "10.0.0.1"])
 def test_an_opt_in_for_another_host_or_port_does_not_cover_this_one(server, allowed):
     with Fetcher(FetchPolicy(retries=0, allow_private_hosts=(allowed,))) as fetcher:
         with pytest.raises(SourceError, match="a loopback address"):

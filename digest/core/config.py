@@ -137,8 +137,10 @@ class Fetching:
     max_mb: float = 20.0
     """Largest response accepted, in MB (after decompression)."""
     allow_private_hosts: tuple[str, ...] = ()
-    """Hosts (``"intranet.example"`` or ``"127.0.0.1:8080"``) that may be fetched although they resolve
-    to a loopback, private or link-local address; every other such address is refused."""
+    """Hosts that may be fetched although they resolve to a loopback, private or link-local address;
+    every other such address is refused. Each is a host (``"intranet.example"``, any port), ``host:port``
+    (``"127.0.0.1:8080"``) or a URL (its host, and its port if it names one). ``localhost``,
+    ``127.0.0.1`` and ``::1`` are one host here. A refusal names the entry to add."""
     dead_link_days: float = 7.0
     """A URL that answered 404 or 410 is not asked again for this many days (0: ask every time)."""
     unreachable_days: float = 1.0

@@ -31,6 +31,7 @@ from digest.core.errors import ConfigError
 from digest.core.fields import LANG_RE
 from digest.core.suggest import did_you_mean
 from digest.core.tomlread import TableReader
+from digest.core.urls import private_host
 from digest.core.vocabulary import CALIBRE_OUTPUT_PROFILES, FORMATS, LINK_KINDS
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -41,7 +42,6 @@ FORMAT_RE = re.compile(f"^({'|'.join(FORMATS)})$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 OUTPUT_FOLDERS = {"dir": "dist", "issues_dir": "issues"}
 """Defaults of the two [output] folders (relative to the config file, so not dataclass defaults)."""
-HOST_PORT_RE = re.compile(r"^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
 
 
 def load_config(path: Path | str) -> Config:
@@ -198,12 +198,17 @@ def check_link_fields(table: TableReader, kind: str, url: str) -> None:
 
 
 def _load_fetching(table: TableReader) -> Fetching:
+    hosts = table.strings("allow_private_hosts")
+    for host in hosts:
+        if private_host(host) is None:
+            table.problem("allow_private_hosts", f"invalid value {host!r}: give a host (\"intranet.example\"), "
+                          "host:port (\"127.0.0.1:8080\") or a URL (\"http://localhost:8080/\")")
     fetching = Fetching(
         timeout=table.number("timeout", minimum=0.1, maximum=600),
         retries=table.integer("retries", minimum=0, maximum=10),
         per_host=table.integer("per_host", minimum=1, maximum=32),
         max_mb=table.number("max_mb", minimum=0.001, maximum=1024),
-        allow_private_hosts=table.strings("allow_private_hosts", pattern=HOST_PORT_RE),
+        allow_private_hosts=hosts,
         dead_link_days=table.number("dead_link_days", minimum=0.0, maximum=3650),
         unreachable_days=table.number("unreachable_days", minimum=0.0, maximum=3650),
         breaker=table.integer("breaker", minimum=1, maximum=1000),

@@ -21,6 +21,7 @@ from digest import __version__
 from digest.core.config import DEFAULT_CONFIG_NAME
 from digest.core.errors import ConfigError
 from digest.core.fields import LANG_RE
+from digest.core.installsource import DISTRIBUTION
 from digest.core.month import Month
 from digest.core.suggest import did_you_mean
 from digest.core.theme import theme_dir
@@ -30,7 +31,8 @@ WORKFLOW = ".github/workflows/publish.yml"
 # The project's own workflow runs from a checkout (make, scripts/); a new publication has
 # neither, so those lines become their pip and apt-get equivalents.
 _WORKFLOW_LINES = {
-    "make deps": 'python -m venv .venv && .venv/bin/pip install --quiet "$DIGEST_PACKAGE"',
+    "make deps": 'python -m venv .venv && .venv/bin/pip install --quiet '
+                 '"${DIGEST_PACKAGE:?set DIGEST_PACKAGE at the top of this workflow (docs/scheduling.md)}"',
     "sudo sh scripts/install-system-deps.sh calibre java":
         "sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends calibre default-jre-headless",
     'run: make publish MONTH="$MONTH" CONFIG="$CONFIG"':
@@ -48,6 +50,10 @@ class NewPublication:
     """A feed URL or a local feed file; empty writes a sample feed so the first build works."""
     publisher: str = ""
     """Defaults to "The <title> editors"."""
+    private_host: str = ""
+    """The ``allow_private_hosts`` entry the feed needs (its host is not public); written commented out."""
+    package: str = ""
+    """What the workflow installs: this digest pinned (``package_source()``); empty asks the user."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class Scaffold:
     """This month in the publication's time zone: the first issue."""
     issue_path: Path
     written: tuple[Path, ...]
+    notes: tuple[str, ...] = ()
+    """What the user has to decide: the opt-in for a private feed, where the workflow gets digest."""
 
 
 def create_publication(directory: Path, options: NewPublication, now: datetime | None = None) -> Scaffold:
@@ -79,12 +87,13 @@ def create_publication(directory: Path, options: NewPublication, now: datetime |
         "feed_url": feed_url, "feed_name": feed_name, "month": str(month),
         "updated": moment.replace(microsecond=0).isoformat(),
         "feed_id": f"urn:digest:{slug}:welcome", "entry_id": f"urn:digest:{slug}:welcome:{month}",
+        "fetch_opt_in": _fetch_opt_in(options.private_host),
     }
     issue_path = directory / "issues" / f"{month}.toml"
     files = {
         directory / DEFAULT_CONFIG_NAME: _fill("digest.toml", values, _toml_string),
         directory / ".gitignore": (theme_dir("init") / "gitignore").read_text(encoding="utf-8"),
-        directory / WORKFLOW: workflow_text(),
+        directory / WORKFLOW: workflow_text(options.package),
     }
     if not options.feed:
         files[directory / WELCOME_FEED] = _fill("welcome.atom", values, escape)
@@ -96,27 +105,43 @@ def create_publication(directory: Path, options: NewPublication, now: datetime |
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     issue_path.parent.mkdir(exist_ok=True)
-    return Scaffold(directory / DEFAULT_CONFIG_NAME, month, issue_path, tuple(files))
+    notes = []
+    if options.private_host:
+        notes.append(f"{DEFAULT_CONFIG_NAME}: the feed's host is not a public address; digest fetches from it "
+                     f"once you uncomment allow_private_hosts = [\"{options.private_host}\"] under [fetch]")
+    if not options.package:
+        notes.append(f"{WORKFLOW}: set DIGEST_PACKAGE to a pinned digest (git+https://...@COMMIT), "
+                     "see docs/scheduling.md")
+    return Scaffold(directory / DEFAULT_CONFIG_NAME, month, issue_path, tuple(files), tuple(notes))
 
 
-def workflow_text() -> str:
-    """The project's scheduled workflow, adapted to a publication that installs digest with pip."""
+def _fetch_opt_in(entry: str) -> str:
+    if not entry:
+        return '# [fetch]\n# allow_private_hosts = ["intranet.example", "127.0.0.1:8080"]'
+    return ("# The feed's host is not public: uncomment these two lines to fetch it.\n"
+            f"# [fetch]\n# allow_private_hosts = [{_toml_string(entry)}]")
+
+
+def workflow_text(package: str = "") -> str:
+    """The project's scheduled workflow, adapted to a publication that installs ``package`` with pip."""
     text = (theme_dir("init") / "publish.yml").read_text(encoding="utf-8")
     for old, new in _WORKFLOW_LINES.items():
         if old not in text:
             raise ConfigError(f"templates/init/publish.yml no longer contains {old!r}: update digest.core.scaffold")
         indent = next(line[:len(line) - len(line.lstrip())] for line in text.splitlines() if old in line)
         text = text.replace(old, new.replace("\n", "\n" + indent))
-    package = f"digest=={__version__}"
     return text.replace("env:\n  CONFIG: digest.toml\n",
                         "env:\n  CONFIG: digest.toml\n"
-                        "  # What pip installs: a release, or git+https://github.com/OWNER/REPO@TAG\n"
-                        f"  DIGEST_PACKAGE: \"{package}\"\n", 1)
+                        f"  # What pip installs: digest {__version__}, pinned to what no one else can change: a\n"
+                        "  # commit"
+                        f" (\"{DISTRIBUTION} @ git+https://github.com/OWNER/REPO@COMMIT\") or a file and its\n"
+                        "  # hash (\"URL#sha256=HASH\"), never a bare name. Empty stops the run (docs/scheduling.md).\n"
+                        f"  DIGEST_PACKAGE: {json.dumps(package)}\n", 1)
 
 
 def _fill(name: str, values: dict[str, str], quote) -> str:
     template = Template((theme_dir("init") / name).read_text(encoding="utf-8"))
-    plain = {"name", "month", "slug", "updated"}  # safe as they are, and used inside comments and ids
+    plain = {"name", "month", "slug", "updated", "fetch_opt_in"}  # safe as they are, and used inside comments and ids
     return template.substitute({key: value if key in plain else quote(value) for key, value in values.items()})
 
 

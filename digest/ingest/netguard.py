@@ -9,7 +9,8 @@ second lookup (DNS rebinding) never happens. Redirects open new connections, so 
 hop is checked the same way.
 
 A source that really lives on such an address (an intranet feed, a test server) is named
-in the config, ``[fetch] allow_private_hosts``, as ``host`` or ``host:port``.
+in the config, ``[fetch] allow_private_hosts``, as ``host``, ``host:port`` or a URL; ``localhost``
+and the loopback addresses it resolves to are one host there (``digest.core.urls.private_host``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httpcore
 import httpx
 
 from digest.core.errors import SourceError
+from digest.core.urls import host_entry, private_host
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -44,39 +46,48 @@ def non_public_kind(address: Address) -> str:
     return "" if address.is_global else "non-public"
 
 
-def host_port(entry: str) -> tuple[str, int | None] | None:
-    """``host`` or ``host:port`` (``[v6]:port``) from the config as (lower-case host, port), or None."""
+def _resolve(name: str, port: int) -> list[Address]:
+    found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found))
+
+
+def needed_opt_in(url: str) -> str:
+    """The ``allow_private_hosts`` entry ``url`` needs (its host, and port if it names one), or ''
+    when its host is public or does not resolve (then the fetch says why)."""
     try:
-        parts = urlsplit(f"//{entry.strip()}")
+        parts = urlsplit(url)
         port = parts.port
-    except ValueError:
-        return None
-    if not parts.hostname or parts.path or parts.query or parts.fragment or parts.username:
-        return None
-    return parts.hostname.lower(), port
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return ""
+        addresses = _resolve(parts.hostname or "", port or 443)
+    except (OSError, ValueError, UnicodeError):
+        return ""
+    if any(non_public_kind(address) for address in addresses):
+        return host_entry((parts.hostname or "").lower(), port)
+    return ""
 
 
 class GuardedBackend(httpcore.SyncBackend):
     """httpcore's network backend with the address check between the lookup and the connect."""
 
     def __init__(self, allowed: Iterable[str] = ()):
-        self.allowed = frozenset(parsed for entry in allowed if (parsed := host_port(entry)))
+        self.allowed = frozenset(parsed for entry in allowed if (parsed := private_host(entry)))
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None, socket_options=None) -> httpcore.NetworkStream:
         name = host.lower().strip("[]")
-        if (name, None) in self.allowed or (name, port) in self.allowed:
+        key = private_host(host_entry(name, None))
+        if key and ({(key[0], None), (key[0], port)} & self.allowed):
             return super().connect_tcp(host, port, timeout, local_address, socket_options)
         try:
-            found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+            addresses = _resolve(name, port)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {name}: {exc}") from exc
-        addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found))
         for address in addresses:
             if kind := non_public_kind(address):
-                raise RefusedAddress(f"{name}:{port}", f"resolves to {address}, a {kind} address; digest only "
-                                     f"fetches from public addresses unless [fetch] allow_private_hosts "
-                                     f"names the host")
+                raise RefusedAddress(host_entry(name, port), f"resolves to {address}, a {kind} address: digest only "
+                                     f"fetches from public addresses; to trust this one, add "
+                                     f"\"{host_entry(name, port)}\" to [fetch] allow_private_hosts")
         last_error: Exception | None = None
         for address in addresses:  # the checked addresses themselves, never a second lookup
             try:
