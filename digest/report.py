@@ -13,7 +13,7 @@ from digest.core.scaffold import Scaffold
 from digest.deliver.ledger import LedgerEntry
 from digest.deliver.send import SendReport
 from digest.deliver.subscribers import Subscriber
-from digest.ebook.check import CheckReport, finding_line
+from digest.ebook.check import BookReport, CheckReport, finding_line
 from digest.ebook.check_rules import RULES, Finding
 from digest.ingest.gather import Gathered
 from digest.ingest.issuedraft import Draft
@@ -30,7 +30,7 @@ def format_build_report(result: BuildResult) -> str:
         lines.append(f"files in {result.files[0].parent}:")
         width = max(len(path.name) for path in result.files)
         lines.extend(f"  {path.name:<{width}}  {_size(path.stat().st_size):>9}" for path in result.files)
-    lines.append(f"check: {_check_line(result)}")
+    lines.append(f"check: {kindle_verdict(result.check_notes)}")
     lines.extend(f"  warning: {line}" for line in result.check_warnings)
     if result.site is not None:
         lines.append(f"site: {result.site}")
@@ -46,9 +46,13 @@ def format_build_report(result: BuildResult) -> str:
     return "\n".join(lines)
 
 
-def _check_line(result: BuildResult) -> str:
-    if result.check_notes:
-        return f"Kindle rules passed; not checked: {'; '.join(result.check_notes)}"
+def kindle_verdict(notes: tuple[str, ...]) -> str:
+    """The verdict on a book that broke no rule, as `check`, `build` and their --json give it.
+
+    Kindle-ready means EPUBCheck ran and passed too (README); ``notes`` say what did not run.
+    """
+    if notes:
+        return f"{len(RULES)} Kindle rules passed; " + "; ".join(notes)
     return f"Kindle-ready (EPUBCheck and {len(RULES)} Kindle rules passed)"
 
 
@@ -71,7 +75,8 @@ def build_report_json(result: BuildResult) -> str:
         "sections": [{"id": s.section.id, "title": s.section.title, "articles": len(s.articles)}
                      for s in issue.sections],
         "files": [{"path": str(path), "bytes": path.stat().st_size} for path in result.files],
-        "check": {"kindle_ready": True, "complete": not result.check_notes,
+        "check": {"kindle_ready": not result.check_notes, "verdict": kindle_verdict(result.check_notes),
+                  "complete": not result.check_notes,
                   "warnings": list(result.check_warnings), "notes": list(result.check_notes)},
         "site": str(result.site) if result.site is not None else None,
         "notes": list(result.notes),
@@ -114,15 +119,18 @@ def format_sources_report(surveys: tuple[SourceSurvey, ...]) -> str:
 def format_check_report(report: CheckReport) -> str:
     lines = []
     for book in report.books:
-        if book.ok:
-            lines.append(f"{book.path}: Kindle-ready ({len(RULES)} Kindle rules"
-                         f"{'' if book.notes else ' and EPUBCheck'} passed)")
-        else:
-            count = len(book.violations)
-            lines.append(f"{book.path}: NOT Kindle-ready, {count} violation{'s' if count != 1 else ''}")
+        lines.append(f"{book.path}: {_book_verdict(book)}")
         lines.extend(f"  {finding_line(f)}" for f in (*book.violations, *book.warnings))
-        lines.extend(f"  note: {note}" for note in book.notes)
+        if not book.ok:  # else the verdict carries them
+            lines.extend(f"  note: {note}" for note in book.notes)
     return "\n".join(lines)
+
+
+def _book_verdict(book: BookReport) -> str:
+    if book.ok:
+        return kindle_verdict(book.notes)
+    count = len(book.violations)
+    return f"NOT Kindle-ready, {count} violation{'s' if count != 1 else ''}"
 
 
 def check_report_json(report: CheckReport) -> str:
@@ -131,8 +139,10 @@ def check_report_json(report: CheckReport) -> str:
 
     return json.dumps({
         "ok": report.ok,
+        "kindle_ready": all(book.ok and not book.notes for book in report.books),
         "rules": ["epubcheck", *(rule for rule, _ in RULES)],
-        "books": [{"path": str(book.path), "ok": book.ok, "size": book.path.stat().st_size,
+        "books": [{"path": str(book.path), "ok": book.ok, "kindle_ready": book.ok and not book.notes,
+                   "verdict": _book_verdict(book), "size": book.path.stat().st_size,
                    "violations": findings(book.violations), "warnings": findings(book.warnings),
                    "notes": list(book.notes)} for book in report.books],
     }, indent=2, ensure_ascii=False)

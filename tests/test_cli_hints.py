@@ -110,7 +110,8 @@ def test_the_build_report_schema_rejects_a_report_missing_its_files():
     jsonschema.Draft202012Validator.check_schema(schema)
     report = {"title": "T", "month": "2018-01", "number": 1, "volume": 1, "articles": 0, "curated_links": 0,
               "sections": [], "files": [{"path": "x.epub", "bytes": 10}],
-              "check": {"kindle_ready": True, "complete": True, "warnings": [], "notes": []},
+              "check": {"kindle_ready": True, "verdict": "Kindle-ready (EPUBCheck and 17 Kindle rules passed)",
+                        "complete": True, "warnings": [], "notes": []},
               "site": None, "notes": [], "skipped": [], "problems": [], "elapsed_seconds": 1.5}
     jsonschema.validate(report, schema)
     with pytest.raises(jsonschema.ValidationError):
@@ -145,7 +146,7 @@ def test_the_workflow_init_writes_is_valid_and_needs_no_checkout(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     text = workflow.read_text(encoding="utf-8")
     assert "make " not in text and "scripts/" not in text
-    assert '.venv/bin/pip install --quiet "$DIGEST_PACKAGE"' in text
+    assert '.venv/bin/pip install --quiet "${DIGEST_PACKAGE:?' in text
     assert '.venv/bin/digest bundle --config "$CONFIG" --year "${MONTH%%-*}"' in text
 
 
