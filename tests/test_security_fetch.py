@@ -127,8 +127,8 @@ def test_address_kinds(address, kind):
     assert non_public_kind(ipaddress.ip_address(address)) == kind
 
 
-@pytest.mark.parametrize("entry", ["http://intranet.example", "intranet.example/path", "", "a b"])
-def test_opt_in_entries_are_hosts(tmp_path, entry):
+@pytest.mark.parametrize("entry", ["ftp://intranet.example", "intranet.example/path", "", "a b"])
+def test_opt_in_entries_are_hosts_or_http_urls(tmp_path, entry):
     with pytest.raises(ConfigError, match="fetch.allow_private_hosts: invalid value"):
         load_config(project(tmp_path, b"", (entry,)))
 
