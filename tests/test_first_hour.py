@@ -180,7 +180,10 @@ def test_a_checkout_pins_its_commit_at_its_https_origin(tmp_path):
     assert checkout_source(tmp_path) == "", "no origin: nothing to install from"
     git("remote", "add", "origin", "git@github.com:example/digest.git")
     head = git("rev-parse", "HEAD")
-    assert checkout_source(tmp_path) == f"{DISTRIBUTION} @ git+https://github.com/example/digest.git@{head}"
+    pinned = f"{DISTRIBUTION} @ git+https://github.com/example/digest.git@{head}"
+    assert checkout_source(tmp_path) == pinned
+    # `pip install path/to/checkout` (or pipx, or -e) records the folder: its commit is pinned the same way.
+    assert recorded_source({"url": tmp_path.as_uri(), "dir_info": {"editable": True}}) == pinned
 
 
 def test_an_install_record_gives_a_pinned_source_or_none():
