@@ -92,6 +92,10 @@ def test_the_oldest_supported_pip_installs_the_wheel_in_a_fresh_virtualenv(wheel
                   "import importlib.metadata as m; print(m.version('digest-publisher'))",
                   cwd=tmp_path, env=ENV)
     assert version.stdout.strip() == "0.1.0"
+    # What an extra spelt two ways could leave out: pip 23.2 takes lxml[html_clean] for another
+    # extra than lxml's html-clean and installs nothing for it; jusText needs lxml.html.clean.
+    run(fresh / "bin" / "python", "-c", "import lxml.html.clean, justext, trafilatura, readability",
+        cwd=tmp_path, env=ENV)
     assert "Usage: digest" in run(fresh / "bin" / "digest", "--help", cwd=tmp_path, env=ENV).stdout
 
 
