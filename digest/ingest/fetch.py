@@ -44,7 +44,7 @@ from digest.ingest.failures import (
     unreachable_reason,
 )
 from digest.ingest.netguard import guarded_transport
-from digest.ingest.wire import conditional_headers, url_problem
+from digest.ingest.wire import BadRedirect, check_redirect, conditional_headers, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ class Fetcher:
         self._client = httpx.Client(
             timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+            event_hooks={"response": [check_redirect]},
             transport=guarded_transport(policy.allow_private_hosts, httpx.Limits(
                 max_connections=policy.workers, max_keepalive_connections=policy.workers),
                 wrap=lambda backend: DeadlineBackend(backend, self.clock)),
@@ -285,16 +286,13 @@ class Fetcher:
         """One GET and the redirects it leads to, each hop's URL checked; only the last body is read."""
         target = url
         for _ in range(self.policy.max_redirects + 1):
-            with self._client.stream("GET", target, headers=headers) as response:
-                if not response.has_redirect_location:
-                    return self._read(url, response, max_bytes)
-                location = response.headers["location"]
             try:
-                target = str(response.url.join(location))
-            except (httpx.InvalidURL, ValueError) as exc:
-                raise SourceError(url, f"redirected to an invalid URL ({exc})") from None
-            if problem := url_problem(target):
-                raise SourceError(url, f"redirected to {target}: {problem}")
+                with self._client.stream("GET", target, headers=headers) as response:
+                    if response.next_request is None:
+                        return self._read(url, response, max_bytes)
+                    target = str(response.next_request.url)
+            except BadRedirect as exc:
+                raise SourceError(url, str(exc)) from None
         raise SourceError(url, f"more than {self.policy.max_redirects} redirects")
 
     def _read(self, url: str, response: httpx.Response, max_bytes: int) -> Response:

@@ -19,7 +19,7 @@ import httpx
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be fetched as it is written, or None when it can be asked for."""
     try:
-        parsed = httpx.URL(url)
+        parsed = httpx.Request("GET", url).url  # as the client builds it: the host decoded from IDNA too
     except (httpx.InvalidURL, ValueError) as exc:  # an IDNA error is a UnicodeError, a ValueError
         return f"not a valid URL ({exc})"
     if parsed.scheme not in ("http", "https"):
@@ -29,15 +29,33 @@ def url_problem(url: str) -> str | None:
         return "not a valid URL (no host)"
     if parsed.port is not None and not 0 < parsed.port < 65536:
         return f"not a valid URL (port {parsed.port} out of range)"
-    try:
-        ipaddress.ip_address(host.split("%")[0])
+    if ":" in host:  # an IPv6 literal: a host name cannot hold a colon
+        try:
+            ipaddress.IPv6Address(host.split("%")[0])
+        except ValueError:
+            return f"not a valid URL (IPv6 address {host!r})"
         return None
-    except ValueError:
-        pass
     name = host.removesuffix(".")
     if len(name) > 253 or not all(0 < len(label) < 64 for label in name.split(".")):
         return "not a valid URL (a host name has labels of 1 to 63 characters, 253 in all)"
     return None
+
+
+class BadRedirect(Exception):
+    """A redirect to a URL that fails ``url_problem``; the message says where it led."""
+
+
+def check_redirect(response: httpx.Response) -> None:
+    """An httpx response hook: a redirect's target passes url_problem before httpx builds the
+    request for it (which would raise from deep inside the client)."""
+    if not response.has_redirect_location:
+        return
+    try:
+        target = str(response.url.join(response.headers["location"]))
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise BadRedirect(f"redirected to an invalid URL ({exc})") from None
+    if problem := url_problem(target):
+        raise BadRedirect(f"redirected to {target}: {problem}")
 
 
 VALIDATORS = {"etag": "If-None-Match", "last-modified": "If-Modified-Since"}
