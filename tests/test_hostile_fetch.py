@@ -28,6 +28,7 @@ from test_faults import item, png, rss
 from digest.cli import cli
 from digest.core.configfile import load_config
 from digest.core.errors import SourceError
+from digest.core.month import Month
 from digest.core.store import open_store
 from digest.core.vocabulary import MB
 from digest.ingest.feeds import read_source
@@ -35,6 +36,7 @@ from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.gather import gather
 from digest.ingest.httpcache import StoreCache
 from digest.ingest.wire import url_problem
+from digest.pipeline import build_issue
 from digest.report import format_fetch_report
 
 LOOPBACK = ("127.0.0.1",)
@@ -285,3 +287,28 @@ def test_a_bad_validator_stored_by_an_earlier_version_is_not_sent(tmp_path):
             store.execute("UPDATE http_cache SET headers = ?", (json.dumps({"etag": '"café"'}),))
             assert fetcher.get(server.url("/feed")).body == b"<rss/>"
     assert "If-None-Match" not in server.requests[1][1]
+
+
+def test_urls_httpx_refuses_in_entries_and_curated_links_are_reported_and_the_issue_ships(tmp_path):
+    bad_image, bad_page = "http://256.1.1.1/x.png", "http://256.1.1.1/page"
+    (tmp_path / "feed.xml").write_bytes(rss(
+        item("With a picture", "https://blog.example.org/picture", "p1",
+             f'<p>{TEXT}</p><p><img src="{bad_image}" alt="A chart"></p>', day=3)
+        + item("Looks truncated", bad_page, "t1", "<p>Short teaser [&#8230;]</p>", day=4)))
+    curated = ["http://256.1.1.1/paper", "http://example.com:abc/", "http://[::1/x"]
+    links = "".join(f'[[links]]\nkind = "whitepaper"\nurl = "{url}"\n\n' for url in curated)
+    links += '[[links]]\nkind = "solution"\ntitle = "Fine"\nsummary = "Kept."\nurl = "https://example.org/fine"\n'
+    config = write_publication(tmp_path, publication={"title": "Odd Monthly", "slug": "odd"},
+                               sources=[{"name": "Odd", "url": "feed.xml", "section": "main"}],
+                               fetch={"retries": 0}, output={"dir": "out"}, issues={"2018-01.toml": links})
+    result = build_issue(load_config(config), Month(2018, 1))
+
+    assert result.epub.is_file()
+    assert {a.title for a in result.issue.articles} >= {"With a picture"}
+    assert [link.title for group in result.issue.curated for link in group.links] == ["Fine"]
+    reasons = {problem.where: problem.reason for problem in result.problems}
+    assert "not a valid URL (Invalid IPv4 address: '256.1.1.1')" in reasons[bad_image]
+    assert "not a valid URL (Invalid IPv4 address: '256.1.1.1')" in reasons[bad_page]
+    for url in curated:
+        assert reasons[url].startswith("curated link left out: not a valid URL"), reasons
+    assert len(result.problems) == 5, result.problems

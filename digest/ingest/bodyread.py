@@ -35,17 +35,21 @@ Decoder = Callable[[bytes], Iterator[bytes]]
 def read_body(url: str, raw: Iterable[bytes], content_encoding: str, max_bytes: int) -> bytes:
     """The decoded body of ``raw`` (the bytes as they came), refused past ``max_bytes``."""
     decoders = _decoders(url, content_encoding)
-    body, size, received = io.BytesIO(), 0, 0
+    body, received = io.BytesIO(), 0
+
+    def take(pieces: Iterable[bytes]) -> None:
+        for piece in pieces:
+            if body.tell() + len(piece) > max_bytes:
+                raise BodyError(url, f"body over the {size_text(max_bytes)} cap (after decompression)")
+            body.write(piece)
+
     try:
         for chunk in raw:
             received += len(chunk)
             if received > max_bytes:
                 raise BodyError(url, f"body over the {size_text(max_bytes)} cap")
-            for piece in _through(decoders, chunk):
-                size += len(piece)
-                if size > max_bytes:
-                    raise BodyError(url, f"body over the {size_text(max_bytes)} cap (after decompression)")
-                body.write(piece)
+            take(_through(decoders, chunk))
+        take(_drained(decoders))
     except (zlib.error, brotli.error) as exc:
         raise BodyError(url, f"cannot decode body ({content_encoding}): {exc}") from None
     # getvalue() hands over the buffer itself: the body is not held twice.
@@ -60,6 +64,13 @@ def _through(decoders: list[Decoder], chunk: bytes) -> Iterator[bytes]:
     first, rest = decoders[0], decoders[1:]
     for piece in first(chunk):
         yield from _through(rest, piece)
+
+
+def _drained(decoders: list[Decoder]) -> Iterator[bytes]:
+    """At the end of the body: what each decoder still holds, through the decoders after it."""
+    for index, decoder in enumerate(decoders):
+        for piece in decoder(b""):
+            yield from _through(decoders[index + 1:], piece)
 
 
 def _decoders(url: str, content_encoding: str) -> list[Decoder]:
@@ -100,11 +111,13 @@ def _brotli() -> Decoder:
     inflate = brotli.Decompressor()
 
     def decode(data: bytes) -> Iterator[bytes]:
-        if inflate.is_finished():
-            return
-        yield inflate.process(data, output_buffer_limit=STEP)
-        while not inflate.can_accept_more_data():
-            yield inflate.process(b"", output_buffer_limit=STEP)
+        # can_accept_more_data() may say True with output still held back: ask until none comes.
+        while not inflate.is_finished():
+            out = inflate.process(data, output_buffer_limit=STEP)
+            data = b""
+            yield out
+            if not out and inflate.can_accept_more_data():
+                return
 
     return decode
 
