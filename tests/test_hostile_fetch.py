@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -224,6 +225,45 @@ def test_sigterm_ends_a_fetch_blocked_in_dripping_headers_within_seconds(tmp_pat
     assert elapsed < 5, elapsed
     assert child.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err, err
+
+
+@pytest.fixture
+def unanswered_port():
+    """A loopback port whose accept queue is full: a connection to it is never completed."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        with socket.create_connection(listener.getsockname()):
+            yield listener.getsockname()[1]
+
+
+def test_the_deadline_covers_a_connection_that_never_completes(unanswered_port):
+    policy = FetchPolicy(connect_timeout=30, total_timeout=2, retries=2, allow_private_hosts=LOOPBACK)
+    started = time.monotonic()
+    with Fetcher(policy) as fetcher, pytest.raises(SourceError, match="took longer than 2s"):
+        fetcher.get(f"http://127.0.0.1:{unanswered_port}/feed.xml")
+    assert time.monotonic() - started < 2 + 1.5
+
+
+def test_stop_ends_fetches_blocked_in_connect_and_in_headers_at_once(unanswered_port):
+    stop, outcomes = threading.Event(), {}
+    with LoopbackServer() as server:
+        server.routes["/drip.xml"] = dripping(stop)
+        urls = [server.url("/drip.xml"), f"http://127.0.0.1:{unanswered_port}/feed.xml"]
+        with Fetcher(FetchPolicy(connect_timeout=30, read_timeout=30, allow_private_hosts=LOOPBACK)) as fetcher:
+            worker = threading.Thread(target=lambda: outcomes.update(fetcher.get_all(urls)))
+            worker.start()
+            while not server.requests:
+                time.sleep(0.05)
+            time.sleep(0.5)  # one fetch reads dripped headers, the other waits for its connection
+            stopped = time.monotonic()
+            fetcher.stop()
+            worker.join(10)
+            elapsed = time.monotonic() - stopped
+        stop.set()
+    assert not worker.is_alive() and elapsed < 1, elapsed
+    assert {url: getattr(outcome, "reason", outcome) for url, outcome in outcomes.items()} == dict.fromkeys(
+        urls, "stopped")
 
 
 BAD_URLS = ["http://256.1.1.1/x.png", "http://example.com:abc/", "http://example.com:99999/",

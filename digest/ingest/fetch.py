@@ -231,7 +231,8 @@ class Fetcher:
                 log.warning("%s: %s; its other URLs are not asked in this run", host, exc.cause)
             raise DeadLink(url, exc.cause) from None
         except _GaveUp as exc:
-            self._failed(host, exc.reason)
+            if not self.clock.stopped.is_set():  # a stop says nothing about the host
+                self._failed(host, exc.reason)
             raise SourceError(url, exc.reason) from None
         if response.status in RETRY_STATUSES:
             self._failed(host, f"HTTP {response.status}")
