@@ -10,6 +10,7 @@ import brotli
 import pytest
 
 from digest.core.errors import SourceError
+from digest.core.vocabulary import MB
 from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.sniffing import sniff
 from digest.ingest.httpcache import StoreCache
@@ -96,12 +97,12 @@ def test_redirect_loops_are_bounded():
 def test_size_cap_applies_to_declared_and_to_decoded_bodies():
     bomb = gzip.compress(b"\0" * 5_000_000)  # ~5 KB on the wire, 5 MB decoded
     with LoopbackServer() as server:
-        server.routes["/big"] = Reply(200, b"x" * 200_000)
+        server.routes["/big"] = Reply(200, b"x" * 2 * MB)
         server.routes["/bomb"] = Reply(200, bomb, {"Content-Encoding": "gzip"})
-        with Fetcher(FetchPolicy(max_bytes=100_000, retries=0, allow_private_hosts=LOOPBACK)) as fetcher:
-            with pytest.raises(SourceError, match="over the 100000-byte cap"):
+        with Fetcher(FetchPolicy(max_bytes=MB, retries=0, allow_private_hosts=LOOPBACK)) as fetcher:
+            with pytest.raises(SourceError, match="body of 2 MB is over the 1 MB cap"):
                 fetcher.get(server.url("/big"))
-            with pytest.raises(SourceError, match="over the 100000-byte cap"):
+            with pytest.raises(SourceError, match=r"over the 1 MB cap \(after decompression\)"):
                 fetcher.get(server.url("/bomb"))
 
 

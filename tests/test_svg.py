@@ -101,7 +101,7 @@ def test_entities_are_not_expanded():
     (b"<svg xmlns='http://www.w3.org/2000/svg'><rect></svg>", "malformed SVG"),
     (b"<svg><rect width='10' height='10'/></svg>", "not an SVG document"),
     (b"<svg xmlns='http://www.w3.org/2000/svg'>" + b"<g/>" * 60_000 + b"</svg>", "more than 50000 elements"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'>" + b" " * 2_100_000 + b"</svg>", "over the 2000000-byte cap"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'>" + b" " * 2_100_000 + b"</svg>", "over the 2 MB cap"),
 ])
 def test_unfit_svg_is_refused_naming_the_source(data, reason):
     with pytest.raises(ImageError, match=reason) as refused:

@@ -30,6 +30,7 @@ from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, feat
 from digest.content.imagecopy import lossless_copy
 from digest.content.svg import rasterise_svg
 from digest.core.errors import ImageError
+from digest.core.vocabulary import MB, size_text
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class ImageProfile:
     """The lowest JPEG quality the size budget may go down to before it shrinks images."""
     max_pixels: int = 40_000_000
     """Images declaring more pixels than this are refused unread (decompression bombs)."""
-    max_bytes: int = 25_000_000
+    max_bytes: int = 25 * MB
     """Downloads larger than this are refused without decoding."""
 
 
@@ -96,7 +97,7 @@ def process_image(data: bytes, profile: ImageProfile, *, source: str = "") -> Pr
     if not data:
         raise ImageError(source, "empty image (0 bytes)")
     if len(data) > profile.max_bytes:
-        raise ImageError(source, f"image is {len(data)} bytes, over the {profile.max_bytes}-byte cap")
+        raise ImageError(source, f"image is {size_text(len(data))}, over the {size_text(profile.max_bytes)} cap")
     if SVG_ROOT.match(data[:4096].lstrip(b"\xef\xbb\xbf")):
         data = rasterise_svg(data, (profile.max_width, profile.max_height), source=source)
     try:

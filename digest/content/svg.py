@@ -24,8 +24,9 @@ from PIL import Image
 from digest.core.errors import ImageError
 from digest.core.external import run_external
 from digest.core.theme import FONTS
+from digest.core.vocabulary import MB, size_text
 
-MAX_SVG_BYTES = 2_000_000
+MAX_SVG_BYTES = 2 * MB
 """Larger SVG files are refused unread (a diagram is rarely over a few hundred KB)."""
 MAX_ELEMENTS = 50_000
 """More elements than this is not a diagram but an attempt to exhaust the renderer."""
@@ -54,7 +55,7 @@ def rasterise_svg(data: bytes, box: tuple[int, int], *, source: str = "") -> byt
     long or cannot be drawn.
     """
     if len(data) > MAX_SVG_BYTES:
-        raise ImageError(source, f"SVG is {len(data)} bytes, over the {MAX_SVG_BYTES}-byte cap")
+        raise ImageError(source, f"SVG is {size_text(len(data))}, over the {size_text(MAX_SVG_BYTES)} cap")
     root = _parse(data, source)
     _make_safe(root)
     width, height = intrinsic_size(root)

@@ -21,12 +21,16 @@ def canonical_url(url: str) -> str:
 
     Two links to the same post from different feeds compare equal after this.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # unbalanced brackets, a port that is no number: nothing to normalise
+        return url.strip()
     if parts.scheme not in ("http", "https"):
         return url.strip()
     host = (parts.hostname or "").lower()
-    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
-        host = f"{host}:{parts.port}"
+    if port and (parts.scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k))
     path = parts.path or "/"
     return urlunsplit((parts.scheme.lower(), host, path, urlencode(query), ""))

@@ -52,6 +52,19 @@ def reading_minutes(word_count: int) -> int:
     """Minutes to read ``word_count`` words at WORDS_PER_MINUTE, at least one."""
     return max(1, round(word_count / WORDS_PER_MINUTE))
 
+
+MB = 1024 * 1024
+"""A megabyte as the config's sizes count it (``[fetch] max_mb``)."""
+
+
+def size_text(size: int) -> str:
+    """A byte count as a reader says it: "25 MB", "1.5 MB", "97.7 KB", "512 bytes"."""
+    if size < 1024:
+        return f"{size} bytes"
+    value, unit = (size / MB, "MB") if size >= MB else (size / 1024, "KB")
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
 SEND_TO_KINDLE_LIMIT_MB = 50
 """The largest e-mail Send to Kindle accepts."""
 BOOK_BUDGET_MB = 45.0

@@ -20,6 +20,7 @@ from digest.core.urls import canonical_url
 from digest.ingest.fetch import Fetcher
 from digest.ingest.linkmeta import page_metadata
 from digest.ingest.listing import ListingRule, parse_listing
+from digest.ingest.wire import url_problem
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,10 @@ def curated_links(config: Config, month: Month, links: Iterable[CuratedLink],
         listed, problems = _from_listings(config, month, fetcher)
         known = {canonical_url(link.url) for link in links}
         links += [link for link in listed if canonical_url(link.url) not in known]
+    unfetchable = {link.url: problem for link in links if (problem := url_problem(link.url))}
+    problems += [Problem(url, f"curated link left out: {problem}") for url, problem in unfetchable.items()]
+    links = [link for link in links if link.url not in unfetchable]
+    if fetcher is not None:
         links, described = _described(links, fetcher)
         problems += described
     untitled = [link for link in links if not link.title]

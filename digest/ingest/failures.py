@@ -53,7 +53,10 @@ class FailureMemory(Protocol):
 
 def host_of(url: str) -> str:
     """The host and port a URL connects to: what the breaker and the memory of unreachable hosts key on."""
-    return urlsplit(url).netloc.lower()
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:  # "http://[::1/": refused by url_problem, still reported under its would-be host
+        return url.partition("//")[2].partition("/")[0].lower()
 
 
 def unreachable_reason(exc: BaseException) -> str | None:

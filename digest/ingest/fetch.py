@@ -1,14 +1,17 @@
 """The only module that touches the network.
 
-One ``Fetcher`` per run: real timeouts (feedparser has none), retries with backoff on
-connection errors, 5xx and 429 (honouring Retry-After), bounded redirects, a size cap
-applied to the *decoded* body (so a gzip bomb stops at the cap), a per-host limit on
-concurrent requests, no connection to a non-public address unless the config allows the
-host (``netguard``: checked after name resolution and on every redirect), and conditional
-GET against the store's validators so an unchanged feed costs one 304. Failures are
-remembered (digest.ingest.failures): a dead link is not asked again for a while, an
-unreachable host not retried, and a host that keeps failing is skipped for the rest of
-the run. Every request passes ``_admit`` first.
+One ``Fetcher`` per run: real timeouts (feedparser has none) and one deadline per URL over
+connect, headers, body and retries (``deadline``; SIGTERM and Ctrl-C stop every fetch within
+a fraction of a second), retries with backoff on connection errors, 5xx and 429 (honouring
+Retry-After), bounded redirects followed here (so no redirect body is ever decoded), a size
+cap on the body decoded step by step (``bodyread``: a gzip or brotli bomb stops at the cap,
+not after a whole network read), a per-host limit on concurrent requests, no connection to
+a non-public address unless the config allows the host (``netguard``: checked after name
+resolution and on every redirect), and conditional GET against the store's validators so
+an unchanged feed costs one 304. Every URL, redirects included, passes ``url_problem``
+before httpx sees it. Failures are remembered (digest.ingest.failures): a dead link is not
+asked again for a while, an unreachable host not retried, and a host that keeps failing is
+skipped for the rest of the run. Every request passes ``_admit`` first.
 """
 
 from __future__ import annotations
@@ -22,13 +25,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import httpx
 
 from digest import __version__
 from digest.core.errors import SourceError
 from digest.core.progress import progress
+from digest.core.vocabulary import size_text
+from digest.ingest.bodyread import read_body
+from digest.ingest.deadline import Clock, DeadlineBackend, stop_on_signals
 from digest.ingest.failures import (
     GONE_STATUSES,
     HOST_KEY,
@@ -39,6 +44,7 @@ from digest.ingest.failures import (
     unreachable_reason,
 )
 from digest.ingest.netguard import guarded_transport
+from digest.ingest.wire import BadRedirect, check_redirect, conditional_headers, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +59,8 @@ class FetchPolicy:
     read_timeout: float = 20.0
     """Seconds to wait for the next bytes of a response."""
     total_timeout: float = 60.0
-    """Seconds one attempt may take in all (a server dripping bytes cannot hold us forever)."""
+    """Seconds one URL may take in all: connect, headers, body, retries and their waits (a server
+    dripping bytes cannot hold us forever)."""
     retries: int = 2
     """Extra attempts after a connection error, a 5xx or a 429."""
     backoff: float = 1.0
@@ -122,14 +129,16 @@ class Fetcher:
         self._sleep = sleep
         self._hosts: dict[str, threading.Semaphore] = {}
         self._hosts_lock = threading.Lock()
+        self.clock = Clock()
         self._client = httpx.Client(
             timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
-            follow_redirects=True,
-            max_redirects=policy.max_redirects,
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+            event_hooks={"response": [check_redirect]},
             transport=guarded_transport(policy.allow_private_hosts, httpx.Limits(
-                max_connections=policy.workers, max_keepalive_connections=policy.workers)),
+                max_connections=policy.workers, max_keepalive_connections=policy.workers),
+                wrap=lambda backend: DeadlineBackend(backend, self.clock)),
         )
+        self._unhook = stop_on_signals(self.clock.stop)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -138,7 +147,12 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
+        self._unhook()
         self._client.close()
+
+    def stop(self) -> None:
+        """End every fetch in flight within a fraction of a second, and refuse new ones."""
+        self.clock.stop()
 
     def get(self, url: str, *, max_bytes: int | None = None, conditional: bool = True,
             revalidate: bool = True) -> Response:
@@ -147,17 +161,19 @@ class Fetcher:
         ``revalidate=False`` is for resources that do not change once published (article
         pages, images): a stored copy is returned without asking the server at all.
         """
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise SourceError(url, "not an http(s) URL")
+        if problem := url_problem(url):
+            raise SourceError(url, problem)
         cached = self.cache.lookup(url) if (self.cache and conditional) else None
         if cached is not None and not revalidate and len(cached.body) <= (max_bytes or self.policy.max_bytes):
             log.debug("stored copy, not revalidated: %s", url)
             return cached
-        headers = _validators(cached) if cached else {}
+        headers = conditional_headers(cached.headers) if cached else {}
         host = host_of(url)
         with self._host_slot(host):
             self._admit(url, host)
-            response = self._exchange(url, host, headers, max_bytes or self.policy.max_bytes)
+            deadline = time.monotonic() + self.policy.total_timeout
+            with self.clock.until(deadline):
+                response = self._exchange(url, host, headers, max_bytes or self.policy.max_bytes, deadline)
         if response.status == 304 and cached is not None:
             log.debug("not modified: %s", url)
             return Response(url, cached.final_url, 304, cached.body, cached.headers, not_modified=True)
@@ -170,7 +186,7 @@ class Fetcher:
     def stored(self, url: str, *, max_bytes: int | None = None) -> StoredBody | None:
         """The hash and size of the copy ``get(url, revalidate=False)`` would return from the store
         without asking the server, found without reading it; None when get would not."""
-        found = self.cache.digest(url) if self.cache is not None and urlsplit(url).scheme in ("http", "https") else None
+        found = self.cache.digest(url) if self.cache is not None and url_problem(url) is None else None
         return found if found is not None and found.size <= (max_bytes or self.policy.max_bytes) else None
 
     def get_all(self, urls: Iterable[str], *, label: str = "fetching", **kwargs) -> dict[str, Response | SourceError]:
@@ -195,6 +211,8 @@ class Fetcher:
 
     def _admit(self, url: str, host: str) -> None:
         """Every check a request must pass before it is sent; raise DeadLink to refuse it."""
+        if self.clock.stopped.is_set():
+            raise SourceError(url, "stopped")
         blocked = self.run.blocked(host)
         if blocked is not None:
             raise DeadLink(url, blocked, note="not asked again in this run")
@@ -203,17 +221,18 @@ class Fetcher:
             log.debug("not asked, %s: %s", remembered.reason, url)
             raise remembered
 
-    def _exchange(self, url: str, host: str, headers: dict[str, str], max_bytes: int) -> Response:
+    def _exchange(self, url: str, host: str, headers: dict[str, str], max_bytes: int, deadline: float) -> Response:
         """One request with its retries, and what its outcome teaches about the URL and its host."""
         try:
-            response = self._with_retries(url, headers, max_bytes)
+            response = self._with_retries(url, headers, max_bytes, deadline)
         except _Unreachable as exc:
             if self.run.unreachable(host, exc.cause):
                 self._remember(HOST_KEY + host, exc.cause, self.policy.unreachable_days)
                 log.warning("%s: %s; its other URLs are not asked in this run", host, exc.cause)
             raise DeadLink(url, exc.cause) from None
         except _GaveUp as exc:
-            self._failed(host, exc.reason)
+            if not self.clock.stopped.is_set():  # a stop says nothing about the host
+                self._failed(host, exc.reason)
             raise SourceError(url, exc.reason) from None
         if response.status in RETRY_STATUSES:
             self._failed(host, f"HTTP {response.status}")
@@ -233,20 +252,22 @@ class Fetcher:
         if self.memory is not None and days > 0:
             self.memory.remember(key, reason, days)
 
-    def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+    def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int, deadline: float) -> Response:
         delay, attempt = self.policy.backoff, 0
         while True:
             attempt += 1
             out_of_tries = attempt > self.policy.retries
             try:
                 response = self._attempt(url, headers, max_bytes)
-            except httpx.TooManyRedirects:
-                raise SourceError(url, f"more than {self.policy.max_redirects} redirects") from None
-            except (httpx.TransportError, _Deadline) as exc:
+            except httpx.TransportError as exc:
+                if self.clock.stopped.is_set():
+                    raise _GaveUp("stopped") from None
+                if time.monotonic() >= deadline:
+                    raise _GaveUp(f"took longer than {self.policy.total_timeout:g}s") from None
                 cause = unreachable_reason(exc)
                 if cause is not None:  # retrying cannot make a name resolve or a closed port open
                     raise _Unreachable(cause) from None
-                if out_of_tries:
+                if out_of_tries or time.monotonic() + delay >= deadline:
                     raise _GaveUp(_describe(exc)) from None
                 log.info("retrying %s after %s", url, _describe(exc))
                 wait = delay
@@ -256,33 +277,32 @@ class Fetcher:
                 wait = _retry_after(response.headers.get("retry-after"), delay)
                 if wait > self.policy.max_retry_after:
                     raise SourceError(url, f"HTTP {response.status}, Retry-After {wait:.0f}s is too long")
+                if time.monotonic() + wait >= deadline:  # no time left for another try
+                    return response
                 log.info("retrying %s after HTTP %d (waiting %.1fs)", url, response.status, wait)
             self._sleep(wait)
             delay *= 2
 
     def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
-        deadline = time.monotonic() + self.policy.total_timeout
-        with self._client.stream("GET", url, headers=headers) as response:
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes and response.status_code < 300:
-                raise SourceError(url, f"body of {int(declared)} bytes is over the {max_bytes}-byte cap")
-            chunks, size = [], 0
+        """One GET and the redirects it leads to, each hop's URL checked; only the last body is read."""
+        target = url
+        for _ in range(self.policy.max_redirects + 1):
             try:
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise SourceError(url, f"body over the {max_bytes}-byte cap")
-                    if time.monotonic() > deadline:
-                        raise _Deadline(f"took longer than {self.policy.total_timeout:.0f}s")
-                    chunks.append(chunk)
-            except httpx.DecodingError as exc:
-                raise SourceError(url, f"cannot decode body: {exc}") from None
-            return Response(url, str(response.url), response.status_code, b"".join(chunks),
-                            {k.lower(): v for k, v in response.headers.items()})
+                with self._client.stream("GET", target, headers=headers) as response:
+                    if response.next_request is None:
+                        return self._read(url, response, max_bytes)
+                    target = str(response.next_request.url)
+            except BadRedirect as exc:
+                raise SourceError(url, str(exc)) from None
+        raise SourceError(url, f"more than {self.policy.max_redirects} redirects")
 
-
-class _Deadline(Exception):
-    pass
+    def _read(self, url: str, response: httpx.Response, max_bytes: int) -> Response:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes and response.status_code < 300:
+            raise SourceError(url, f"body of {size_text(int(declared))} is over the {size_text(max_bytes)} cap")
+        body = read_body(url, response.iter_raw(), response.headers.get("content-encoding", ""), max_bytes)
+        return Response(url, str(response.url), response.status_code, body,
+                        {k.lower(): v for k, v in response.headers.items()})
 
 
 class _Unreachable(Exception):
@@ -303,15 +323,6 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out ({type(exc).__name__})"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def _validators(cached: Response) -> dict[str, str]:
-    headers = {}
-    if cached.headers.get("etag"):
-        headers["If-None-Match"] = cached.headers["etag"]
-    if cached.headers.get("last-modified"):
-        headers["If-Modified-Since"] = cached.headers["last-modified"]
-    return headers
 
 
 def _retry_after(value: str | None, default: float) -> float:

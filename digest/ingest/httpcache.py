@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from digest.core.store import Store, now
 from digest.ingest.failures import HOST_KEY, DeadLink
 from digest.ingest.fetch import Response, StoredBody
+from digest.ingest.wire import VALIDATORS, sendable
 
 
 class StoreCache:
@@ -43,7 +44,7 @@ class StoreCache:
         self.store.execute(
             "INSERT OR REPLACE INTO http_cache (url, final_url, status, headers, body, body_sha256, body_size, "
             "fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (response.url, response.final_url, response.status, json.dumps(response.headers, sort_keys=True),
+            (response.url, response.final_url, response.status, json.dumps(_storable(response.headers), sort_keys=True),
              response.body, hashlib.sha256(response.body).hexdigest(), len(response.body), now()))
 
 
@@ -69,6 +70,11 @@ class StoreFailures:
         self.store.execute("INSERT OR REPLACE INTO fetch_failures (key, reason, failed_at, retry_after) "
                            "VALUES (?, ?, ?, ?)", (key, reason, failed.isoformat(),
                                                    (failed + timedelta(days=days)).isoformat()))
+
+
+def _storable(headers: dict[str, str]) -> dict[str, str]:
+    """The headers without a validator that could not be sent back (see wire.sendable)."""
+    return {name: value for name, value in headers.items() if name not in VALIDATORS or sendable(value)}
 
 
 def _minute(stamp: str) -> str:

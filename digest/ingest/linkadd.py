@@ -21,6 +21,7 @@ from digest.core.urls import canonical_url
 from digest.core.vocabulary import LINK_KINDS
 from digest.ingest.fetch import Fetcher
 from digest.ingest.linkmeta import LinkMetadata, page_metadata
+from digest.ingest.wire import url_problem
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,8 @@ def add_link(config: Config, month: Month, url: str, fetcher: Fetcher, kind: str
     if kind is not None and kind not in LINK_KINDS:
         raise ConfigError(f"--kind: unknown kind {kind!r}{did_you_mean(kind, LINK_KINDS)}"
                           f" (expected one of: {', '.join(LINK_KINDS)})")
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise ConfigError(f"not an http(s) URL: {url!r}")
+    if problem := url_problem(url):
+        raise ConfigError(f"{url!r}: {problem}")
     path = config.output.issues_dir / f"{month}.toml"
     document = _read(path, month)
     links = document.get("links", [])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 import httpcore
@@ -97,9 +97,11 @@ class GuardedBackend(httpcore.SyncBackend):
         raise last_error or httpcore.ConnectError(f"{name} has no address")
 
 
-def guarded_transport(allowed: Iterable[str], limits: httpx.Limits) -> httpx.HTTPTransport:
-    """An httpx transport whose every connection goes through ``GuardedBackend``."""
+def guarded_transport(allowed: Iterable[str], limits: httpx.Limits,
+                      wrap: Callable[[httpcore.NetworkBackend], httpcore.NetworkBackend] = lambda backend: backend,
+                      ) -> httpx.HTTPTransport:
+    """An httpx transport whose every connection goes through ``GuardedBackend`` (inside ``wrap``'s)."""
     transport = httpx.HTTPTransport(limits=limits)
     # httpx takes no network backend of its own; its connection pool does.
-    transport._pool._network_backend = GuardedBackend(allowed)
+    transport._pool._network_backend = wrap(GuardedBackend(allowed))
     return transport
