@@ -21,6 +21,8 @@ from loopback import LoopbackServer, Reply
 from PIL import Image
 
 from digest.content.enrich import enrich
+from digest.content.images import ImageProfile, process_image
+from digest.core.errors import ImageError
 from digest.core.models import Entry
 from digest.core.store import open_store
 from digest.ingest.fetch import Fetcher, FetchPolicy
@@ -105,3 +107,10 @@ def test_a_bomb_is_reported_once_and_the_other_images_are_kept(sample_config, tm
     assert [(p.where, p.reason) for p in result.problems] == [
         (server.url("/favicon.ico"), "image dropped: refused as a decompression bomb: 8000x8000 pixels is over "
                                      "the 40000000-pixel limit")]
+
+
+def test_a_gif_frame_larger_than_its_screen_is_judged_by_the_frame():
+    screen = b"GIF89a" + struct.pack("<HHBBB", 10, 10, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff"
+    frame = b"," + struct.pack("<HHHHB", 0, 0, 9000, 9000, 0) + b"\x02\x02\x44\x01\x00;"
+    with pytest.raises(ImageError, match="9000x9000 pixels is over the 40000000-pixel limit"):
+        process_image(screen + frame, ImageProfile(), source="https://img.example/screen.gif")
