@@ -1,6 +1,7 @@
 """`make bench`: digest against calibre's recipe on two corpora, then a scaling sweep.
 
-    python -m bench                 # generated corpus (100 articles, both variants), the real pages, sweep
+    python -m bench                 # generated corpus (100 articles, both variants), the real pages, sweep,
+                                    # then tree building against hostile HTML (bench.treebuild)
     python -m bench --write-docs    # also rewrite docs/benchmarks.md with the results
 
 The generated corpus is served by three loopback hosts: the blog, a slow image host and a
@@ -17,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import realcorpus
+from bench import realcorpus, treebuild
 from bench.corpus import IMAGE_KINDS, Web, build_corpus
 from bench.report import machine, markdown, ratios, table
 from bench.serve import CorpusServer, refused_base
@@ -72,11 +73,15 @@ def main() -> None:
             sweep.extend(scaling_step(work / f"sweep-{count}", server, count, requests,
                                       calibre=count <= args.articles))
             print(table(sweep, title="scaling (feed variant)"), flush=True)
+    print("tree building (hostile HTML):", flush=True)
+    trees = treebuild.measure()
+    print(treebuild.table(trees), flush=True)
     elapsed = time.monotonic() - started
     print(f"bench finished in {elapsed / 60:.1f} min")
     if args.write_docs:
         path = ROOT / "docs" / "benchmarks.md"
-        path.write_text(markdown(runs, real_runs, sweep, args, machine(), elapsed), encoding="utf-8")
+        path.write_text(markdown(runs, real_runs, sweep, args, machine(), elapsed) + "\n" + treebuild.markdown(trees),
+                        encoding="utf-8")
         print(f"wrote {path}")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject
 
 from digest.core.errors import ExtractionError
 from digest.ingest.linkmeta import page_metadata
@@ -97,3 +98,20 @@ def test_an_html_page_with_junk_meta_tags_never_raises():
                          "text/html", "https://example.com/odd")
     assert meta.title == "Odd list headline"
     assert meta.image_url is None and meta.kind_hint == "Article"
+
+
+def test_pdf_metadata_that_is_not_text_is_left_out():
+    """A /Title that is a stream once became the title "{'/Filter': '/FlateDecode'}"."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    stream = DecodedStreamObject()
+    stream.set_data(b"Not a title")
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    writer.add_metadata({"/Subject": "Networking patterns"})
+    info = writer._info.get_object()  # pypdf's add_metadata only takes text: set the others by hand
+    info[NameObject("/Title")] = writer._add_object(stream)
+    info[NameObject("/Author")] = DictionaryObject({NameObject("/Name"): NumberObject(1)})
+    out = io.BytesIO()
+    writer.write(out)
+    meta = page_metadata(out.getvalue(), "application/pdf", "https://example.com/stream-title.pdf")
+    assert (meta.title, meta.author, meta.description, meta.page_count) == (None, None, "Networking patterns", 1)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from digest.content.fallback import longer_article
+from digest.content.pagelimits import check_read_whole, within_limits
 from digest.content.pageprep import (
     blogger_captions_to_figures,
     drop_tracking_pixels,
@@ -37,7 +38,8 @@ from digest.content.repairs import (
     plain_alt,
     restore_structures,
 )
-from digest.content.sanitize import html_text, remove_element
+from digest.content.sanitize import html_text
+from digest.content.treeops import splice
 from digest.core.errors import ExtractionError
 from digest.core.urls import absolute_url
 
@@ -88,10 +90,11 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     # rebuild whose pages all come from digest.content.extractcache never extracts.
     import trafilatura
 
-    text = decode_html(html) if isinstance(html, bytes) else html
+    text = within_limits(decode_html(html) if isinstance(html, bytes) else html)
     tree = trafilatura.load_html(text) if text.strip() else None
     if tree is None:
         raise ExtractionError(url, "not an HTML page")
+    check_read_whole(url)
     prepare_links(tree, url)
     drop_tracking_pixels(tree)
     resolve_lazy_images(tree, url)
@@ -195,9 +198,8 @@ def _drop_furniture(body, furniture: set[str]) -> None:
     Done on the output: removing them from the page first changes which container
     trafilatura picks, sometimes for the worse.
     """
-    for element in list(body.iter(*FURNITURE_BLOCKS)):
-        if element.getparent() is not None and " ".join(element.xpath("string()").split()) in furniture:
-            remove_element(element)
+    splice(remove=[element for element in body.iter(*FURNITURE_BLOCKS)
+                   if " ".join(element.xpath("string()").split()) in furniture])
 
 
 def _figure_captions(tree, url: str) -> dict[str, str]:

@@ -22,12 +22,15 @@ import hashlib
 import io
 import logging
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
 
-from digest.content.imagecopy import lossless_copy
+from digest.content.imagecopy import PNG_SIGNATURE, lossless_copy
 from digest.content.svg import rasterise_svg
 from digest.core.errors import ImageError
 from digest.core.vocabulary import MB, size_text
@@ -41,6 +44,14 @@ JPEG_SOURCES = {"JPEG", "MPO"}
 PAPER = (255, 255, 255)
 # Screenshots and diagrams have hundreds of colours (anti-aliasing); photographs many thousands.
 DRAWN_MAX_COLOURS = 4096
+ICO_MAGIC = b"\x00\x00\x01\x00"
+# Pillow allocates a big picture in blocks of this size (16 MB by default). Past 32 MB glibc maps
+# each block on its own and gives it back when freed; smaller ones stay in the arena of the
+# worker thread that freed them, so six workers decoding in turn grew to 1.6 GB, not 0.2.
+Image.core.set_block_size(64 * 1024 * 1024)
+# Decoded pixel bytes all image workers together may hold at once (see _DecodeBudget): with 3 workers
+# per core each holding a 40-megapixel decode, six hostile PNGs of 150 KB took 3.4-4.5 GB.
+DECODE_BUDGET_BYTES = 200_000_000
 # A leading XML prolog, comments or doctype (with an internal subset) may come before the root element.
 SVG_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>\s*)*<svg[\s>]",
                       re.S | re.I)
@@ -101,22 +112,29 @@ def process_image(data: bytes, profile: ImageProfile, *, source: str = "") -> Pr
     if SVG_ROOT.match(data[:4096].lstrip(b"\xef\xbb\xbf")):
         data = rasterise_svg(data, (profile.max_width, profile.max_height), source=source)
     try:
-        opened = Image.open(io.BytesIO(data), formats=READABLE)
-        _check_size(opened, profile, source)
-        # Before any draft: the size must be the file's own.
-        copied = lossless_copy(data, opened, (profile.max_width, profile.max_height),
-                               quality=profile.jpeg_quality, grayscale=profile.grayscale)
-        if copied is not None:
-            media_type = "image/png" if opened.format == "PNG" else "image/jpeg"
-            return ProcessedImage(copied, media_type, opened.width, opened.height, content_hash(copied), len(data))
-        photo = opened.format in JPEG_SOURCES
-        _draft(opened, profile)
-        opened.load()
-        image: Image.Image = opened
-        image = _normalise(ImageOps.exif_transpose(image))
-        photo = photo or image.getcolors(DRAWN_MAX_COLOURS) is None
-        image = _fit(image, profile)
-        encoded, media_type = _encode(image, photo, profile)
+        icon = _ico_picture_size(data)
+        if icon is not None:
+            _check_size(icon, profile, source)
+        # Pillow decodes an ICO's picture inside Image.open already.
+        with DECODE_BUDGET.hold(4 * icon[0] * icon[1] if icon else 0):
+            opened = Image.open(io.BytesIO(data), formats=READABLE)
+        _check_size(opened.size, profile, source)
+        with DECODE_BUDGET.hold(_decoded_bytes(opened, profile)):
+            # Before any draft: the size must be the file's own.
+            copied = lossless_copy(data, opened, (profile.max_width, profile.max_height),
+                                   quality=profile.jpeg_quality, grayscale=profile.grayscale)
+            if copied is not None:
+                media_type = "image/png" if opened.format == "PNG" else "image/jpeg"
+                return ProcessedImage(copied, media_type, opened.width, opened.height, content_hash(copied),
+                                      len(data))
+            photo = opened.format in JPEG_SOURCES
+            _draft(opened, profile)
+            opened.load()
+            ImageOps.exif_transpose(opened, in_place=True)  # in place: a copy of a 40 Mpx picture is 160 MB
+            image = _normalise(opened)
+            photo = photo or image.getcolors(DRAWN_MAX_COLOURS) is None
+            image = _fit(image, profile)
+            encoded, media_type = _encode(image, photo, profile)
     except Image.UnidentifiedImageError:
         raise ImageError(source, _unidentified(data)) from None
     except Image.DecompressionBombError as exc:
@@ -128,9 +146,70 @@ def process_image(data: bytes, profile: ImageProfile, *, source: str = "") -> Pr
                           content_hash(encoded), len(data))
 
 
-def _check_size(image: ImageFile.ImageFile, profile: ImageProfile, source: str) -> None:
-    """Decide from the header alone, before a single pixel is decoded."""
-    width, height = image.size
+def _ico_picture_size(data: bytes) -> tuple[int, int] | None:
+    """The largest picture an ICO holds, by that picture's own header; None if not an ICO.
+
+    Pillow decodes one picture of a file, and for most formats the size Image.open reports is
+    that picture's: the first frame of a GIF (a frame larger than its screen enlarges the size),
+    TIFF, MPO, APNG or WebP. An ICO's directory says at most 256x256 whatever the PNG or BMP
+    inside declares, and Image.open decodes that picture at once (an ICO holding a 12000x12000
+    PNG took 672 MB). ICNS, CUR, EPS, PSD and PDF are not READABLE at all.
+    """
+    if not data.startswith(ICO_MAGIC):
+        return None
+    largest = (0, 0)
+    for index in range(int.from_bytes(data[4:6], "little")):
+        entry = data[6 + 16 * index:22 + 16 * index]
+        offset = int.from_bytes(entry[12:16], "little")
+        header = data[offset:offset + 24]
+        if len(entry) < 16 or len(header) < 24:
+            break
+        if header.startswith(PNG_SIGNATURE):
+            size = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+        else:  # a BMP info header: its height counts the transparency mask too
+            size = (abs(int.from_bytes(header[4:8], "little", signed=True)),
+                    abs(int.from_bytes(header[8:12], "little", signed=True)) // 2)
+        largest = max(largest, size, key=lambda side: side[0] * side[1])
+    return largest
+
+
+def _decoded_bytes(image: ImageFile.ImageFile, profile: ImageProfile) -> int:
+    """The bytes the decoded picture takes; a big JPEG is decoded at 1/2 to 1/8 scale (see _draft)."""
+    pixels = image.size[0] * image.size[1]
+    if image.format in JPEG_SOURCES:
+        pixels = min(pixels, 4 * profile.max_width * profile.max_height)
+    return pixels * max(len(image.getbands()), 3)  # a palette or grey image still becomes RGB on the way
+
+
+class _DecodeBudget:
+    """A counting semaphore on decoded bytes: a worker waits until its picture fits beside the
+    others'. A picture bigger than the whole budget waits to be decoded alone."""
+
+    def __init__(self, capacity: int):
+        self.capacity, self.held = capacity, 0
+        self.changed = threading.Condition()
+
+    @contextmanager
+    def hold(self, amount: int) -> Iterator[None]:
+        amount = min(amount, self.capacity)
+        with self.changed:
+            self.changed.wait_for(lambda: self.held + amount <= self.capacity)
+            self.held += amount
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.held -= amount
+                self.changed.notify_all()
+
+
+# Shared by every image worker of the process.
+DECODE_BUDGET = _DecodeBudget(DECODE_BUDGET_BYTES)
+
+
+def _check_size(size: tuple[int, int], profile: ImageProfile, source: str) -> None:
+    """Decide from the headers alone, before a single pixel is decoded."""
+    width, height = size
     if width * height > profile.max_pixels:
         raise ImageError(source, f"refused as a decompression bomb: {width}x{height} pixels "
                                  f"is over the {profile.max_pixels}-pixel limit")
@@ -160,7 +239,7 @@ def _normalise(image: Image.Image) -> Image.Image:
         image = image.convert("L")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         paper = Image.new("RGBA", image.size, PAPER + (255,))
-        image = Image.alpha_composite(paper, image.convert("RGBA")).convert("RGB")
+        image = Image.alpha_composite(paper, image if image.mode == "RGBA" else image.convert("RGBA")).convert("RGB")
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     if image.mode == "RGB" and _is_grey(image):

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from digest.content.treeops import (
     add_text,
-    add_text_at,
     break_after,
     break_before,
     detach,
     leave_tail,
     retag,
     shallow_copy,
+    splice,
     sub,
 )
 
@@ -42,7 +42,7 @@ MAX_DEPTH = 48
 
 
 def normalize(root) -> None:
-    """Repair ``root`` (an lxml.html element holding flow content) in place."""
+    """Repair ``root`` (an lxml element holding flow content) in place."""
     _unnest(root, "a")
     _unnest(root, "dfn")
     pending = [(root, "flow")]
@@ -286,15 +286,11 @@ def _push_down(element) -> None:
                 add_text(inner, content) if isinstance(content, str) else inner.append(content)
             item.append(inner)
         replacement.append(item)
-    index = parent.index(element)
-    parent.remove(element)
-    for offset, node in enumerate(replacement):
-        parent.insert(index + offset, node)
+    for node in replacement:  # addprevious, not insert at an index: finding the index walks the siblings
+        element.addprevious(node)
     if tail:
-        if replacement:
-            replacement[-1].tail = (replacement[-1].tail or "") + tail
-        else:
-            add_text_at(parent, index, tail)
+        replacement[-1].tail = (replacement[-1].tail or "") + tail
+    parent.remove(element)
 
 
 def _wrap_runs(parent, tags, wrapper_tag: str) -> None:
@@ -310,7 +306,7 @@ def _wrap_runs(parent, tags, wrapper_tag: str) -> None:
                 and not (children[j].tail or "").strip(XML_SPACE):
             j += 1
         wrapper = parent.makeelement(wrapper_tag, {})
-        parent.insert(parent.index(children[i]), wrapper)
+        children[i].addprevious(wrapper)
         wrapper.tail = children[j].tail
         for child in children[i:j + 1]:
             child.tail = None
@@ -320,6 +316,4 @@ def _wrap_runs(parent, tags, wrapper_tag: str) -> None:
 
 def _unnest(root, tag: str) -> None:
     """No ``tag`` inside another: the inner one is unwrapped (a link in a link keeps its words)."""
-    for element in list(root.iter(tag)):
-        if any(True for _ in element.iterancestors(tag)):
-            element.drop_tag()
+    splice(unwrap=[element for element in root.iter(tag) if any(True for _ in element.iterancestors(tag))])

@@ -11,7 +11,8 @@ import re
 
 from lxml import etree
 
-from digest.content.sanitize import best_srcset, declares_tracking_pixel, remove_element
+from digest.content.sanitize import best_srcset, declares_tracking_pixel
+from digest.content.treeops import splice
 from digest.core.urls import absolute_url
 
 IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp)(\?|$)", re.IGNORECASE)
@@ -26,48 +27,58 @@ def prepare_links(tree, url: str) -> None:
     Permalink markers (¶ after headings) go; links to anchors in the page are unlinked,
     since the extracted article keeps no ids for them to point to.
     """
-    for link in list(tree.iter("a")):
+    links = list(tree.iter("a"))
+    icons = [(link, image) for link in links if link.text_content().strip() for image in link.iter("img")]
+    # An icon inside a text link: trafilatura moves it, and its text, behind the paragraph.
+    splice(remove=[image for _, image in icons])  # its tail stays where it was
+    for link, image in icons:
+        image.tail = None
+        link.addprevious(image)
+    unwrapped, removed = [], []
+    for link in links:
         href = (link.get("href") or "").strip()
         images = link.findall(".//img")
-        if images and link.text_content().strip():
-            # An icon inside a text link: trafilatura moves it, and its text, behind the paragraph.
-            for image in images:
-                image.drop_tree()  # its tail stays where it was
-                image.tail = None
-                link.addprevious(image)
         if len(images) == 1 and not link.text_content().strip():
             # An image linked to its full-size self (Blogger, WordPress): keep the larger one.
             if IMAGE_FILE.search(href):
                 images[0].set("src", href)
                 images[0].attrib.pop("srcset", None)
-            link.drop_tag()
+            unwrapped.append(link)
         elif link.text_content().strip() in PERMALINK_MARKS:
-            link.drop_tree()
+            removed.append(link)
         elif href.startswith("#"):
-            link.drop_tag()
+            unwrapped.append(link)
         else:
-            _unformat(link)
+            unwrapped += _formatting_around(link)
+    # All at once: one by one, unwrapping is quadratic over many siblings.
+    splice(unwrap=unwrapped, remove=removed)
     tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
 
 
-def _unformat(link) -> None:
-    """<a><b>x</b></a> and <b><a>x</a></b> as <a>x</a>: trafilatura drops the formatting
-    there and the text after it with it ("Southern Alps</b></a> dominate" -> "Alpsdominate")."""
-    if len(link) == 1 and link[0].tag in FORMATTING and not (link.text or "").strip() \
-            and not (link[0].tail or "").strip():
-        link[0].drop_tag()
+def _formatting_around(link) -> list:
+    """<a><b>x</b></a> and <b><a>x</a></b> as <a>x</a>: the formatting to unwrap. trafilatura drops
+    it there and the text after it with it ("Southern Alps</b></a> dominate" -> "Alpsdominate")."""
+    found = []
+    inner = next(iter(link), None)
+    if inner is not None and _only_child(inner) and inner.tag in FORMATTING and not (link.text or "").strip() \
+            and not (inner.tail or "").strip():
+        found.append(inner)
     parent = link.getparent()
-    if parent is not None and parent.tag in FORMATTING and len(parent) == 1 \
+    if parent is not None and parent.tag in FORMATTING and _only_child(link) \
             and not (parent.text or "").strip() and not (link.tail or "").strip():
-        parent.drop_tag()
+        found.append(parent)
+    return found
+
+
+def _only_child(element) -> bool:
+    """Whether ``element`` has no element siblings (len() of the parent would walk them all)."""
+    return element.getprevious() is None and element.getnext() is None
 
 
 def drop_tracking_pixels(tree) -> None:
     """Remove the ``<img>`` that declare themselves 1x1 and the like, before extraction drops
     their width and height and the sanitizer can no longer tell them from pictures."""
-    for image in list(tree.iter("img")):
-        if declares_tracking_pixel(image):
-            remove_element(image)
+    splice(remove=[image for image in tree.iter("img") if declares_tracking_pixel(image)])
 
 
 def resolve_lazy_images(tree, url: str) -> None:

@@ -15,7 +15,8 @@ from collections import Counter
 
 from lxml import etree
 
-from digest.content.sanitize import html_text, remove_element
+from digest.content.sanitize import html_text
+from digest.content.treeops import splice
 
 RESTORED = ("table", "dl")
 """Page structures put back whole when trafilatura's version has the same text."""
@@ -73,27 +74,22 @@ def plain_alt(body) -> None:
 def drop_repeated_captions(body) -> None:
     """A paragraph that only repeats a figure's caption (trafilatura keeps both) goes."""
     captions = {" ".join(c.xpath("string()").split()) for c in body.iter("figcaption")} - {""}
-    for paragraph in list(body.iter("p", "div")):
-        if paragraph.getparent() is not None and paragraph.find(".//img") is None \
-                and " ".join(paragraph.xpath("string()").split()) in captions:
-            remove_element(paragraph)
+    splice(remove=[paragraph for paragraph in body.iter("p", "div") if paragraph.find(".//img") is None
+                   and " ".join(paragraph.xpath("string()").split()) in captions])
 
 
 def drop_title_headings(body, titles: set[str]) -> None:
     """Headings that repeat the title: the template prints it once above the article."""
     wanted = {" ".join(t.split()).casefold() for t in titles} - {""}
-    for heading in list(body.iter(*HEADINGS)):
-        if " ".join(heading.xpath("string()").split()).casefold() in wanted:
-            remove_element(heading)
+    splice(remove=[heading for heading in body.iter(*HEADINGS)
+                   if " ".join(heading.xpath("string()").split()).casefold() in wanted])
 
 
 def drop_empty_blocks(body) -> None:
     """Paragraphs and containers left with no text and no image."""
-    for element in reversed(list(body.iter("p", *CONTAINERS, *HEADINGS, "li", "figure", "figcaption"))):
-        if element is body or element.getparent() is None:
-            continue
-        if not element.xpath("string()").strip(INVISIBLE_SPACE) and element.find(".//img") is None:
-            remove_element(element)
+    splice(remove=[element for element in body.iter("p", *CONTAINERS, *HEADINGS, "li", "figure", "figcaption")
+                   if element is not body and not element.xpath("string()").strip(INVISIBLE_SPACE)
+                   and element.find(".//img") is None])
 
 
 def keep_confirmed_blocks(body, reference_text: str) -> None:
@@ -112,8 +108,9 @@ def keep_confirmed_blocks(body, reference_text: str) -> None:
     for child in body:
         if not reference.confirms(child.tail or ""):
             child.tail = None
-    for block in list(body.iter(*TEXT_BLOCKS, *WHOLE_BLOCKS)):
-        if block.getparent() is None or _inside(block, ("figure", "figcaption")) or any(
+    unconfirmed = []
+    for block in body.iter(*TEXT_BLOCKS, *WHOLE_BLOCKS):
+        if _inside(block, ("figure", "figcaption")) or any(
                 ancestor.tag in WHOLE_BLOCKS and not _is_layout(ancestor) for ancestor in block.iterancestors()):
             continue
         if _is_layout(block) or (block.tag not in WHOLE_BLOCKS and any(
@@ -121,7 +118,8 @@ def keep_confirmed_blocks(body, reference_text: str) -> None:
             continue  # its paragraphs are judged one by one
         # itertext, not string(): adjacent cells and items must not glue their words together
         if not reference.confirms(" ".join(block.itertext())) and not _caption_of_image(block):
-            remove_element(block)
+            unconfirmed.append(block)
+    splice(remove=unconfirmed)
     drop_empty_blocks(body)
 
 
@@ -142,7 +140,10 @@ class _Reference:
         shared = counts & self.shingles
         if sum(shared.values()) < MIN_SHARED * sum(counts.values()):
             return False
-        self.shingles -= shared
+        for shingle, count in shared.items():  # not -=: that walks the whole reference each time
+            self.shingles[shingle] -= count
+            if not self.shingles[shingle]:
+                del self.shingles[shingle]
         return True
 
 

@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-import lxml.html
 from lxml import etree
 
 from digest.content.htmlparse import parse_fragment
 from digest.content.normalize import normalize
-from digest.content.treeops import GLOBAL_ATTRIBUTES
+from digest.content.treeops import GLOBAL_ATTRIBUTES, splice
 from digest.core.urls import absolute_url
 
 # Dropped together with everything inside them.
@@ -65,6 +64,8 @@ TRACKING_PIXEL_SIDE = 2
 PIXEL_LENGTH = re.compile(r"\s*([0-9]{1,6})\s*(?:px)?\s*$")
 URI_CHARACTERS = "!$&'()*+,;=:@/?-._~%"
 
+# What the cleaning of an element may ask for, done for all elements at once (treeops.splice).
+UNWRAP, REMOVE = "unwrap", "remove"
 # Given an absolute image URL, returns the image's href inside the book, or None if unavailable.
 ImageResolver = Callable[[str], "str | None"]
 
@@ -86,10 +87,16 @@ def clean_html(html: str, *, base_url: str, id_prefix: str,
     if root is None:
         return Fragment("", "")
     # Pictures first: the <img> one of them gains must go through the loop below like any other.
+    drops: dict[str, list] = {UNWRAP: [], REMOVE: []}
     for picture in list(root.iter("picture")):
-        _reduce_picture(picture)
+        if not _reduce_picture(picture):
+            drops[REMOVE].append(picture)
     for element in list(root.iter())[1:]:
-        _clean_element(element, base_url, resolve_image)
+        drop = _clean_element(element, base_url, resolve_image)
+        if drop:
+            drops[drop].append(element)
+    # All at once: one by one, unwrapping and removing are quadratic over many siblings.
+    splice(unwrap=drops[UNWRAP], remove=drops[REMOVE])
     normalize(root)
     _prefix_ids(root, id_prefix)
     xhtml = _escape_text(root.text or "") + "".join(
@@ -111,25 +118,22 @@ def _escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None:
+def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> str | None:
+    """Clean ``element`` in place, or say that it must go: UNWRAP or REMOVE."""
     if not isinstance(element.tag, str):
-        return
+        return None
     tag = element.tag.lower().rpartition("}")[2]
     if tag in DROP:
-        remove_element(element)
-        return
+        return REMOVE
     if tag in EMBEDS:
-        _replace_embed(element, base_url)
-        return
+        return _replace_embed(element, base_url)
     if tag == "picture":
         tag = "span"  # reduced to its one <img> before this loop
     tag = RENAME.get(tag, tag)
     if tag not in ALLOWED:
-        element.drop_tag()
-        return
+        return UNWRAP
     if tag == "img" and declares_tracking_pixel(element):  # asking for it would tell the tracker
-        remove_element(element)
-        return
+        return REMOVE
     element.tag = tag
     allowed = ALLOWED[tag] + GLOBAL_ATTRIBUTES
     lazy_src = element.get("data-src") or element.get("data-lazy-src") or best_srcset(element.get("srcset"))
@@ -138,9 +142,10 @@ def _clean_element(element, base_url: str, resolve_image: ImageResolver) -> None
             del element.attrib[name]
     _check_values(element, tag, base_url)
     if tag == "a":
-        _clean_link(element, base_url)
-    elif tag == "img":
-        _clean_image(element, base_url, lazy_src, resolve_image)
+        return _clean_link(element, base_url)
+    if tag == "img":
+        return _clean_image(element, base_url, lazy_src, resolve_image)
+    return None
 
 
 def _check_values(element, tag: str, base_url: str) -> None:
@@ -166,46 +171,30 @@ def _check_values(element, tag: str, base_url: str) -> None:
             del element.attrib[name]
 
 
-def remove_element(element) -> None:
-    """Remove an element but keep the text that follows it."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    tail = element.tail
-    previous = element.getprevious()
-    parent.remove(element)
-    if tail:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-
-
-def _replace_embed(element, base_url: str) -> None:
+def _replace_embed(element, base_url: str) -> str | None:
     src = element.get("src") or element.get("data") or next(
         (s.get("src") for s in element.iter("source") if s.get("src")), "")
     title = element.get("title") or element.get("aria-label") or ""
     url = _link_target(base_url, src)
     if not url.startswith(("http://", "https://")):
-        remove_element(element)
-        return
-    link = lxml.html.Element("a", href=url)
+        return REMOVE
+    link = etree.Element("a", href=url)
     link.text = f"{title or 'Embedded media'} (opens on the web)"
-    paragraph = lxml.html.Element("p")
+    paragraph = etree.Element("p")
     paragraph.append(link)
     paragraph.tail = element.tail
     element.getparent().replace(element, paragraph)
+    return None
 
 
-def _reduce_picture(picture) -> None:
-    """Keep one <img>: the fallback img, else the first <source>'s best candidate."""
+def _reduce_picture(picture) -> bool:
+    """Keep one <img>: the fallback img, else the first <source>'s best candidate (False: there is none)."""
     image = next(picture.iter("img"), None)
     if image is None:
         source = next((s for s in picture.iter("source") if s.get("srcset")), None)
         if source is None:
-            remove_element(picture)
-            return
-        image = lxml.html.Element("img", src=best_srcset(source.get("srcset")) or "", alt="")
+            return False
+        image = etree.Element("img", src=best_srcset(source.get("srcset")) or "", alt="")
     elif not image.get("src") and not image.get("data-src"):
         source = next((s for s in picture.iter("source") if s.get("srcset")), None)
         if source is not None:
@@ -214,6 +203,7 @@ def _reduce_picture(picture) -> None:
         picture.remove(child)
     picture.text = None
     picture.append(image)
+    return True
 
 
 def best_srcset(srcset: str | None) -> str | None:
@@ -236,15 +226,15 @@ def best_srcset(srcset: str | None) -> str | None:
     return best
 
 
-def _clean_link(link, base_url: str) -> None:
+def _clean_link(link, base_url: str) -> str | None:
     href = (link.get("href") or "").strip()
     if href.startswith("#"):
-        return  # rewritten with the id prefix, or unlinked if it points nowhere
+        return None  # rewritten with the id prefix, or unlinked if it points nowhere
     url = _link_target(base_url, href)
-    if url:
-        link.set("href", url)
-    else:
-        link.drop_tag()
+    if not url:
+        return UNWRAP
+    link.set("href", url)
+    return None
 
 
 def _link_target(base_url: str, href: str) -> str:
@@ -265,7 +255,7 @@ def _link_target(base_url: str, href: str) -> str:
     return quote(base, safe=URI_CHARACTERS + "[]") + hash_mark + quote(fragment, safe=URI_CHARACTERS)
 
 
-def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: ImageResolver) -> None:
+def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: ImageResolver) -> str | None:
     src = (image.get("src") or "").strip()
     if lazy_src and (not src or src.startswith("data:") or "placeholder" in src or "blank" in src):
         src = lazy_src
@@ -277,16 +267,16 @@ def _clean_image(image, base_url: str, lazy_src: str | None, resolve_image: Imag
     local = resolve_image(url) if url.startswith(("http://", "https://", "file:")) else None
     if local is None:
         if alt:
-            caption = lxml.html.Element("span")
+            caption = etree.Element("span")
             caption.set("class", "missing-image")
             caption.text = f"[Image: {alt}]"
             caption.tail = image.tail
             image.getparent().replace(image, caption)
-        else:
-            remove_element(image)
-        return
+            return None
+        return REMOVE
     image.set("src", local)
     image.set("alt", alt)
+    return None
 
 
 def declares_tracking_pixel(image) -> bool:
@@ -298,23 +288,31 @@ def declares_tracking_pixel(image) -> bool:
 def _prefix_ids(root, prefix: str) -> None:
     """Prefix every id, keep them unique, rewrite #links to them, unlink #links to nothing."""
     ids: dict[str, str] = {}
+    taken: set[str] = set()
+    tried: dict[str, int] = {}  # an id as cleaned -> the last number tried after it
     for element in root.iter():
         old = element.get("id") if isinstance(element.tag, str) else None
         if old is None:
             continue
-        new = f"{prefix}-{NCNAME_BAD.sub('-', old.strip())}"
-        while new in ids.values():
-            new += "-x"
         if old in ids:
             del element.attrib["id"]
             continue
+        # "a b" and "a-b" clean to the same id: the second becomes "a-b-2" (counting on from
+        # the last number tried, so thousands of them cost no more than thousands of ids)
+        new = base = f"{prefix}-{NCNAME_BAD.sub('-', old.strip())}"
+        while new in taken:
+            tried[base] = tried.get(base, 1) + 1
+            new = f"{base}-{tried[base]}"
+        taken.add(new)
         ids[old] = new
         element.set("id", new)
-    for link in list(root.iter("a")):
+    unlinked = []
+    for link in root.iter("a"):
         href = link.get("href") or ""
         if href.startswith("#"):
             target = ids.get(href[1:])
             if target:
                 link.set("href", f"#{target}")
             else:
-                link.drop_tag()
+                unlinked.append(link)
+    splice(unwrap=unlinked)

@@ -116,12 +116,21 @@ def _pdf_metadata(body: bytes, url: str) -> LinkMetadata:
             reader.decrypt("")
         info = reader.metadata
         if info is not None:
-            title, author, subject = (_clean(str(v)) if v else None for v in (info.title, info.author, info.subject))
+            title, author, subject = (_pdf_text(info, key) for key in ("/Title", "/Author", "/Subject"))
         pages = len(reader.pages)
     except Exception as error:  # pypdf raises many kinds on damaged files; keep what was read
         log.info("%s: PDF partly unreadable: %s", url, error)
     return LinkMetadata(title=title or None, description=subject or None, kind_hint="pdf",
                         page_count=pages, author=author or None)
+
+
+def _pdf_text(info, key: str) -> str | None:
+    """A document information field when it is a text string. A damaged or hostile PDF may put a
+    stream, a dictionary or a number there, which pypdf hands back as it is (a stream's str() is
+    "{'/Filter': '/FlateDecode'}", which became the link's title)."""
+    value = info.get(key)
+    value = value.get_object() if value is not None else None
+    return _clean(value) or None if isinstance(value, str) else None
 
 
 def _clean(text: str) -> str:
