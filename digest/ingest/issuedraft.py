@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from digest.core.config import Config
 from digest.core.errors import ConfigError
 from digest.core.month import Month
+from digest.core.tomltext import read_toml
 from digest.core.vocabulary import LINK_KINDS
 
 ISSUE_FILE_RE = re.compile(r"^(\d{4}-\d{2})\.toml$")
@@ -50,10 +50,7 @@ def continued_numbers(config: Config, month: Month) -> tuple[int, int]:
         return 1, 1
     previous = earlier[-1]
     path = config.output.issues_dir / f"{previous}.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the previous issue's number: {exc}") from None
+    data, _ = read_toml(path)
     # The same fallbacks as the build: without a number, the month; without a volume, the year.
     number, volume = data.get("number") or previous.month, data.get("volume") or previous.year
     if not isinstance(number, int) or not isinstance(volume, int):

@@ -17,6 +17,7 @@ from digest.core.config import Config
 from digest.core.errors import ConfigError, SourceError
 from digest.core.month import Month
 from digest.core.suggest import did_you_mean
+from digest.core.tomltext import USER_TEXT_ENCODING
 from digest.core.urls import canonical_url
 from digest.core.vocabulary import LINK_KINDS
 from digest.ingest.fetch import Fetcher
@@ -111,7 +112,7 @@ def guess_kind(url: str, meta: LinkMetadata) -> tuple[str, str]:
 
 def _read(path: Path, month: Month) -> tomlkit.TOMLDocument:
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
+        return tomlkit.parse(path.read_text(encoding=USER_TEXT_ENCODING))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no issue file for {month}: "
                           f"run `digest new-issue --month {month}` first") from None
