@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from digest.core.config import Config
@@ -63,6 +64,25 @@ def issue_months(config: Config) -> list[Month]:
     folder = config.output.issues_dir
     names = (ISSUE_FILE_RE.match(p.name) for p in folder.glob("*.toml")) if folder.is_dir() else ()
     return sorted(Month.parse(m.group(1)) for m in names if m)
+
+
+def latest_issue_month(config: Config) -> Month:
+    """The month of the latest issue file: the issue being edited, what a command means without --month."""
+    months = issue_months(config)
+    if not months:
+        raise ConfigError(f"{config.output.issues_dir}: no issue file yet: give --month YYYY-MM, "
+                          "or start one with `digest new-issue`")
+    return months[-1]
+
+
+def next_issue_month(config: Config, today: datetime | None = None) -> Month:
+    """The month `digest new-issue` starts without --month: the one after the latest issue
+    file, or this month (in the publication's time zone) for the first."""
+    months = issue_months(config)
+    if months:
+        return months[-1].next()
+    moment = (today or datetime.now(UTC)).astimezone(config.publication.zone)
+    return Month(moment.year, moment.month)
 
 
 def new_issue_path(config: Config, month: Month) -> Path:
