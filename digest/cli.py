@@ -199,8 +199,8 @@ def preview(config_path: Path, month: Month | None, host: str, port: int, open_b
     month = month_or_latest(load_config(config_path), month)
     with Preview(config_path, month, host=host, port=port) as running:
         click.echo(f"Previewing {month.label} at {running.url} (Ctrl-C to stop)")
-        if open_browser:
-            webbrowser.open(running.url)
+        if open_browser and not webbrowser.open(running.url):
+            click.echo(f"no web browser could be started here: open {running.url} in one", err=True)
         try:
             running.wait()
         except KeyboardInterrupt:
