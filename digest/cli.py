@@ -10,21 +10,13 @@ from pathlib import Path
 import click
 
 from digest import __version__
-from digest.clikit import (
-    SuggestingGroup,
-    config_option,
-    load_with_out,
-    month_option,
-    month_or_latest,
-    out_option,
-    say,
-    terminated,
-)
+from digest.clikit import SuggestingGroup, config_option, load_with_out, month_option, out_option, say, terminated
 from digest.clikit import handle_errors as _handle_errors
+from digest.clikit import month_or_latest as _latest
 from digest.clikit import parse_month as _month
 from digest.core.errors import ConfigError
 from digest.core.month import FIRST_YEAR, LAST_YEAR, Month
-from digest.core.vocabulary import FORMATS, LINK_KINDS
+from digest.core.vocabulary import FORMATS, LINK_KINDS, count
 
 # Commands import the library inside their bodies: `digest --help` and shell completion
 # stay fast because they never load lxml, Pillow, httpx or the language model.
@@ -35,8 +27,7 @@ EXTRACTION_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext", "readabil
 @click.group(cls=SuggestingGroup)
 @click.version_option(__version__, prog_name="digest")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True,
-              help="Only errors: a command's report is left out (listings and --json still print).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors (listings and --json still print).")
 def cli(verbose: int, quiet: bool) -> None:
     """Publish a monthly digest of technical blogs as Kindle-ready ebooks."""
     from digest.core.progress import console, interactive
@@ -68,11 +59,8 @@ def build(config_path: Path, month: Month | None, out_dir: Path | None, strict: 
     from digest.pipeline import build_issue
     from digest.report import build_report_json, format_build_report
     config = load_with_out(config_path, out_dir)
-    result = build_issue(config, month_or_latest(config, month), strict=strict, allow_empty=allow_empty)
-    if as_json:
-        click.echo(build_report_json(result))
-    else:
-        say(format_build_report(result))
+    result = build_issue(config, _latest(config, month), strict=strict, allow_empty=allow_empty)
+    say(build_report_json(result) if as_json else format_build_report(result), always=as_json)
 
 
 @cli.command()
@@ -158,10 +146,7 @@ def check(path: Path, as_json: bool, no_epubcheck: bool) -> None:
     from digest.ebook.check import check_path
     from digest.report import check_report_json, format_check_report
     report = check_path(path, epubcheck=not no_epubcheck)
-    if as_json:
-        click.echo(check_report_json(report))
-    else:
-        say(format_check_report(report), failed=not report.ok)
+    say(check_report_json(report) if as_json else format_check_report(report), always=as_json or not report.ok)
     if not report.ok:
         sys.exit(1)
 
@@ -176,7 +161,7 @@ def fetch(config_path: Path) -> None:
     from digest.report import format_fetch_report
     gathered = fetch_sources(load_config(config_path))
     failed = any(report.error for report in gathered.reports)
-    say(format_fetch_report(gathered), failed=failed)
+    say(format_fetch_report(gathered), always=failed)
     if failed:
         sys.exit(1)
 
@@ -196,9 +181,8 @@ def preview(config_path: Path, month: Month | None, host: str, port: int, open_b
 
     from digest.core.configfile import load_config
     from digest.preview.server import Preview
-    month = month_or_latest(load_config(config_path), month)
-    with Preview(config_path, month, host=host, port=port) as running:
-        click.echo(f"Previewing {month.label} at {running.url} (Ctrl-C to stop)")
+    with Preview(config_path, _latest(load_config(config_path), month), host=host, port=port) as running:
+        click.echo(f"Previewing {running.site.month.label} at {running.url} (Ctrl-C to stop)")
         if open_browser and not webbrowser.open(running.url):
             click.echo(f"no web browser could be started here: open {running.url} in one", err=True)
         try:
@@ -273,7 +257,6 @@ def subscribers_import(config_path: Path, csv_file: Path) -> None:
         result = import_subscribers(store, csv_file, default_format=config.delivery.format)
     say(f"imported {csv_file}: {result.added} added, {result.updated} updated")
     if result.problems:
-        from digest.report import count
         raise ConfigError([f"{count(len(result.problems), 'row')} rejected (the others were imported):",
                            *result.problems])
 
@@ -292,10 +275,9 @@ def send(config_path: Path, month: Month | None, to: str | None, dry_run: bool, 
     from digest.deliver.send import send_issue
     from digest.report import format_send_report
     config = load_config(config_path)
-    month = month_or_latest(config, month)
     with open_store(config.store.path) as store:
-        report = send_issue(config, store, month, to=to, dry_run=dry_run, resend=resend)
-    say(format_send_report(report), failed=bool(report.failed))
+        report = send_issue(config, store, _latest(config, month), to=to, dry_run=dry_run, resend=resend)
+    say(format_send_report(report), always=bool(report.failed))
     if report.failed:
         sys.exit(1)
 
@@ -311,7 +293,7 @@ def deliveries(config_path: Path, month: Month | None) -> None:
     from digest.deliver.ledger import ledger
     from digest.report import format_deliveries
     config = load_config(config_path)
-    month = month_or_latest(config, month)
+    month = _latest(config, month)
     with open_store(config.store.path) as store:
         click.echo(format_deliveries(month, ledger(store, month)))
 
@@ -336,7 +318,6 @@ def site(config_path: Path, out_dir: Path | None) -> None:
     """Regenerate the site, Atom feed and OPDS catalog from the issues in place."""
     from digest.publish.site import publish_site
     changed = publish_site(load_with_out(config_path, out_dir))
-    from digest.report import count
     say(f"site: {count(len(changed), 'file')} changed")
 
 
@@ -349,7 +330,6 @@ def verify(path: Path) -> None:
     Exits 1 when a file is missing or differs, 2 if PATH is not a bundle.
     """
     from digest.publish.verify import verify as verify_bundle
-    from digest.report import count
     result = verify_bundle(path)
     for line in result.mismatches:
         click.echo(line)

@@ -33,10 +33,11 @@ def handle_errors(command):
     return wrapper
 
 
-def say(text: str, *, failed: bool = False) -> None:
-    """Print a command's report, unless ``-q`` asked for errors only and the command succeeded."""
+def say(text: str, *, always: bool = False) -> None:
+    """Print a command's report, unless ``-q`` asked for errors only; ``always`` for a failure's
+    report and for output asked for (``--json``)."""
     quiet = click.get_current_context().find_root().params.get("quiet")
-    if text and (failed or not quiet):
+    if text and (always or not quiet):
         click.echo(text)
 
 

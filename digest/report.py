@@ -10,6 +10,7 @@ from digest.content.survey import ListingSurvey, SourceSurvey
 from digest.core.models import BuildResult
 from digest.core.month import Month
 from digest.core.scaffold import Scaffold
+from digest.core.vocabulary import count
 from digest.deliver.ledger import LedgerEntry
 from digest.deliver.send import SendReport
 from digest.deliver.subscribers import Subscriber
@@ -184,11 +185,6 @@ def format_deliveries(month: Month, entries: tuple[LedgerEntry, ...]) -> str:
 
 
 _STATUS_LABEL = {"sending": "unconfirmed"}
-
-
-def count(n: int, noun: str, plural: str = "") -> str:
-    """'1 entry', '3 entries': the noun agrees with the number."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def format_init_report(directory: Path, scaffold: Scaffold, draft: Draft) -> str:
