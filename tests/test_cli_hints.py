@@ -85,6 +85,7 @@ def test_dry_run_without_delivery_says_there_is_nowhere_to_send(published):
     out = run("send", "--config", str(published), "--month", "2018-01", "--dry-run", code=1)
     assert "e-mail delivery is not ready, nothing was sent" in out
     assert "delivery.host: not set" in out and "would send" not in out
+    assert "docs/" not in out and 'guide "Getting issues onto a Kindle"' in out  # a wheel has no docs/ folder
 
 
 def test_dry_run_names_every_setting_a_send_would_trip_on(published, monkeypatch):
