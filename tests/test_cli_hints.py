@@ -246,3 +246,10 @@ def test_link_add_says_a_refused_host_once(project_copy, caplog):
     assert refused.exit_code == 0, refused.output
     said = refused.output + caplog.text
     assert said.count("loopback address") == 1, said
+
+
+def test_counts_of_one_read_in_the_singular(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run("init", code=0)  # its sample feed holds one entry
+    fetched = run("fetch", code=0)
+    assert ": 1 entry, 1 new" in fetched and "entries" not in fetched, fetched

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from digest.core.config import Config
@@ -75,13 +75,13 @@ def latest_issue_month(config: Config) -> Month:
     return months[-1]
 
 
-def next_issue_month(config: Config, today: datetime | None = None) -> Month:
+def next_issue_month(config: Config) -> Month:
     """The month `digest new-issue` starts without --month: the one after the latest issue
     file, or this month (in the publication's time zone) for the first."""
     months = issue_months(config)
     if months:
         return months[-1].next()
-    moment = (today or datetime.now(UTC)).astimezone(config.publication.zone)
+    moment = datetime.now(config.publication.zone)
     return Month(moment.year, moment.month)
 
 
