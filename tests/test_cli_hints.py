@@ -252,4 +252,4 @@ def test_counts_of_one_read_in_the_singular(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     run("init", code=0)  # its sample feed holds one entry
     fetched = run("fetch", code=0)
-    assert ": 1 entry, 1 new" in fetched and "entries" not in fetched, fetched
+    assert "Welcome: 1 entry, " in fetched and "1 entries" not in fetched, fetched
