@@ -42,13 +42,18 @@ BUILDING_CALLS = re.compile(r"\bbuild_issue\(|\[\s*\"build\"|\bcheck_path\(|\bch
 COMPOSING = re.compile(r"\bcompose_issue\(")
 
 
-def _builds(function) -> bool:
+def _builds(function, depth: int = 1) -> bool:
+    """Whether ``function``, or a helper of its own module that it calls, builds."""
     try:
         source = inspect.getsource(function)
     except (OSError, TypeError):
         return False
-    return bool(BUILDING_CALLS.search(source) or
-                (getattr(function, "is_hypothesis_test", False) and COMPOSING.search(source)))
+    if BUILDING_CALLS.search(source) or (getattr(function, "is_hypothesis_test", False) and COMPOSING.search(source)):
+        return True
+    module = inspect.getmodule(function)
+    helpers = {getattr(module, name, None) for name in re.findall(r"\b(\w+)\(", source)} if depth else set()
+    return any(_builds(helper, depth - 1) for helper in helpers
+               if inspect.isfunction(helper) and helper is not function and helper.__module__ == module.__name__)
 
 
 def pytest_collection_modifyitems(items):

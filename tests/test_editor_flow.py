@@ -56,6 +56,7 @@ def run(runner: CliRunner, *args: str, code: int = 0):
     return result
 
 
+@pytest.mark.slow  # two whole builds (18 s of CPU)
 def test_init_new_issue_link_add_build(runner, tmp_path):
     this_month = Month(datetime.now(timezone.utc).year, datetime.now(timezone.utc).month)
     last_month = this_month.previous()
