@@ -4,7 +4,7 @@
 # make preview MONTH=YYYY-MM preview it in a browser, reloading on every save (PORT=8000)
 # make test                  lint (ruff, mypy) and the whole test suite
 # make lint                  ruff and mypy on the package
-# make test-fast             the quick tests: no EPUBCheck, calibre, Chromium or full builds (under a minute)
+# make test-fast             the tests marked not slow: no EPUBCheck, calibre, Chromium or full builds (minutes: README)
 # make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
 # make lock                  re-resolve requirements.lock and requirements-test.lock after a change to pyproject.toml
 # make screenshots           the pages of docs/reader.md as a Kindle shows them (docs/screenshots/)

@@ -181,7 +181,7 @@ def markdown(runs: list[Run], real_runs: list[Run], sweep: list[Run], args: argp
               "Peak memory is the largest RSS of any process of the tree (getrusage RUSAGE_CHILDREN), "
               "java's EPUBCheck included for digest and calibre's worker processes for calibre.", "",
               COMPARABLE, "", f"Targets: {TARGETS}.", "",
-              "## digest vs calibre", "", _md_table(runs + real_runs), "", "```", ratios(runs + real_runs), "```", "",
+              "## digest vs calibre", "", _md_table(runs + real_runs), "", "```text", ratios(runs + real_runs), "```", "",
               "## Scaling (feed variant)", "",
               f"Steps above {args.articles} articles use {args.sweep_images} main image(s) per article (the camera "
               "JPEG) besides the web extras, to keep the run short; calibre is not run at those sizes.", "",

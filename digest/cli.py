@@ -10,12 +10,13 @@ from pathlib import Path
 import click
 
 from digest import __version__
-from digest.clikit import SuggestingGroup, config_option, load_with_out, month_option, out_option, terminated
+from digest.clikit import SuggestingGroup, config_option, load_with_out, month_option, out_option, say, terminated
 from digest.clikit import handle_errors as _handle_errors
+from digest.clikit import month_or_latest as _latest
 from digest.clikit import parse_month as _month
 from digest.core.errors import ConfigError
 from digest.core.month import FIRST_YEAR, LAST_YEAR, Month
-from digest.core.vocabulary import FORMATS, LINK_KINDS
+from digest.core.vocabulary import FORMATS, LINK_KINDS, count
 
 # Commands import the library inside their bodies: `digest --help` and shell completion
 # stay fast because they never load lxml, Pillow, httpx or the language model.
@@ -26,7 +27,7 @@ EXTRACTION_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext", "readabil
 @click.group(cls=SuggestingGroup)
 @click.version_option(__version__, prog_name="digest")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors (listings and --json still print).")
 def cli(verbose: int, quiet: bool) -> None:
     """Publish a monthly digest of technical blogs as Kindle-ready ebooks."""
     from digest.core.progress import console, interactive
@@ -52,13 +53,14 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--allow-empty", is_flag=True, help="Publish even when the month has no articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schemas/build-report.schema.json).")
 @_handle_errors
-def build(config_path: Path, month: Month, out_dir: Path | None, strict: bool, allow_empty: bool,
+def build(config_path: Path, month: Month | None, out_dir: Path | None, strict: bool, allow_empty: bool,
           as_json: bool) -> None:
     """Build the issue for MONTH and publish it to the output folder."""
     from digest.pipeline import build_issue
     from digest.report import build_report_json, format_build_report
-    result = build_issue(load_with_out(config_path, out_dir), month, strict=strict, allow_empty=allow_empty)
-    click.echo(build_report_json(result) if as_json else format_build_report(result))
+    config = load_with_out(config_path, out_dir)
+    result = build_issue(config, _latest(config, month), strict=strict, allow_empty=allow_empty)
+    say(build_report_json(result) if as_json else format_build_report(result), always=as_json)
 
 
 @cli.command()
@@ -76,19 +78,22 @@ def init(directory: Path, title: str, language: str, timezone: str, feed: str) -
     from digest.report import format_init_report
     scaffold, draft = start_publication(directory, NewPublication(title=title, language=language,
                                                                   timezone=timezone, feed=feed))
-    click.echo(format_init_report(directory, scaffold, draft))
+    say(format_init_report(directory, scaffold, draft))
 
 
 @cli.command("new-issue")
 @config_option
-@month_option
+@click.option("--month", callback=_month, metavar="YYYY-MM",
+              help="The month the issue covers (default: the month after the latest issue file, or this month).")
 @_handle_errors
-def new_issue(config_path: Path, month: Month) -> None:
+def new_issue(config_path: Path, month: Month | None) -> None:
     """Write issues/MONTH.toml: number and volume continued, the feeds' articles listed to exclude or pin."""
     from digest.core.configfile import load_config
     from digest.editor import draft_issue
+    from digest.ingest.issuedraft import next_issue_month
     from digest.report import format_draft_report
-    click.echo(format_draft_report(*draft_issue(load_config(config_path), month)))
+    config = load_config(config_path)
+    say(format_draft_report(*draft_issue(config, month or next_issue_month(config))))
 
 
 @cli.group()
@@ -109,7 +114,7 @@ def link_add(config_path: Path, url: str, kind: str | None, month: Month | None)
     from digest.core.configfile import load_config
     from digest.editor import add_curated_link
     from digest.report import format_link_report
-    click.echo(format_link_report(url, add_curated_link(load_config(config_path), url, kind=kind, month=month)))
+    say(format_link_report(url, add_curated_link(load_config(config_path), url, kind=kind, month=month)))
 
 
 @cli.command()
@@ -117,14 +122,15 @@ def link_add(config_path: Path, url: str, kind: str | None, month: Month | None)
 @click.option("--month", callback=_month, metavar="YYYY-MM", help="Also show what each source yields for this month.")
 @_handle_errors
 def sources(config_path: Path, month: Month | None) -> None:
-    """List the configured sources, and what each yields for a month."""
-    from digest.content.survey import survey_sources
+    """List the configured sources and listings, and what each yields for a month."""
+    from digest.content.survey import survey_listings, survey_sources
     from digest.core.configfile import load_config
     from digest.pipeline import make_fetcher
     from digest.report import format_sources_report
     config = load_config(config_path)
     with make_fetcher(config, None) as fetcher:
-        click.echo(format_sources_report(survey_sources(config, month, fetcher)))
+        click.echo(format_sources_report(survey_sources(config, month, fetcher),
+                                         survey_listings(config, month, fetcher), month))
 
 
 @cli.command()
@@ -140,7 +146,7 @@ def check(path: Path, as_json: bool, no_epubcheck: bool) -> None:
     from digest.ebook.check import check_path
     from digest.report import check_report_json, format_check_report
     report = check_path(path, epubcheck=not no_epubcheck)
-    click.echo(check_report_json(report) if as_json else format_check_report(report))
+    say(check_report_json(report) if as_json else format_check_report(report), always=as_json or not report.ok)
     if not report.ok:
         sys.exit(1)
 
@@ -154,8 +160,9 @@ def fetch(config_path: Path) -> None:
     from digest.pipeline import fetch_sources
     from digest.report import format_fetch_report
     gathered = fetch_sources(load_config(config_path))
-    click.echo(format_fetch_report(gathered))
-    if any(report.error for report in gathered.reports):
+    failed = any(report.error for report in gathered.reports)
+    say(format_fetch_report(gathered), always=failed)
+    if failed:
         sys.exit(1)
 
 
@@ -168,15 +175,16 @@ def fetch(config_path: Path) -> None:
               help="Port to listen on (0: any free port).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in the default browser.")
 @_handle_errors
-def preview(config_path: Path, month: Month, host: str, port: int, open_browser: bool) -> None:
+def preview(config_path: Path, month: Month | None, host: str, port: int, open_browser: bool) -> None:
     """Serve the issue for MONTH locally; pages reload whenever an input changes."""
     import webbrowser
 
+    from digest.core.configfile import load_config
     from digest.preview.server import Preview
-    with Preview(config_path, month, host=host, port=port) as running:
-        click.echo(f"Previewing {month.label} at {running.url} (Ctrl-C to stop)")
-        if open_browser:
-            webbrowser.open(running.url)
+    with Preview(config_path, _latest(load_config(config_path), month), host=host, port=port) as running:
+        click.echo(f"Previewing {running.site.month.label} at {running.url} (Ctrl-C to stop)")
+        if open_browser and not webbrowser.open(running.url):
+            click.echo(f"no web browser could be started here: open {running.url} in one", err=True)
         try:
             running.wait()
         except KeyboardInterrupt:
@@ -205,7 +213,7 @@ def subscribers_add(config_path: Path, address: str, fmt: str | None, name: str)
     config = load_config(config_path)
     with open_store(config.store.path) as store:
         added = add_subscriber(store, address, format=fmt or config.delivery.format, name=name)
-    click.echo(f"added {added.address} ({added.format})")
+    say(f"added {added.address} ({added.format})")
 
 
 @subscribers.command("remove")
@@ -219,7 +227,7 @@ def subscribers_remove(config_path: Path, address: str) -> None:
     from digest.deliver.subscribers import remove_subscriber
     with open_store(load_config(config_path).store.path) as store:
         remove_subscriber(store, address)
-    click.echo(f"removed {address}")
+    say(f"removed {address}")
 
 
 @subscribers.command("list")
@@ -247,9 +255,9 @@ def subscribers_import(config_path: Path, csv_file: Path) -> None:
     config = load_config(config_path)
     with open_store(config.store.path) as store:
         result = import_subscribers(store, csv_file, default_format=config.delivery.format)
-    click.echo(f"imported {csv_file}: {result.added} added, {result.updated} updated")
+    say(f"imported {csv_file}: {result.added} added, {result.updated} updated")
     if result.problems:
-        raise ConfigError([f"{len(result.problems)} rows rejected (the others were imported):",
+        raise ConfigError([f"{count(len(result.problems), 'row')} rejected (the others were imported):",
                            *result.problems])
 
 
@@ -260,7 +268,7 @@ def subscribers_import(config_path: Path, csv_file: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Show who would receive what; send and record nothing.")
 @click.option("--resend", is_flag=True, help="With --to: send even if the ledger says sent or unconfirmed.")
 @_handle_errors
-def send(config_path: Path, month: Month, to: str | None, dry_run: bool, resend: bool) -> None:
+def send(config_path: Path, month: Month | None, to: str | None, dry_run: bool, resend: bool) -> None:
     """E-mail the published issue for MONTH to every subscriber not yet served."""
     from digest.core.configfile import load_config
     from digest.core.store import open_store
@@ -268,8 +276,8 @@ def send(config_path: Path, month: Month, to: str | None, dry_run: bool, resend:
     from digest.report import format_send_report
     config = load_config(config_path)
     with open_store(config.store.path) as store:
-        report = send_issue(config, store, month, to=to, dry_run=dry_run, resend=resend)
-    click.echo(format_send_report(report))
+        report = send_issue(config, store, _latest(config, month), to=to, dry_run=dry_run, resend=resend)
+    say(format_send_report(report), always=bool(report.failed))
     if report.failed:
         sys.exit(1)
 
@@ -278,13 +286,15 @@ def send(config_path: Path, month: Month, to: str | None, dry_run: bool, resend:
 @config_option
 @month_option
 @_handle_errors
-def deliveries(config_path: Path, month: Month) -> None:
+def deliveries(config_path: Path, month: Month | None) -> None:
     """Show the delivery ledger for MONTH."""
     from digest.core.configfile import load_config
     from digest.core.store import open_store
     from digest.deliver.ledger import ledger
     from digest.report import format_deliveries
-    with open_store(load_config(config_path).store.path) as store:
+    config = load_config(config_path)
+    month = _latest(config, month)
+    with open_store(config.store.path) as store:
         click.echo(format_deliveries(month, ledger(store, month)))
 
 
@@ -297,7 +307,7 @@ def deliveries(config_path: Path, month: Month) -> None:
 def bundle(config_path: Path, out_dir: Path | None, year: int) -> None:
     """Write the yearly subscription bundle (one zip of every issue of YEAR) and list it on the site."""
     from digest.publish.site import publish_year_bundle
-    click.echo(f"wrote {publish_year_bundle(load_with_out(config_path, out_dir), year)}")
+    say(f"wrote {publish_year_bundle(load_with_out(config_path, out_dir), year)}")
 
 
 @cli.command()
@@ -308,7 +318,7 @@ def site(config_path: Path, out_dir: Path | None) -> None:
     """Regenerate the site, Atom feed and OPDS catalog from the issues in place."""
     from digest.publish.site import publish_site
     changed = publish_site(load_with_out(config_path, out_dir))
-    click.echo(f"site: {len(changed)} files changed")
+    say(f"site: {count(len(changed), 'file')} changed")
 
 
 @cli.command()
@@ -324,9 +334,9 @@ def verify(path: Path) -> None:
     for line in result.mismatches:
         click.echo(line)
     if result.mismatches:
-        click.echo(f"{len(result.mismatches)} problems in {result.checked} files checked", err=True)
+        click.echo(f"{count(len(result.mismatches), 'problem')} in {count(result.checked, 'file')} checked", err=True)
         sys.exit(1)
-    click.echo(f"ok: {result.checked} files match the manifest")
+    say(f"ok: {count(result.checked, 'file')} {'matches' if result.checked == 1 else 'match'} the manifest")
 
 
 def main() -> None:

@@ -33,6 +33,14 @@ def handle_errors(command):
     return wrapper
 
 
+def say(text: str, *, always: bool = False) -> None:
+    """Print a command's report, unless ``-q`` asked for errors only; ``always`` for a failure's
+    report and for output asked for (``--json``)."""
+    quiet = click.get_current_context().find_root().params.get("quiet")
+    if text and (always or not quiet):
+        click.echo(text)
+
+
 def parse_month(ctx, param, value: str | None) -> Month | None:
     if value is None:
         return None
@@ -45,10 +53,17 @@ def parse_month(ctx, param, value: str | None) -> Month | None:
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_CONFIG_NAME, show_default=True, help="The publication's config file.")
-month_option = click.option("--month", required=True, callback=parse_month, metavar="YYYY-MM",
-                            help="The month the issue covers.")
+month_option = click.option("--month", callback=parse_month, metavar="YYYY-MM",
+                            help="The month the issue covers (default: the latest issues/YYYY-MM.toml).")
 out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                           help="Output folder (overrides the config's output.dir).")
+
+
+def month_or_latest(config, month: Month | None) -> Month:
+    """``--month``, or without it the latest issue file's month (as `make` takes it)."""
+    from digest.ingest.issuedraft import latest_issue_month
+
+    return month or latest_issue_month(config)
 
 
 def load_with_out(config_path: Path, out_dir: Path | None):

@@ -11,12 +11,11 @@ from pathlib import Path
 from digest.content.newissue import new_issue
 from digest.core.config import Config
 from digest.core.configfile import load_config
-from digest.core.errors import ConfigError
 from digest.core.installsource import package_source
 from digest.core.month import Month
 from digest.core.scaffold import NewPublication, Scaffold, create_publication
 from digest.core.store import open_store
-from digest.ingest.issuedraft import Draft, issue_months
+from digest.ingest.issuedraft import Draft, latest_issue_month
 from digest.ingest.linkadd import AddedLink, add_link
 from digest.ingest.netguard import needed_opt_in
 from digest.pipeline import make_fetcher
@@ -41,11 +40,6 @@ def draft_issue(config: Config, month: Month) -> tuple[Path, Draft]:
 
 def add_curated_link(config: Config, url: str, *, kind: str | None = None, month: Month | None = None) -> AddedLink:
     """`digest link add`: describe ``url`` and append it to ``month``'s issue file (default: the latest)."""
-    if month is None:
-        months = issue_months(config)
-        if not months:
-            raise ConfigError(f"{config.output.issues_dir}: no issue file yet: give --month, "
-                              "or start one with `digest new-issue --month YYYY-MM`")
-        month = months[-1]
+    month = month or latest_issue_month(config)
     with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
         return add_link(config, month, url, fetcher, kind)

@@ -6,10 +6,11 @@ import json
 import shlex
 from pathlib import Path
 
-from digest.content.survey import SourceSurvey
+from digest.content.survey import ListingSurvey, SourceSurvey
 from digest.core.models import BuildResult
 from digest.core.month import Month
 from digest.core.scaffold import Scaffold
+from digest.core.vocabulary import count
 from digest.deliver.ledger import LedgerEntry
 from digest.deliver.send import SendReport
 from digest.deliver.subscribers import Subscriber
@@ -22,8 +23,8 @@ from digest.ingest.linkadd import AddedLink
 
 def format_build_report(result: BuildResult) -> str:
     issue = result.issue
-    lines = [f"{issue.title}: {_count(len(issue.articles), 'article')}, "
-             f"{_count(sum(len(g.links) for g in issue.curated), 'curated link')}"]
+    lines = [f"{issue.title}: {count(len(issue.articles), 'article')}, "
+             f"{count(sum(len(g.links) for g in issue.curated), 'curated link')}"]
     width = max((len(s.section.title) for s in issue.sections), default=0)
     lines.extend(f"  {s.section.title:<{width}}  {len(s.articles)}" for s in issue.sections)
     if result.files:
@@ -93,13 +94,14 @@ def format_fetch_report(gathered: Gathered) -> str:
         if report.error:
             lines.append(f"{report.source}: ERROR {report.error}")
         else:
-            lines.append(f"{report.source}: {report.entries} entries, {report.new} new")
+            lines.append(f"{report.source}: {count(report.entries, 'entry', 'entries')}, {report.new} new")
     failed_sources = {report.error for report in gathered.reports if report.error}
     lines.extend(f"  - {p.where}: {p.reason}" for p in gathered.problems if p.reason not in failed_sources)
     return "\n".join(lines)
 
 
-def format_sources_report(surveys: tuple[SourceSurvey, ...]) -> str:
+def format_sources_report(surveys: tuple[SourceSurvey, ...], listings: tuple[ListingSurvey, ...] = (),
+                          month: Month | None = None) -> str:
     lines = []
     for survey in surveys:
         src = survey.source
@@ -107,12 +109,24 @@ def format_sources_report(surveys: tuple[SourceSurvey, ...]) -> str:
         if survey.error:
             lines.append(f"{head}\n  ERROR {survey.error}")
             continue
-        detail = f"  {survey.entries} entries"
+        detail = f"  {count(survey.entries, 'entry', 'entries')}"
         if survey.in_month or survey.selected or survey.skipped:
             detail += f"; this month: {survey.in_month}, selected {survey.selected}"
         lines.append(f"{head}\n{detail}")
         lines.extend(f"  + {title}" for title in survey.chosen)
         lines.extend(f"  - skipped: {reason}" for reason in survey.skipped)
+    for found in listings:
+        head = f"{found.listing.name} [listing: {found.listing.kind}] {found.listing.url}"
+        if found.error:
+            lines.append(f"{head}\n  ERROR {found.error}")
+            continue
+        detail = f"  {count(found.items, 'item')}"
+        if month is not None:
+            detail += f"; this month: {len(found.in_month)}"
+        if found.undated:
+            detail += f"; {found.undated} without a date (left out)"
+        lines.append(f"{head}\n{detail}")
+        lines.extend(f"  + {title}" for title in found.in_month)
     return "\n".join(lines)
 
 
@@ -129,8 +143,7 @@ def format_check_report(report: CheckReport) -> str:
 def _book_verdict(book: BookReport) -> str:
     if book.ok:
         return kindle_verdict(book.notes)
-    count = len(book.violations)
-    return f"NOT Kindle-ready, {count} violation{'s' if count != 1 else ''}"
+    return f"NOT Kindle-ready, {count(len(book.violations), 'violation')}"
 
 
 def check_report_json(report: CheckReport) -> str:
@@ -155,7 +168,7 @@ def format_subscribers(subscribers: tuple[Subscriber, ...]) -> str:
     lines = [f"{s.address:<{width}}  {s.format:<4}  {'active' if s.active else 'inactive':<8}  "
              f"{s.added_at[:10]}  {s.name}".rstrip() for s in subscribers]
     active = sum(s.active for s in subscribers)
-    return "\n".join([*lines, f"{len(subscribers)} subscribers, {active} active"])
+    return "\n".join([*lines, f"{count(len(subscribers), 'subscriber')}, {active} active"])
 
 
 def format_send_report(report: SendReport) -> str:
@@ -176,36 +189,33 @@ def format_deliveries(month: Month, entries: tuple[LedgerEntry, ...]) -> str:
         return f"{month}: no deliveries"
     width = max(len(e.address) for e in entries)
     lines = [f"{e.address:<{width}}  {e.format:<4}  {_STATUS_LABEL.get(e.status, e.status):<11}  "
-             f"{e.attempts} attempt{'s' * (e.attempts != 1)}  {e.updated_at}  {e.message_id}  {e.error}".rstrip()
+             f"{count(e.attempts, 'attempt')}  {e.updated_at}  {e.message_id}  {e.error}".rstrip()
              for e in entries]
-    return "\n".join([f"{month}: {len(entries)} deliveries", *lines])
+    return "\n".join([f"{month}: {count(len(entries), 'delivery', 'deliveries')}", *lines])
 
 
 _STATUS_LABEL = {"sending": "unconfirmed"}
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def format_init_report(directory: Path, scaffold: Scaffold, draft: Draft) -> str:
     lines = [f"created {path}" for path in (*scaffold.written, scaffold.issue_path)]
-    lines.append(f"first issue: {draft.month.label}, {_count(len(draft.included), 'article')} from the feeds")
+    lines.append(f"first issue: {draft.month.label}, {count(len(draft.included), 'article')} from the feeds")
     lines.extend(f"  not read: {where}" for where in draft.unread)
     lines.extend(f"to do: {note}" for note in scaffold.notes)
     month = draft.month
     lines.append("next:")
     if directory.resolve() != Path.cwd().resolve():
         lines.append(f"  cd {shlex.quote(str(directory))}")
-    lines += [f"  digest build --month {month}                    # the EPUB, AZW3 and MOBI in dist/",
-              f"  digest preview --month {month} --open           # the issue in a browser, live",
-              f"  digest link add URL --month {month}             # a curated link, described from its page"]
+    # Without --month each command takes the latest issue file: the one just written.
+    lines += [f"  digest build               # the {month.label} issue: EPUB, AZW3 and MOBI in dist/",
+              "  digest preview --open      # the issue in a browser, live",
+              "  digest link add URL        # a curated link, described from its page"]
     return "\n".join(lines)
 
 
 def format_draft_report(path: Path, draft: Draft) -> str:
     lines = [f"wrote {path}: No. {draft.number}, Vol. {draft.volume}; "
-             f"{_count(len(draft.included), 'article')} go in, {len(draft.left_out)} left out by a rule"]
+             f"{count(len(draft.included), 'article')} go in, {len(draft.left_out)} left out by a rule"]
     lines.extend(f"  not read: {where}" for where in draft.unread)
     return "\n".join(lines)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -30,12 +32,39 @@ NS = {
 
 # Fixtures that build whole issues (EPUBCheck, and calibre for the sample builds).
 BUILDING_FIXTURES = {"sample_builds", "published_epub"}
+# Calls that start a whole build or EPUBCheck: 15-20 s of CPU each on the 2-core machine,
+# against well under a second for most tests. A test or fixture whose code makes one is slow.
+BUILDING_CALLS = re.compile(r"\bbuild_issue\(|\[\s*\"build\"|\bcheck_path\(|\bcheck_and_convert\(|"
+                            r"\bepubcheck_problems\(|\bbuild_kindle_formats\(")
+
+
+# A property test composes an issue (rendering, Jing) once per example: 25 of them cost a build.
+COMPOSING = re.compile(r"\bcompose_issue\(")
+
+
+def _builds(function, depth: int = 1) -> bool:
+    """Whether ``function``, or a helper of its own module that it calls, builds."""
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+    if BUILDING_CALLS.search(source) or (getattr(function, "is_hypothesis_test", False) and COMPOSING.search(source)):
+        return True
+    module = inspect.getmodule(function)
+    helpers = {getattr(module, name, None) for name in re.findall(r"\b(\w+)\(", source)} if depth else set()
+    return any(_builds(helper, depth - 1) for helper in helpers
+               if inspect.isfunction(helper) and helper is not function and helper.__module__ == module.__name__)
 
 
 def pytest_collection_modifyitems(items):
-    """Mark slow every test that needs a whole build, whichever file it is in."""
+    """Mark slow every test that needs a whole build, whichever file it is in: through a
+    fixture that builds, or by a call in its own code or in a fixture it uses."""
     for item in items:
-        if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = getattr(item, "_fixtureinfo", None)
+        functions = [getattr(item, "function", None)] + [
+            definition.func for definitions in (fixtures.name2fixturedefs.values() if fixtures else ())
+            for definition in definitions if definition.baseid]  # the project's fixtures, not pytest's
+        if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())) or any(map(_builds, filter(None, functions))):
             item.add_marker(pytest.mark.slow)
 
 

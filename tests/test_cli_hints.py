@@ -85,6 +85,7 @@ def test_dry_run_without_delivery_says_there_is_nowhere_to_send(published):
     out = run("send", "--config", str(published), "--month", "2018-01", "--dry-run", code=1)
     assert "e-mail delivery is not ready, nothing was sent" in out
     assert "delivery.host: not set" in out and "would send" not in out
+    assert "docs/" not in out and 'guide "Getting issues onto a Kindle"' in out  # a wheel has no docs/ folder
 
 
 def test_dry_run_names_every_setting_a_send_would_trip_on(published, monkeypatch):
@@ -191,3 +192,65 @@ def test_extraction_libraries_warnings_show_only_with_verbose(tmp_path):
     assert logging.getLogger("trafilatura").level == logging.ERROR
     CliRunner().invoke(cli, ["-v", "check", missing])
     assert logging.getLogger("trafilatura").level == logging.NOTSET  # as verbose as digest itself
+
+
+def test_without_month_commands_take_the_latest_issue_file(project_copy):
+    config = str(project_copy / "digest.toml")
+    assert run("deliveries", "--config", config, code=0) == "2018-02: no deliveries\n"
+    assert "error: 2018-02 is not published" in run("send", "--config", config, "--dry-run", code=1)
+    for path in (project_copy / "issues").glob("*.toml"):
+        path.unlink()
+    refused = run("build", "--config", config, code=2)
+    assert "no issue file yet: give --month YYYY-MM, or start one with `digest new-issue`" in refused
+    assert "Traceback" not in refused
+
+
+def test_new_issue_without_month_starts_the_month_after_the_latest(project_copy):
+    config = str(project_copy / "digest.toml")
+    (project_copy / "issues" / "2018-02.toml").unlink()
+    out = run("new-issue", "--config", config, code=0)
+    assert out.startswith(f"wrote {project_copy / 'issues' / '2018-02.toml'}: No. 2, Vol. 1")
+
+
+def test_quiet_prints_only_errors(project_copy):
+    config = str(project_copy / "digest.toml")
+    assert run("-q", "subscribers", "add", "a@kindle.com", "--config", config, code=0) == ""
+    assert run("subscribers", "add", "b@kindle.com", "--config", config, code=0) == "added b@kindle.com (epub)\n"
+    (project_copy / "readers.csv").write_text("c@kindle.com\nnot-an-address\n", encoding="utf-8")
+    imported = run("-q", "subscribers", "import", str(project_copy / "readers.csv"), "--config", config, code=2)
+    assert imported.startswith("error: 1 row rejected (the others were imported):"), imported
+    assert run("subscribers", "list", "--config", config, code=0).splitlines()[-1] == "3 subscribers, 3 active"
+
+
+def test_sources_lists_the_listings_with_what_they_yield_this_month(project_copy):
+    from factory import write_publication
+    from loopback import LoopbackServer, Reply
+
+    listings = ROOT / "tests" / "data" / "pages" / "listings"
+    with LoopbackServer() as server:
+        server.routes["/whitepapers/"] = Reply(body=(listings / "whitepapers.html").read_bytes(),
+                                               headers={"Content-Type": "text/html; charset=utf-8"})
+        config = write_publication(project_copy, sample=True, fetch={"allow_private_hosts": [server.host]},
+                                   listings=[{"name": "Whitepapers", "url": server.url("/whitepapers/"),
+                                              "kind": "whitepaper", "item": "div.wp-card", "title": ".wp-title",
+                                              "date": ".wp-meta"}])
+        out = run("sources", "--config", str(config), "--month", "2018-01", code=0)
+    assert f"Whitepapers [listing: whitepaper] {server.url('/whitepapers/')}\n" in out
+    assert "  4 items; this month: 2; 1 without a date (left out)\n" in out
+    assert "  + Serverless Application Lens\n  + Security Pillar" in out
+    assert "1 entry," not in out and "1 entries" not in out
+
+
+def test_link_add_says_a_refused_host_once(project_copy, caplog):
+    refused = CliRunner().invoke(cli, ["link", "add", "http://127.0.0.1:9/paper", "--config",
+                                       str(project_copy / "digest.toml")])
+    assert refused.exit_code == 0, refused.output
+    said = refused.output + caplog.text
+    assert said.count("loopback address") == 1, said
+
+
+def test_counts_of_one_read_in_the_singular(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run("init", code=0)  # its sample feed holds one entry
+    fetched = run("fetch", code=0)
+    assert "Welcome: 1 entry, " in fetched and "1 entries" not in fetched, fetched

@@ -56,6 +56,7 @@ def run(runner: CliRunner, *args: str, code: int = 0):
     return result
 
 
+@pytest.mark.slow  # two whole builds (18 s of CPU)
 def test_init_new_issue_link_add_build(runner, tmp_path):
     this_month = Month(datetime.now(timezone.utc).year, datetime.now(timezone.utc).month)
     last_month = this_month.previous()
@@ -70,7 +71,7 @@ def test_init_new_issue_link_add_build(runner, tmp_path):
     created = run(runner, "init", "pub", "--title", "Systems Monthly", "--feed", "blog.atom").output
     publication = tmp_path / "pub"
     assert f"created {Path('pub') / 'digest.toml'}" in created
-    assert f"digest build --month {this_month}" in created and "cd pub" in created
+    assert f"digest build               # the {this_month.label} issue" in created and "cd pub" in created
     for name in ("digest.toml", ".gitignore", ".github/workflows/publish.yml", f"issues/{this_month}.toml"):
         assert (publication / name).is_file(), name
     assert not (publication / "feeds").exists(), "a given feed replaces the sample one"
@@ -138,8 +139,8 @@ def test_init_new_issue_link_add_build(runner, tmp_path):
     assert f"{epub_path.name}  " in shown and " kB" in shown
     assert "check: Kindle-ready" in shown and f"site: {report['site']}" in shown and "built in " in shown
 
-    # The next issue continues the numbering from the latest one before it.
-    run(runner, "new-issue", *runner_in_pub, "--month", str(this_month.next()))
+    # The next issue (the month after the latest issue file, without --month) continues the numbering.
+    assert f"{this_month.next()}.toml" in run(runner, "new-issue", *runner_in_pub).output
     following = tomllib.loads((publication / "issues" / f"{this_month.next()}.toml").read_text(encoding="utf-8"))
     assert (following["number"], following["volume"]) == (2, 1 + this_month.next().year - this_month.year)
 
@@ -159,7 +160,7 @@ def test_init_alone_builds_a_first_issue_from_its_sample_feed(runner, tmp_path):
     out = run(runner, "init", "--timezone", "Europe/Paris").output
     assert "1 article from the feeds" in out
     [issue] = (tmp_path / "issues").glob("*.toml")
-    assert f"digest build --month {issue.stem}" in out
+    assert f"the {Month.parse(issue.stem).label} issue" in out
     assert "Welcome to My Digest" in issue.read_text(encoding="utf-8")
 
 

@@ -132,6 +132,10 @@ def test_summary_only_entry_gets_its_full_text_without_the_page_clutter(messy_bu
     text = " ".join(Epub(messy_build.epub).xml(f"{article.id}.xhtml").itertext())
     assert "A bounded queue rejects or blocks producers" in text
     assert "queue.put(item, timeout=2.0)" in text
+    # The contents page describes it by the fetched text, not by the feed's cut-off teaser.
+    assert not article.description.endswith(("[…]", "…")), article.description
+    contents = " ".join(" ".join(Epub(messy_build.epub).xml("contents.xhtml").itertext()).split())
+    assert article.description in contents and article.description[:40] in " ".join(text.split())
     for clutter in ("Accept all cookies", "Share on Facebook", "first comment from a reader",
                     "Ten queue facts", "All rights reserved"):
         assert clutter not in text, clutter

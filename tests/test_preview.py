@@ -289,3 +289,49 @@ def test_a_broken_config_file_shows_in_the_page_and_the_server_keeps_serving(pag
     assert raw_get(preview, "/contents.xhtml")[0] == 200
     config_path.write_text(good, encoding="utf-8")
     expect(overlay).to_have_count(0, timeout=RELOAD_TIMEOUT_MS)
+
+
+def test_the_toolbar_fits_a_kindle_sized_window(browser, config_path):
+    """At 758 px (a Paperwhite's width in CSS pixels) every control, the downloads last, is inside the bar."""
+    folder = load_config(config_path).output.dir / "architecture-monthly" / str(MONTH)
+    folder.mkdir(parents=True)
+    for fmt in ("epub", "azw3", "mobi"):  # the downloads the bar offers once all three are built
+        (folder / f"architecture-monthly-{MONTH}.{fmt}").write_bytes(b"stand-in")
+    with Preview(config_path, MONTH) as running:
+        context = browser.new_context(viewport={"width": 758, "height": 1024})
+        try:
+            tab = context.new_page()
+            tab.goto(running.url)
+            mobi = tab.locator("#digest-preview-downloads a", has_text="MOBI")
+            expect(mobi).to_be_visible()
+            for device in ("paperwhite", "window"):
+                tab.select_option("#digest-preview-device", device)
+                bar = tab.evaluate("""() => { const bar = document.getElementById('digest-preview-bar');
+                    return [bar.scrollWidth, bar.clientWidth, ...[...bar.children].filter(
+                        c => c.offsetParent).map(c => c.getBoundingClientRect().right)]; }""")
+                scroll_width, width, *rights = bar
+                assert scroll_width <= width and max(rights) <= 758, (device, bar)
+        finally:
+            context.close()
+
+
+def test_open_says_when_no_browser_could_be_started(config_path, tmp_path):
+    """No DISPLAY and no browser on PATH: the preview says to open the address by hand, and serves."""
+    import signal
+    import subprocess
+    import sys
+
+    env = {"PATH": str(tmp_path / "nothing"), "HOME": str(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+           "LANG": "C.UTF-8"}
+    process = subprocess.Popen([sys.executable, "-m", "digest", "preview", "--config", str(config_path),
+                                "--month", str(MONTH), "--port", "0", "--open"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        served = process.stdout.readline()
+        assert served.startswith(f"Previewing {MONTH.label} at http://127.0.0.1:"), served
+        url = served.split(" at ")[1].split()[0]
+        said = process.stderr.readline()
+        assert said == f"no web browser could be started here: open {url} in one\n"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from digest.content.extract import TRUNCATION, WORDPRESS_FOOTER
 from digest.content.language import detect, primary
 from digest.content.sanitize import ImageResolver, clean_html, html_text
 from digest.core.fields import TITLE_CHARS, language_tag, one_line_text, short_title, web_url
@@ -36,6 +37,13 @@ def one_line(text: str, limit: int = DESCRIPTION_CHARS) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
+def _description(summary: str, text: str) -> str:
+    """The feed's summary, unless it was cut short ("[…]", "Read more"): then the opening of the
+    article's own text, which is the full text when it was fetched."""
+    teaser = WORDPRESS_FOOTER.sub("", summary).rstrip()
+    return text if not teaser or (TRUNCATION.search(teaser[-120:]) and text) else teaser
+
+
 def prepare_article(entry: Entry, number: int,
                     resolve_image: ImageResolver = lambda url: None,
                     publication_language: str | None = None, detect_language: Detector = detect) -> Article:
@@ -62,7 +70,7 @@ def prepare_article(entry: Entry, number: int,
         link=link,
         guid=entry.guid,
         source=entry.source,
-        description=one_line(summary_text or fragment.text),
+        description=one_line(_description(summary_text, fragment.text)),
         body=fragment.xhtml,
         word_count=fragment.word_count,
     )

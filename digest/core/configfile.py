@@ -1,14 +1,13 @@
 """Read ``digest.toml`` into the config dataclasses, validating it once.
 
 Every problem in the file is collected and reported together, each naming the file
-and the key path (``digest.toml: sources[2].section: ...``). Defaults come from the
+and the line and key path (``digest.toml:38: sources[2].section: ...``). Defaults come from the
 dataclass fields in ``digest.core.config``, never from a second copy here.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +30,7 @@ from digest.core.errors import ConfigError
 from digest.core.fields import LANG_RE
 from digest.core.suggest import did_you_mean
 from digest.core.tomlread import TableReader
+from digest.core.tomltext import read_toml
 from digest.core.urls import private_host
 from digest.core.vocabulary import CALIBRE_OUTPUT_PROFILES, FORMATS, LINK_KINDS
 
@@ -48,16 +48,12 @@ def load_config(path: Path | str) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data, lines = read_toml(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found: run digest in the publication's folder, "
                           "give --config, or start a publication with `digest init`") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
-    root = TableReader(data, str(path))
+    root = TableReader(data, str(path), lines=lines)
     pub = root.table("publication").defaults_from(Publication)
     publication = Publication(
         title=pub.string("title", required=True),

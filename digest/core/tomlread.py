@@ -1,7 +1,7 @@
 """Typed reads from parsed TOML that collect problems with their key paths.
 
 Used by the config and issue-file loaders so both report every problem at once,
-as ``file: key.path: message``.
+as ``file:LINE: key.path: message`` (digest.core.tomltext finds the lines).
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ class TableReader:
     """Reads one TOML table; all readers of a file share one ``problems`` list."""
 
     def __init__(self, data: dict[str, Any], file_label: str, prefix: str = "",
-                 problems: list[str] | None = None):
+                 problems: list[str] | None = None, lines: dict[str, int] | None = None):
         self.data = data
         self.file_label = file_label
         self.prefix = prefix
         self.problems: list[str] = problems if problems is not None else []
+        self.lines: dict[str, int] = lines if lines is not None else {}
         self._seen: set[str] = set()
         self._defaults: dict[str, Any] = {}
 
@@ -44,7 +45,10 @@ class TableReader:
         return f"{self.prefix}.{key}" if self.prefix else key
 
     def problem(self, key: str, message: str) -> None:
-        self.problems.append(f"{self.file_label}: {self._path(key)}: {message}")
+        """``file:LINE: key.path: message``; the line of the key, else of its table (a missing key)."""
+        line = self.lines.get(self._path(key)) or self.lines.get(self.prefix)
+        where = f"{self.file_label}:{line}" if line else self.file_label
+        self.problems.append(f"{where}: {self._path(key)}: {message}")
 
     def _get(self, key: str, required: bool) -> Any:
         self._seen.add(key)
@@ -139,7 +143,7 @@ class TableReader:
         if value is not None and not isinstance(value, dict):
             self.problem(key, "expected a table")
             value = None
-        return TableReader(value or {}, self.file_label, self._path(key), self.problems)
+        return TableReader(value or {}, self.file_label, self._path(key), self.problems, self.lines)
 
     def tables(self, key: str, *, required: bool = False) -> list[TableReader]:
         value = self._get(key, required)
@@ -151,7 +155,7 @@ class TableReader:
         if required and not value:
             self.problem(key, "must have at least one entry")
         return [
-            TableReader(item, self.file_label, f"{self._path(key)}[{i}]", self.problems)
+            TableReader(item, self.file_label, f"{self._path(key)}[{i}]", self.problems, self.lines)
             for i, item in enumerate(value)
         ]
 

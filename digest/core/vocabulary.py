@@ -83,3 +83,8 @@ CALIBRE_OUTPUT_PROFILES = (
 )
 """calibre's output profiles (``ebook-convert --output-profile``), as calibre 6 lists them: a typo is
 reported when the config is read, not after the EPUB is built."""
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """'1 entry', '3 entries': the noun agrees with the number."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

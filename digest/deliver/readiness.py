@@ -19,7 +19,10 @@ def delivery_problems(config: Config) -> tuple[str, ...]:
     """Every setting a send needs that is missing or cannot work, each naming its key."""
     settings, where = config.delivery, f"{config.path}: delivery"
     if not settings.host:
-        return (f"{where}.host: not set, so there is nowhere to send (see docs/kindle.md)",)
+        # Named by its title: a wheel carries no docs/ folder to point into.
+        return (f"{where}.host: not set, so there is nowhere to send: add a [delivery] table with your SMTP "
+                "relay's host, port, security and from_address (digest's guide \"Getting issues onto a "
+                "Kindle\", section \"Send to Kindle by e-mail\")",)
     problems = []  # from_address comes with host: the config loader requires it
     for security, port in _TLS_PORTS.items():
         other = next(s for s in _TLS_PORTS if s != security)

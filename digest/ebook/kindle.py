@@ -56,8 +56,7 @@ def build_kindle_formats(output: Output, epub: Path, issue: Issue, pages: tuple[
     if converter is None:
         note = (f"{' and '.join(fmt.upper() for fmt in wanted)} skipped: calibre's ebook-convert "
                 f"is not installed (install with: {CALIBRE_INSTALL})")
-        log.warning("%s", note)
-        return KindleFiles((), (note,))
+        return KindleFiles((), (note,))  # said once, by the build report and the manifest
 
     with tempfile.TemporaryDirectory(prefix="digest-kindle-") as work_dir:
         work = Path(work_dir)

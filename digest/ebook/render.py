@@ -17,6 +17,7 @@ from digest.content.sanitize import html_text
 from digest.core.errors import BuildError
 from digest.core.models import Article, CuratedGroup, Issue
 from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
+from digest.core.tomltext import USER_TEXT_ENCODING
 from digest.core.vocabulary import LINK_NOUNS
 
 STYLESHEET = "digest.css"
@@ -65,13 +66,13 @@ class Theme:
         env.filters["reading"] = reading_line
         env.filters["oneline"] = one_line
         css_path = user_dir / STYLESHEET if user_dir and (user_dir / STYLESHEET).is_file() else DEFAULT_CSS
-        return cls(env, css_path.read_text(encoding="utf-8"))
+        return cls(env, css_path.read_text(encoding=USER_TEXT_ENCODING))
 
 
 def template_environment(search: list[Path]) -> jinja2.Environment:
     """Templates looked up folder by folder (a user's theme first); undefined names are errors."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(folder) for folder in search]),
+        loader=jinja2.FileSystemLoader([str(folder) for folder in search], encoding=USER_TEXT_ENCODING),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -156,9 +157,22 @@ def _render(theme: Theme, template: str, **context) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise BuildError(f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: {exc.message}") from None
     except jinja2.TemplateError as exc:
-        raise BuildError(f"template {template}: {exc}") from None
+        raise BuildError(f"{_template_position(exc) or template}: template error: {exc}") from None
     try:
         etree.fromstring(xhtml.encode("utf-8"))
     except etree.XMLSyntaxError as exc:
         raise BuildError(f"template {template} produced malformed XHTML ({context['file_name']}): {exc}") from None
     return xhtml
+
+
+def _template_position(exc: BaseException) -> str:
+    """``file:line`` of the template line that failed (a misspelt attribute is found only
+    while rendering): Jinja maps its frames back to the template's file and line."""
+    position = ""
+    traceback = exc.__traceback__
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<"):
+            position = f"{filename}:{traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    return position

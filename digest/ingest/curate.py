@@ -82,7 +82,7 @@ def _from_listings(config: Config, month: Month, fetcher: Fetcher) -> tuple[list
         if isinstance(page, SourceError):
             problems.append(Problem(page.where, f"listing {listing.name!r}: {page.reason}"))
             continue
-        found = parse_listing(page.body, page.final_url, _rule(listing))
+        found = parse_listing(page.body, page.final_url, listing_rule(listing))
         in_month = [item for item in found.items if item.published and start <= item.published < end]
         undated = sum(1 for item in found.items if item.published is None)
         if undated:
@@ -92,7 +92,8 @@ def _from_listings(config: Config, month: Month, fetcher: Fetcher) -> tuple[list
     return links, problems
 
 
-def _rule(listing: Listing) -> ListingRule:
+def listing_rule(listing: Listing) -> ListingRule:
+    """The CSS selectors of a ``[[listings]]`` entry."""
     return ListingRule(item=listing.item, title=listing.title, link=listing.link or None,
                        date=listing.date or None, summary=listing.summary or None,
                        date_format=listing.date_format or None)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from digest.core.config import Config
 from digest.core.errors import ConfigError
 from digest.core.month import Month
+from digest.core.tomltext import read_toml
 from digest.core.vocabulary import LINK_KINDS
 
 ISSUE_FILE_RE = re.compile(r"^(\d{4}-\d{2})\.toml$")
@@ -50,10 +51,7 @@ def continued_numbers(config: Config, month: Month) -> tuple[int, int]:
         return 1, 1
     previous = earlier[-1]
     path = config.output.issues_dir / f"{previous}.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the previous issue's number: {exc}") from None
+    data, _ = read_toml(path)
     # The same fallbacks as the build: without a number, the month; without a volume, the year.
     number, volume = data.get("number") or previous.month, data.get("volume") or previous.year
     if not isinstance(number, int) or not isinstance(volume, int):
@@ -66,6 +64,25 @@ def issue_months(config: Config) -> list[Month]:
     folder = config.output.issues_dir
     names = (ISSUE_FILE_RE.match(p.name) for p in folder.glob("*.toml")) if folder.is_dir() else ()
     return sorted(Month.parse(m.group(1)) for m in names if m)
+
+
+def latest_issue_month(config: Config) -> Month:
+    """The month of the latest issue file: the issue being edited, what a command means without --month."""
+    months = issue_months(config)
+    if not months:
+        raise ConfigError(f"{config.output.issues_dir}: no issue file yet: give --month YYYY-MM, "
+                          "or start one with `digest new-issue`")
+    return months[-1]
+
+
+def next_issue_month(config: Config) -> Month:
+    """The month `digest new-issue` starts without --month: the one after the latest issue
+    file, or this month (in the publication's time zone) for the first."""
+    months = issue_months(config)
+    if months:
+        return months[-1].next()
+    moment = datetime.now(config.publication.zone)
+    return Month(moment.year, moment.month)
 
 
 def new_issue_path(config: Config, month: Month) -> Path:

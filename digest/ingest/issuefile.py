@@ -5,7 +5,6 @@ Both are optional; a month without them builds from the feeds alone.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from digest.core.config import Config
@@ -15,23 +14,20 @@ from digest.core.fields import one_line_text
 from digest.core.models import CuratedLink, IssueSpec
 from digest.core.month import Month
 from digest.core.tomlread import TableReader
+from digest.core.tomltext import read_toml, read_user_text
 
 
 def load_issue(config: Config, month: Month) -> IssueSpec:
     """The issue file for ``month`` if there is one, else an empty spec."""
     toml_path = config.output.issues_dir / f"{month}.toml"
     note_path = config.output.issues_dir / f"{month}.md"
-    note = _read_text(note_path) if note_path.exists() else ""
+    note = read_user_text(note_path) if note_path.exists() else ""
     first = first_issue(config.output.issues_dir, month)
     if not toml_path.exists():
         return IssueSpec(month=month, note=note, first_issue=first)
 
-    try:
-        data = tomllib.loads(_read_text(toml_path))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{toml_path}: invalid TOML: {exc}") from None
-
-    root = TableReader(data, str(toml_path))
+    data, lines = read_toml(toml_path)
+    root = TableReader(data, str(toml_path), lines=lines)
     number = root.integer("number", default=0, minimum=1) or None
     volume = root.integer("volume", default=0, minimum=1) or None
     title = _plain(root.string("title"))
@@ -83,9 +79,3 @@ def _plain(value: str) -> str:
     """Shown on the cover, in the contents and in Kindle's lists: no control or bidi-override characters."""
     return one_line_text(value) or ""
 
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None

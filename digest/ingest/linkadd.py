@@ -5,7 +5,6 @@ The file is edited with tomlkit, so the editor's comments, order and layout stay
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,13 +16,12 @@ from digest.core.config import Config
 from digest.core.errors import ConfigError, SourceError
 from digest.core.month import Month
 from digest.core.suggest import did_you_mean
+from digest.core.tomltext import USER_TEXT_ENCODING
 from digest.core.urls import canonical_url
 from digest.core.vocabulary import LINK_KINDS
 from digest.ingest.fetch import Fetcher
 from digest.ingest.linkmeta import LinkMetadata, page_metadata
 from digest.ingest.wire import url_problem
-
-log = logging.getLogger(__name__)
 
 CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")
 # Words in a URL's path, or a page's og:type / JSON-LD @type, that name a kind.
@@ -67,8 +65,7 @@ def add_link(config: Config, month: Month, url: str, fetcher: Fetcher, kind: str
         response = fetcher.get(url)
         meta = page_metadata(response.body, response.content_type, response.final_url)
     except SourceError as exc:
-        problem = exc.reason
-        log.warning("%s: not described: %s", url, exc.reason)
+        problem = exc.reason  # said once, in the command's report
     chosen, reason = (kind, "given") if kind else guess_kind(url, meta)
 
     table = tomlkit.table()
@@ -112,7 +109,7 @@ def guess_kind(url: str, meta: LinkMetadata) -> tuple[str, str]:
 
 def _read(path: Path, month: Month) -> tomlkit.TOMLDocument:
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
+        return tomlkit.parse(path.read_text(encoding=USER_TEXT_ENCODING))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no issue file for {month}: "
                           f"run `digest new-issue --month {month}` first") from None
