@@ -32,7 +32,8 @@ WORKFLOW = ".github/workflows/publish.yml"
 # neither, so those lines become their pip and apt-get equivalents.
 _WORKFLOW_LINES = {
     "make deps": 'python -m venv .venv && .venv/bin/pip install --quiet '
-                 '"${DIGEST_PACKAGE:?set DIGEST_PACKAGE at the top of this workflow (docs/scheduling.md)}"',
+                 '"${DIGEST_PACKAGE:?set DIGEST_PACKAGE at the top of this workflow'
+                 ' (the guide Publishing on a schedule)}"',
     "sudo sh scripts/install-system-deps.sh calibre java":
         "sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends calibre default-jre-headless",
     'run: make publish MONTH="$MONTH" CONFIG="$CONFIG"':
@@ -111,7 +112,7 @@ def create_publication(directory: Path, options: NewPublication, now: datetime |
                      f"once you uncomment allow_private_hosts = [\"{options.private_host}\"] under [fetch]")
     if not options.package:
         notes.append(f"{WORKFLOW}: set DIGEST_PACKAGE to a pinned digest (git+https://...@COMMIT), "
-                     "see docs/scheduling.md")
+                     "as the guide \"Publishing on a schedule\" shows")
     return Scaffold(directory / DEFAULT_CONFIG_NAME, month, issue_path, tuple(files), tuple(notes))
 
 
@@ -135,7 +136,8 @@ def workflow_text(package: str = "") -> str:
                         f"  # What pip installs: digest {__version__}, pinned to what no one else can change: a\n"
                         "  # commit"
                         f" (\"{DISTRIBUTION} @ git+https://github.com/OWNER/REPO@COMMIT\") or a file and its\n"
-                        "  # hash (\"URL#sha256=HASH\"), never a bare name. Empty stops the run (docs/scheduling.md).\n"
+                        "  # hash (\"URL#sha256=HASH\"), never a bare name. Empty stops the run\n"
+                        "  # (the guide Publishing on a schedule).\n"
                         f"  DIGEST_PACKAGE: {json.dumps(package)}\n", 1)
 
 
