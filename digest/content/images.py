@@ -238,8 +238,11 @@ def _normalise(image: Image.Image) -> Image.Image:
     elif image.mode == "F":
         image = image.convert("L")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
-        paper = Image.new("RGBA", image.size, PAPER + (255,))
-        image = Image.alpha_composite(paper, image if image.mode == "RGBA" else image.convert("RGBA")).convert("RGB")
+        # Pasted through the alpha channel onto RGB paper: the same pixels as alpha_composite
+        # onto opaque white, without its two extra RGBA copies (a 40 Mpx picture: 320 MB less).
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+        image = Image.new("RGB", rgba.size, PAPER)
+        image.paste(rgba, mask=rgba.getchannel("A"))
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     if image.mode == "RGB" and _is_grey(image):
