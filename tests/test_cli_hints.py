@@ -20,6 +20,7 @@ from digest.cli import cli
 from digest.core.configdoc import config_reference
 from digest.core.scaffold import workflow_text
 from digest.core.store import open_store
+from digest.core.stores import PRIVATE_MIGRATIONS
 from digest.deliver.subscribers import add_subscriber
 
 
@@ -76,7 +77,7 @@ def published(project_copy):
     folder = project_copy / "dist" / "architecture-monthly" / "2018-01"
     folder.mkdir(parents=True)
     (folder / "architecture-monthly-2018-01.epub").write_bytes(b"PK\x03\x04 stand-in")
-    with open_store(project_copy / "digest.sqlite3") as store:
+    with open_store(project_copy / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         add_subscriber(store, "reader@kindle.com", format="epub")
     return project_copy / "digest.toml"
 

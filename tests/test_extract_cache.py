@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from digest.content.extract import extract_article
 from digest.content.extractcache import ExtractionCache
-from digest.core.store import open_store
+from digest.core.stores import open_cache
 
 PAGE = ("<!DOCTYPE html><html><head><title>Queues at scale</title><meta name='author' content='Grace Hopper'>"
         "<meta property='article:published_time' content='2018-01-10'></head><body><nav>Home</nav><article>"
@@ -15,13 +15,13 @@ PAGE = ("<!DOCTYPE html><html><head><title>Queues at scale</title><meta name='au
 
 def test_an_extracted_page_is_remembered_and_comes_back_the_same(tmp_path):
     direct = extract_article(PAGE, "https://blog.example.org/queues")
-    with open_store(tmp_path / "s.sqlite3") as store:
+    with open_cache(tmp_path / "s.sqlite3") as store:
         first = ExtractionCache(store).extract(PAGE, "https://blog.example.org/queues")
-        stored = store.query("SELECT key FROM build_memo WHERE kind = 'extracted'")
+        stored = store.store.query("SELECT key FROM build_memo WHERE kind = 'extracted'")
         again = ExtractionCache(store).extract(PAGE, "https://blog.example.org/queues")
         elsewhere = ExtractionCache(store).extract(PAGE, "https://mirror.example.net/queues")
         assert len(stored) == 1
-        assert len(store.query("SELECT key FROM build_memo WHERE kind = 'extracted'")) == 2  # keyed by URL too
+        assert len(store.store.query("SELECT key FROM build_memo WHERE kind = 'extracted'")) == 2  # keyed by URL too
     assert first == again == direct
     assert again.authors == direct.authors and "steady pace" in again.html
     assert elsewhere.text_length == direct.text_length

@@ -23,7 +23,7 @@ from digest.core.config import Config, Source
 from digest.core.configfile import load_config
 from digest.core.errors import DigestError, SourceError
 from digest.core.month import Month
-from digest.core.store import open_store
+from digest.core.stores import build_stores
 from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
 from digest.ebook.epub import cover_href
 from digest.ebook.render import STYLESHEET
@@ -118,13 +118,12 @@ class PreviewBuild:
         stage = Path(tempfile.mkdtemp(prefix="digest-preview-"))
         try:
             config = load_config(self.config_path)
-            # The store makes the selection the real build's (archived entries, articles
+            # The record makes the selection the real build's (archived entries, articles
             # already published); it is opened per build so a concurrent `digest build` can work.
-            # Pages and images come through the store's HTTP cache, so a save does not
-            # download them again.
-            with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
-                composition = compose_issue(config, self.month, allow_empty=True, store=store,
-                                            fetcher=fetcher, reader=self._reader)
+            # Pages and images come through the cache, so a save does not download them again.
+            with build_stores(config, exclusive=False) as stores, make_fetcher(config, stores) as fetcher:
+                composition = compose_issue(config, self.month, allow_empty=True, record=stores.record,
+                                            cache=stores.cache, fetcher=fetcher, reader=self._reader)
             write_pages(composition, stage)
         except Exception as exc:  # whatever broke, the last good build must stay served
             shutil.rmtree(stage, ignore_errors=True)
