@@ -142,7 +142,7 @@ class Cache:
             with self.store.transaction() as tx:
                 for table, key, _ in doomed:
                     tx.execute(f"DELETE FROM {table} WHERE " + " AND ".join(f"{c} = ?" for c in TABLES[table][0]), key)
-            self.store.query("PRAGMA incremental_vacuum")
+            self.store.reclaim()
         return Pruned(len(doomed), freed, total, in_use)
 
     def close(self) -> None:

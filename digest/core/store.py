@@ -195,6 +195,11 @@ class Store:
         with self.transaction() as tx:
             return tx.execute(sql, params).rowcount
 
+    def reclaim(self) -> None:
+        """Give free pages back to the file system (sqlite3_exec steps the pragma to its end; execute does once)."""
+        with self.lock, self._errors():
+            self._connection.executescript("PRAGMA incremental_vacuum;")
+
     def dump(self) -> Iterator[str]:
         """The database as SQL text (sqlite3's iterdump)."""
         with self.lock:
