@@ -69,8 +69,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     started = time.monotonic()
     # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed).
     with primed_checkers() as checkers, build_stores(config) as stores, make_fetcher(config, stores) as fetcher:
-        if stores.created:
-            restore_record(config, stores.record)
+        restore_record(config, stores.record)  # a lost record: no published article is carried again
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing)
         issue = composition.issue

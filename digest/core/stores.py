@@ -56,8 +56,6 @@ class Stores:
 
     record: Store
     cache: Cache
-    created: bool
-    """The record did not exist before this run (see digest.publish.recordfix)."""
 
 
 @contextmanager
@@ -68,9 +66,8 @@ def build_stores(config: Config, *, exclusive: bool = True) -> Iterator[Stores]:
     stops with a clear message rather than interleave two builds' records (the preview,
     which only reads the record, passes False)."""
     with (_exclusive(config.store.path) if exclusive else nullcontext()):
-        created = not config.store.path.exists()
         with open_cache(config.cache.path) as cache, open_record(config) as record:
-            yield Stores(record, cache, created)
+            yield Stores(record, cache)
 
 
 def prune_cache(config: Config, *, dry_run: bool = False) -> Pruned:
