@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from digest.content.assemble import assemble_issue
+from digest.content.cleanmemo import CleanBodies
 from digest.content.enrich import enrich
 from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
@@ -127,16 +128,16 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, spec.links, fetcher)
-        images = ImageCache(cache)
+        images, clean = ImageCache(cache), CleanBodies(cache).clean
         enriched = enrich(config, selection.articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
                           process=images.process, extract=ExtractionCache(cache).extract,
-                          remembered=images.remembered)
+                          remembered=images.remembered, clean=clean)
     problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     long_enough = drop_short(config, spec, enriched.entries)
-    issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images, languages)
+    issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images, languages, clean)
     validate = ValidatedFragments(cache, functools.partial(fragment_errors, warm=jing)).errors
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from digest.content.extract import extract_article
 from digest.content.extractcache import ExtractionCache
 from digest.core.stores import open_cache
@@ -25,3 +27,20 @@ def test_an_extracted_page_is_remembered_and_comes_back_the_same(tmp_path):
     assert first == again == direct
     assert again.authors == direct.authors and "steady pace" in again.html
     assert elsewhere.text_length == direct.text_length
+
+
+def test_a_page_without_an_article_fails_again_from_the_cache_without_extracting(tmp_path, monkeypatch):
+    from digest.content import extractcache
+    from digest.core.errors import ExtractionError
+
+    empty = b"<!DOCTYPE html><html><head><title>Menu</title></head><body><nav>Home | About</nav></body></html>"
+    with pytest.raises(ExtractionError) as direct:
+        extract_article(empty, "https://blog.example.org/menu")
+    with open_cache(tmp_path / "s.sqlite3") as store:
+        with pytest.raises(ExtractionError) as first:
+            ExtractionCache(store).extract(empty, "https://blog.example.org/menu")
+        monkeypatch.setattr(extractcache, "extract_article", lambda *args: pytest.fail("extracted again"))
+        with pytest.raises(ExtractionError) as again:
+            ExtractionCache(store).extract(empty, "https://blog.example.org/menu")
+    assert str(first.value) == str(again.value) == str(direct.value)
+    assert "no main content" in again.value.reason

@@ -2,7 +2,9 @@
 
 A page is keyed by the SHA-256 of its bytes, its URL and a fingerprint of the extractor's
 own source (digest.content.extract and the sanitizer helpers it uses), so a changed
-extractor re-extracts everything once, even within one version of digest.
+extractor re-extracts everything once, even within one version of digest. A page without
+an article is remembered too, with its reason: the same bytes fail the same way, and finding
+that out (readability included) was the slowest part of a rebuild.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from digest import __version__
 from digest.content import extract, sanitize
 from digest.content.extract import Extracted, extract_article
 from digest.core.cache import Cache
+from digest.core.errors import ExtractionError
 
 
 class ExtractionCache:
@@ -31,10 +34,15 @@ class ExtractionCache:
         remembered = self.cache.recall("extracted", key)
         if remembered is not None:
             fields = json.loads(remembered)
+            if "failed" in fields:
+                raise ExtractionError(url, fields["failed"])
             published = fields["published"] and date.fromisoformat(fields["published"])
             return Extracted(**{**fields, "published": published, "authors": tuple(fields["authors"])})
-        # Failures are not remembered: a page without an article is rare and may be fixed upstream.
-        extracted = extract_article(page, url)
+        try:
+            extracted = extract_article(page, url)
+        except ExtractionError as exc:  # a page fixed upstream has other bytes, so another key
+            self.cache.remember("extracted", key, json.dumps({"failed": exc.reason}))
+            raise
         value = {**dataclasses.asdict(extracted), "published": extracted.published and extracted.published.isoformat()}
         self.cache.remember("extracted", key, json.dumps(value))
         return extracted
