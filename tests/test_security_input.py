@@ -119,7 +119,7 @@ def test_csv_rows_with_control_characters_in_the_name_are_rejected_alone(tmp_pat
     csv_file = tmp_path / "readers.csv"
     csv_file.write_text('address,name\nann@kindle.com,Ann\nben@kindle.com,"Ben\r\nBcc: x@example.org"\n'
                         "cat@kindle.com,Cat\n", encoding="utf-8")
-    with open_store(tmp_path / "store.sqlite3") as store:
+    with open_store(tmp_path / "store.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         result = import_subscribers(store, csv_file, default_format="epub")
         assert [s.address for s in list_subscribers(store)] == ["ann@kindle.com", "cat@kindle.com"]
     assert result.added == 2
