@@ -33,6 +33,7 @@ from digest.ebook.gate import check_and_convert
 from digest.ebook.primed import primed_checkers
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
+from digest.ebook.templatecode import TemplateCode
 from digest.ebook.validate import JingRunner, fragment_errors
 from digest.ebook.validmemo import ValidatedFragments
 from digest.ingest.archive import published_elsewhere, record_published
@@ -115,8 +116,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     validates article bodies in a java already running (else one is started for them).
     """
     spec = load_issue(config, month)
-    theme = Theme.load(config.output.templates_dir)
     cache = cache if cache is not None else memory_cache()
+    theme = Theme.load(config.output.templates_dir, TemplateCode(cache))
     with showing_stage("feeds"):
         parse = ParsedFeeds(cache).parse
         gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
