@@ -18,6 +18,7 @@ from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.core.store import inflate, open_store
 from digest.core.stores import build_stores, open_cache, open_private, open_record
+from digest.core.urls import canonical_url
 from digest.deliver.ledger import ledger
 from digest.deliver.subscribers import list_subscribers
 
@@ -153,3 +154,20 @@ def test_prune_drops_the_least_recently_used_and_never_what_the_running_build_us
         cache.store.execute("UPDATE build_memo SET used_at = '2020-01-01'")
     with open_cache(path) as cache:  # a later run: no longer in use, so pruned
         assert cache.prune(MB // 2).rows == 1 and count(cache.store, "build_memo") == 0
+
+
+@pytest.mark.slow  # the sample issues, built once per session
+def test_record_rebuild_takes_back_what_each_published_issue_carried(project_copy, sample_builds):
+    out = next(iter(sample_builds.values())).epub.parent.parent.parent
+    result = CliRunner().invoke(cli, ["record", "rebuild", "--config", str(project_copy / "digest.toml"),
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("recorded the articles of 2 published issues")
+    config = load_config(project_copy / "digest.toml")
+    with open_record(config) as record:
+        for month, built in sample_builds.items():
+            rows = record.query("SELECT key FROM published_articles WHERE issue_month = ?", (month,))
+            assert {row["key"] for row in rows} == {canonical_url(a.link) for a in built.issue.articles}
+    again = CliRunner().invoke(cli, ["record", "rebuild", "--config", str(project_copy / "digest.toml"),
+                                     "--out", str(out)])
+    assert again.output.strip().endswith("recorded the articles of 0 published issues")  # none unknown now
