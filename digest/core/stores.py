@@ -34,8 +34,8 @@ PRIVATE_MIGRATIONS: list[tuple[int, str, str]] = [(1, "subscribers", SUBSCRIBERS
 RECOVERY = ("restore it from a backup, or move it aside and run `digest record rebuild` "
             "to rebuild it from the published issues")
 
-# The old single file's tables that move out: (table, columns it shares with the new file,
-# the expression for each of them; None when the new column has the same name).
+# The old single file's tables that move out: table -> (the new file's columns, the
+# expressions that fill them from the old table: when last used is when last written).
 _TO_CACHE = {
     "http_cache": ("url, final_url, status, headers, body, fetched_at, body_sha256, body_size, used_at",
                    "url, final_url, status, headers, body, fetched_at, body_sha256, body_size, fetched_at"),
@@ -60,11 +60,12 @@ class Stores:
 
 @contextmanager
 def build_stores(config: Config, *, exclusive: bool = True) -> Iterator[Stores]:
-    """The record and the cache, for a build, a fetch or a prune.
+    """The record and the cache, for a build or a fetch.
 
-    ``exclusive``: no other exclusive run on this record at the same time; a second one
-    stops with a clear message rather than interleave two builds' records (the preview,
-    which only reads the record, passes False)."""
+    ``exclusive``: no other exclusive run (build, fetch, prune) on this record at the same
+    time; a second one stops with a clear message rather than interleave two builds' records
+    or prune what a build uses. The preview and the editor's commands, which only add
+    entries and may run beside a build, pass False."""
     with (_exclusive(config.store.path) if exclusive else nullcontext()):
         with open_cache(config.cache.path) as cache, open_record(config) as record:
             yield Stores(record, cache)
