@@ -107,6 +107,16 @@ def test_a_damaged_or_newer_cache_starts_again_empty_with_a_warning(tmp_path, ca
     assert {"truncated": "truncated", "garbage": "not a SQLite database", "newer": "newer"}[damage] in warning
 
 
+def test_a_deleted_cache_is_started_again_with_a_warning(project_copy, caplog):
+    config = load_config(project_copy / "digest.toml")
+    with build_stores(config) as stores:
+        stores.cache.remember("memo", "key", "value")
+    config.cache.path.unlink()
+    with caplog.at_level(logging.WARNING), build_stores(config) as stores:
+        assert stores.cache.recall("memo", "key") is None
+    assert f"{config.cache.path}: no cache (deleted?)" in caplog.text
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbage"])
 def test_a_damaged_record_stops_the_build_with_the_way_to_recover(project_copy, damage):
     config = load_config(project_copy / "digest.toml")

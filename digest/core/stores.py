@@ -67,6 +67,9 @@ def build_stores(config: Config, *, exclusive: bool = True) -> Iterator[Stores]:
     or prune what a build uses. The preview and the editor's commands, which only add
     entries and may run beside a build, pass False."""
     with (_exclusive(config.store.path) if exclusive else nullcontext()):
+        if config.store.path.is_file() and not config.cache.path.exists():
+            log.warning("%s: no cache (deleted?); it starts again empty, and this run fetches and fits again "
+                        "what it held", config.cache.path)
         with open_cache(config.cache.path) as cache, open_record(config) as record:
             yield Stores(record, cache)
 
