@@ -112,7 +112,8 @@ def test_the_build_report_schema_rejects_a_report_missing_its_files():
     report = {"title": "T", "month": "2018-01", "number": 1, "volume": 1, "articles": 0, "curated_links": 0,
               "sections": [], "files": [{"path": "x.epub", "bytes": 10}],
               "check": {"kindle_ready": True, "complete": True, "warnings": [], "notes": []},
-              "site": None, "notes": [], "skipped": [], "problems": [], "elapsed_seconds": 1.5}
+              "site": None, "store": {"record_bytes": 1, "cache_bytes": 2, "pruned_bytes": 0}, "notes": [],
+              "skipped": [], "problems": [], "elapsed_seconds": 1.5}
     jsonschema.validate(report, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**report, "files": []}, schema)
