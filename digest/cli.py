@@ -14,6 +14,7 @@ from digest.clikit import SuggestingGroup, config_option, load_with_out, month_o
 from digest.clikit import handle_errors as _handle_errors
 from digest.clikit import month_or_latest as _latest
 from digest.clikit import parse_month as _month
+from digest.clistore import prune, record
 from digest.core.errors import ConfigError
 from digest.core.month import FIRST_YEAR, LAST_YEAR, Month
 from digest.core.vocabulary import FORMATS, LINK_KINDS, count
@@ -208,10 +209,10 @@ format_choice = click.Choice(FORMATS)
 def subscribers_add(config_path: Path, address: str, fmt: str | None, name: str) -> None:
     """Add ADDRESS (a Kindle address such as name@kindle.com for EPUB)."""
     from digest.core.configfile import load_config
-    from digest.core.store import open_store
+    from digest.core.stores import open_private
     from digest.deliver.subscribers import add_subscriber
     config = load_config(config_path)
-    with open_store(config.store.path) as store:
+    with open_private(config) as store:
         added = add_subscriber(store, address, format=fmt or config.delivery.format, name=name)
     say(f"added {added.address} ({added.format})")
 
@@ -223,9 +224,9 @@ def subscribers_add(config_path: Path, address: str, fmt: str | None, name: str)
 def subscribers_remove(config_path: Path, address: str) -> None:
     """Remove ADDRESS; what was already sent to it stays in the delivery ledger."""
     from digest.core.configfile import load_config
-    from digest.core.store import open_store
+    from digest.core.stores import open_private
     from digest.deliver.subscribers import remove_subscriber
-    with open_store(load_config(config_path).store.path) as store:
+    with open_private(load_config(config_path)) as store:
         remove_subscriber(store, address)
     say(f"removed {address}")
 
@@ -236,10 +237,10 @@ def subscribers_remove(config_path: Path, address: str) -> None:
 def subscribers_list(config_path: Path) -> None:
     """List every subscriber with format, state and date added."""
     from digest.core.configfile import load_config
-    from digest.core.store import open_store
+    from digest.core.stores import open_private
     from digest.deliver.subscribers import list_subscribers
     from digest.report import format_subscribers
-    with open_store(load_config(config_path).store.path) as store:
+    with open_private(load_config(config_path)) as store:
         click.echo(format_subscribers(list_subscribers(store)))
 
 
@@ -250,10 +251,10 @@ def subscribers_list(config_path: Path) -> None:
 def subscribers_import(config_path: Path, csv_file: Path) -> None:
     """Add or update subscribers from a CSV file: address[,format,name,active]."""
     from digest.core.configfile import load_config
-    from digest.core.store import open_store
+    from digest.core.stores import open_private
     from digest.deliver.subscribers import import_subscribers
     config = load_config(config_path)
-    with open_store(config.store.path) as store:
+    with open_private(config) as store:
         result = import_subscribers(store, csv_file, default_format=config.delivery.format)
     say(f"imported {csv_file}: {result.added} added, {result.updated} updated")
     if result.problems:
@@ -271,11 +272,11 @@ def subscribers_import(config_path: Path, csv_file: Path) -> None:
 def send(config_path: Path, month: Month | None, to: str | None, dry_run: bool, resend: bool) -> None:
     """E-mail the published issue for MONTH to every subscriber not yet served."""
     from digest.core.configfile import load_config
-    from digest.core.store import open_store
+    from digest.core.stores import open_private
     from digest.deliver.send import send_issue
     from digest.report import format_send_report
     config = load_config(config_path)
-    with open_store(config.store.path) as store:
+    with open_private(config) as store:
         report = send_issue(config, store, _latest(config, month), to=to, dry_run=dry_run, resend=resend)
     say(format_send_report(report), always=bool(report.failed))
     if report.failed:
@@ -289,12 +290,12 @@ def send(config_path: Path, month: Month | None, to: str | None, dry_run: bool, 
 def deliveries(config_path: Path, month: Month | None) -> None:
     """Show the delivery ledger for MONTH."""
     from digest.core.configfile import load_config
-    from digest.core.store import open_store
+    from digest.core.stores import open_private
     from digest.deliver.ledger import ledger
     from digest.report import format_deliveries
     config = load_config(config_path)
     month = _latest(config, month)
-    with open_store(config.store.path) as store:
+    with open_private(config) as store:
         click.echo(format_deliveries(month, ledger(store, month)))
 
 
@@ -337,6 +338,10 @@ def verify(path: Path) -> None:
         click.echo(f"{count(len(result.mismatches), 'problem')} in {count(result.checked, 'file')} checked", err=True)
         sys.exit(1)
     say(f"ok: {count(result.checked, 'file')} {'matches' if result.checked == 1 else 'match'} the manifest")
+
+
+cli.add_command(prune)
+cli.add_command(record)
 
 
 def main() -> None:

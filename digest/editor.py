@@ -1,6 +1,6 @@
 """The editor's commands as library calls: start a publication, draft an issue, add a link.
 
-Each reads the web as a build does (the store's cache, the config's fetch policy).
+Each reads the web as a build does (the cache, the config's fetch policy).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from digest.core.configfile import load_config
 from digest.core.installsource import package_source
 from digest.core.month import Month
 from digest.core.scaffold import NewPublication, Scaffold, create_publication
-from digest.core.store import open_store
+from digest.core.stores import build_stores
 from digest.ingest.issuedraft import Draft, latest_issue_month
 from digest.ingest.linkadd import AddedLink, add_link
 from digest.ingest.netguard import needed_opt_in
@@ -34,12 +34,12 @@ def start_publication(directory: Path, options: NewPublication) -> tuple[Scaffol
 
 def draft_issue(config: Config, month: Month) -> tuple[Path, Draft]:
     """`digest new-issue`: the month's issue file, with the feeds' articles as comments."""
-    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
-        return new_issue(config, month, fetcher, store)
+    with build_stores(config, exclusive=False) as stores, make_fetcher(config, stores) as fetcher:
+        return new_issue(config, month, fetcher, stores.record)
 
 
 def add_curated_link(config: Config, url: str, *, kind: str | None = None, month: Month | None = None) -> AddedLink:
     """`digest link add`: describe ``url`` and append it to ``month``'s issue file (default: the latest)."""
     month = month or latest_issue_month(config)
-    with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
+    with build_stores(config, exclusive=False) as stores, make_fetcher(config, stores) as fetcher:
         return add_link(config, month, url, fetcher, kind)

@@ -13,25 +13,27 @@ import time
 from dataclasses import dataclass
 
 from digest.content.assemble import assemble_issue
+from digest.content.cleanmemo import CleanBodies
 from digest.content.enrich import enrich
-from digest.content.extract import extract_article
 from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
-from digest.content.images import process_image
-from digest.content.language import StoredLanguages, detect
+from digest.content.language import StoredLanguages
 from digest.content.policy import fetch_policy
 from digest.content.select import drop_short, select_entries
+from digest.core.cache import MB, Cache, memory_cache
 from digest.core.config import Config
 from digest.core.errors import BuildError
 from digest.core.models import BuildResult, Issue, Problem, Skipped
 from digest.core.month import Month
 from digest.core.progress import stage as showing_stage
-from digest.core.store import Store, open_store
+from digest.core.store import Store
+from digest.core.stores import Stores, build_stores, stored_sizes
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.gate import check_and_convert
 from digest.ebook.primed import primed_checkers
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
+from digest.ebook.templatecode import TemplateCode
 from digest.ebook.validate import JingRunner, fragment_errors
 from digest.ebook.validmemo import ValidatedFragments
 from digest.ingest.archive import published_elsewhere, record_published
@@ -44,6 +46,7 @@ from digest.ingest.httpcache import StoreCache, StoreFailures
 from digest.ingest.issuefile import load_issue
 from digest.publish.bundle import write_bundle
 from digest.publish.catalog import published_issues, read_manifest
+from digest.publish.recordfix import restore_record
 from digest.publish.site import render_site, write_site
 from digest.publish.staging import file_stem, month_dir, publication_root, staged
 
@@ -67,10 +70,10 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
     # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed).
-    with primed_checkers() as checkers, open_store(config.store.path, durable=False) as store, \
-            make_fetcher(config, store) as fetcher:
+    with primed_checkers() as checkers, build_stores(config) as stores, make_fetcher(config, stores) as fetcher:
+        restore_record(config, stores.record)  # a lost record: no published article is carried again
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
-                                    fetcher=fetcher, store=store, jing=checkers.jing)
+                                    fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing)
         issue = composition.issue
         with showing_stage("book"):
             epub_bytes = build_epub(issue, composition.pages, composition.theme)
@@ -81,7 +84,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             epub_path = stage / epub_name
             epub_path.write_bytes(epub_bytes)
             with showing_stage("check and conversions"):
-                gated = check_and_convert(store, config.output, final, epub_path, composition.issue,
+                gated = check_and_convert(stores.cache, config.output, final, epub_path, composition.issue,
                                           composition.pages, composition.theme, strict=strict,
                                           epubcheck=checkers.epubcheck)
             composition = dataclasses.replace(composition, issue=gated.issue, pages=gated.pages,
@@ -92,50 +95,51 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
                                    problems=composition.problems, notes=notes)
             # Rendered before the swap so a broken site template leaves everything as it was.
             site = render_site(config, published_issues(config, staged=read_manifest(stage)))
-        record_published(store, month, issue.articles)
+        record_published(stores.record, month, issue.articles)
+        pruned = stores.cache.prune(config.cache.max_mb * MB)
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),
                        skipped=composition.skipped, problems=composition.problems, notes=notes,
                        check_warnings=tuple(f"{f.rule}: {f.message}" for f in checked.warnings),
                        check_notes=checked.notes, site=publication_root(config),
-                       elapsed=time.monotonic() - started)
+                       stored=stored_sizes(config, pruned), elapsed=time.monotonic() - started)
 
 
 def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_empty: bool = False,
-                  fetcher: Fetcher | None = None, store: Store | None = None,
+                  fetcher: Fetcher | None = None, record: Store | None = None, cache: Cache | None = None,
                   reader: SourceReader | None = None, jing: JingRunner | None = None) -> Composition:
     """Read the issue file and every source, select the month, assemble and render the pages.
 
-    Without a ``fetcher`` nothing is downloaded; without a ``store`` nothing is remembered.
+    Without a ``fetcher`` nothing is downloaded; without a ``record`` no entry is remembered and
+    no earlier issue's article left out; without a ``cache`` one lives for this call only.
     ``reader`` reads one source; the preview passes one that remembers remote feeds. ``jing``
     validates article bodies in a java already running (else one is started for them).
     """
     spec = load_issue(config, month)
-    theme = Theme.load(config.output.templates_dir)
+    cache = cache if cache is not None else memory_cache()
+    theme = Theme.load(config.output.templates_dir, TemplateCode(cache))
     with showing_stage("feeds"):
-        parse = ParsedFeeds(store).parse if store is not None else None
-        gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), store)
-    earlier = published_elsewhere(store, month) if store is not None else frozenset()
-    selection = select_entries(config, spec, gathered.entries, earlier, store)
+        parse = ParsedFeeds(cache).parse
+        gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
+    earlier = published_elsewhere(record, month) if record is not None else frozenset()
+    languages = StoredLanguages(cache).detect
+    selection = select_entries(config, spec, gathered.entries, earlier, languages)
     if not selection.articles and not allow_empty:
         raise BuildError(f"no articles for {month.label}: nothing to publish "
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, spec.links, fetcher)
-        images = ImageCache(store) if store is not None else None
+        images, clean = ImageCache(cache), CleanBodies(cache).clean
         enriched = enrich(config, selection.articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
-                          process=images.process if images is not None else process_image,
-                          extract=ExtractionCache(store).extract if store is not None else extract_article,
-                          remembered=images.remembered if images is not None else None)
+                          process=images.process, extract=ExtractionCache(cache).extract,
+                          remembered=images.remembered, clean=clean)
     problems = (*gathered.problems, *link_problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     long_enough = drop_short(config, spec, enriched.entries)
-    languages = StoredLanguages(store).detect if store is not None else detect
-    issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images, languages)
-    judge = functools.partial(fragment_errors, warm=jing)
-    validate = ValidatedFragments(store, judge).errors if store is not None else judge
+    issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images, languages, clean)
+    validate = ValidatedFragments(cache, functools.partial(fragment_errors, warm=jing)).errors
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))
     return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined))
@@ -143,11 +147,21 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
 
 def fetch_sources(config: Config) -> Gathered:
     """`digest fetch`: read every source now and remember its entries (run it daily)."""
-    with open_store(config.store.path, durable=False) as store, make_fetcher(config, store) as fetcher:
-        return gather(config, functools.partial(read_source, fetcher=fetcher, parse=ParsedFeeds(store).parse), store)
+    with build_stores(config) as stores, make_fetcher(config, stores) as fetcher:
+        parse = ParsedFeeds(stores.cache).parse
+        gathered = gather(config, functools.partial(read_source, fetcher=fetcher, parse=parse), stores.record)
+        stores.cache.prune(config.cache.max_mb * MB)
+        return gathered
 
 
-def make_fetcher(config: Config, store: Store | None) -> Fetcher:
-    if store is None:
+def rebuild_record(config: Config) -> int:
+    """`digest record rebuild`: what each published issue carried, back in the record; the number of issues."""
+    with build_stores(config) as stores:
+        return restore_record(config, stores.record)
+
+
+def make_fetcher(config: Config, stores: Stores | None) -> Fetcher:
+    """A fetcher that keeps pages in the cache and remembers dead links in the record (with ``stores``)."""
+    if stores is None:
         return Fetcher(fetch_policy(config))
-    return Fetcher(fetch_policy(config), StoreCache(store), memory=StoreFailures(store))
+    return Fetcher(fetch_policy(config), StoreCache(stores.cache), memory=StoreFailures(stores.record))

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from digest.content.survey import ListingSurvey, SourceSurvey
+from digest.core.cache import Pruned
 from digest.core.models import BuildResult
 from digest.core.month import Month
 from digest.core.scaffold import Scaffold
@@ -35,6 +36,8 @@ def format_build_report(result: BuildResult) -> str:
     lines.extend(f"  warning: {line}" for line in result.check_warnings)
     if result.site is not None:
         lines.append(f"site: {result.site}")
+    lines.append(f"store: record {_size(result.stored.record)}, cache {_size(result.stored.cache)}"
+                 + (f" ({_size(result.stored.pruned)} least recently used pruned)" if result.stored.pruned else ""))
     for note in result.notes:
         lines.append(f"note: {note}")
     if result.skipped:
@@ -80,12 +83,20 @@ def build_report_json(result: BuildResult) -> str:
                   "complete": not result.check_notes,
                   "warnings": list(result.check_warnings), "notes": list(result.check_notes)},
         "site": str(result.site) if result.site is not None else None,
+        "store": {"record_bytes": result.stored.record, "cache_bytes": result.stored.cache,
+                  "pruned_bytes": result.stored.pruned},
         "notes": list(result.notes),
         "skipped": [{"source": s.source, "title": s.title, "link": s.link, "reason": s.reason}
                     for s in result.skipped],
         "problems": [{"where": p.where, "reason": p.reason} for p in result.problems],
         "elapsed_seconds": round(result.elapsed, 3),
     }, indent=2, ensure_ascii=False)
+
+
+def format_prune_report(pruned: Pruned, *, dry_run: bool) -> str:
+    verb = "would remove" if dry_run else "removed"
+    return (f"cache: {verb} {count(pruned.rows, 'row')} ({_size(pruned.freed)}), "
+            f"{_size(pruned.kept)} {'would stay' if dry_run else 'left'}")
 
 
 def format_fetch_report(gathered: Gathered) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from digest.core.config import Storage
+from digest.core.config import Caching, Storage
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.pipeline import build_issue
@@ -70,9 +70,11 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def sample_config(tmp_path_factory):
-    """The repository's sample config, with its store in a temporary folder."""
+    """The repository's sample config, with its record, private file and cache in a temporary folder."""
     config = load_config(ROOT / "digest.toml")
-    return replace(config, store=Storage(tmp_path_factory.mktemp("store") / "digest.sqlite3"))
+    folder = tmp_path_factory.mktemp("store")
+    return replace(config, store=Storage(folder / "digest.sqlite3", folder / "digest-private.sqlite3"),
+                   cache=Caching(folder / "digest-cache.sqlite3"))
 
 
 @pytest.fixture(scope="session")

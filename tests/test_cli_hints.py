@@ -20,6 +20,7 @@ from digest.cli import cli
 from digest.core.configdoc import config_reference
 from digest.core.scaffold import workflow_text
 from digest.core.store import open_store
+from digest.core.stores import PRIVATE_MIGRATIONS
 from digest.deliver.subscribers import add_subscriber
 
 
@@ -76,7 +77,7 @@ def published(project_copy):
     folder = project_copy / "dist" / "architecture-monthly" / "2018-01"
     folder.mkdir(parents=True)
     (folder / "architecture-monthly-2018-01.epub").write_bytes(b"PK\x03\x04 stand-in")
-    with open_store(project_copy / "digest.sqlite3") as store:
+    with open_store(project_copy / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         add_subscriber(store, "reader@kindle.com", format="epub")
     return project_copy / "digest.toml"
 
@@ -113,7 +114,8 @@ def test_the_build_report_schema_rejects_a_report_missing_its_files():
               "sections": [], "files": [{"path": "x.epub", "bytes": 10}],
               "check": {"kindle_ready": True, "verdict": "Kindle-ready (EPUBCheck and 17 Kindle rules passed)",
                         "complete": True, "warnings": [], "notes": []},
-              "site": None, "notes": [], "skipped": [], "problems": [], "elapsed_seconds": 1.5}
+              "site": None, "store": {"record_bytes": 1, "cache_bytes": 2, "pruned_bytes": 0}, "notes": [],
+              "skipped": [], "problems": [], "elapsed_seconds": 1.5}
     jsonschema.validate(report, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**report, "files": []}, schema)

@@ -30,6 +30,7 @@ from digest.core.configfile import load_config
 from digest.core.errors import ConfigError, DeliveryError
 from digest.core.month import Month
 from digest.core.store import open_store
+from digest.core.stores import PRIVATE_MIGRATIONS
 from digest.deliver.ledger import ledger
 from digest.deliver.send import MAX_ATTACHMENT_BYTES, send_issue
 from digest.deliver.subscribers import add_subscriber
@@ -141,7 +142,7 @@ def project(project_copy, published_epub, smtp):
     """The sample publication with 2018-01 published, five subscribers and the SMTP server configured."""
     shutil.copytree(published_epub.parent, project_copy / "dist" / "architecture-monthly" / "2018-01")
     set_delivery(project_copy, smtp.delivery)
-    with open_store(project_copy / "digest.sqlite3") as store:
+    with open_store(project_copy / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         for address in READERS:
             add_subscriber(store, address, format="epub")
     return project_copy
@@ -153,12 +154,12 @@ def set_delivery(project: Path, table: dict) -> None:
 
 def send(project: Path, **options):
     config = load_config(project / "digest.toml")
-    with open_store(config.store.path) as store:
+    with open_store(config.store.private, migrations=PRIVATE_MIGRATIONS) as store:
         return send_issue(config, store, MONTH, **options)
 
 
 def recorded(project: Path) -> dict[str, tuple[str, int, str]]:
-    with open_store(project / "digest.sqlite3") as store:
+    with open_store(project / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         return {e.address: (e.status, e.attempts, e.error) for e in ledger(store, MONTH)}
 
 
@@ -168,7 +169,7 @@ def run_digest(project: Path, *args: str, **popen) -> subprocess.Popen:
 
 
 def test_every_active_subscriber_gets_one_copy_of_the_published_epub(project, smtp, published_epub):
-    with open_store(project / "digest.sqlite3") as store:
+    with open_store(project / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         add_subscriber(store, "zed-inactive@kindle.com", format="epub")
         store.execute("UPDATE subscribers SET active = 0 WHERE address LIKE 'zed%'")
 
@@ -177,7 +178,7 @@ def test_every_active_subscriber_gets_one_copy_of_the_published_epub(project, sm
     assert result.exit_code == 0, result.output
     assert smtp.copies() == {address: 1 for address in READERS}
     epub = published_epub
-    with open_store(project / "digest.sqlite3") as store:
+    with open_store(project / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         ledger_ids = {e.address: e.message_id for e in ledger(store, MONTH)}
     for rcpt, raw in smtp.messages:
         message = email.message_from_bytes(raw, policy=default_policy)
@@ -281,7 +282,7 @@ def test_a_run_killed_while_pausing_between_messages(project, smtp):
     set_delivery(project, {**smtp.delivery, "rate_limit_seconds": 3600})
     process = run_digest(project, "send", "--month", "2018-01")
     try:
-        _wait_for_sent(project / "digest.sqlite3", "ann@kindle.com", process)
+        _wait_for_sent(project / "digest-private.sqlite3", "ann@kindle.com", process)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -316,7 +317,7 @@ def test_the_password_never_appears_in_the_output(project, smtp):
     secrets = [PASSWORD.encode(), base64.b64encode(PASSWORD.encode()),
                base64.b64encode(f"\0{USER}\0{PASSWORD}".encode())]
     assert not [secret for secret in secrets if secret in output]
-    with open_store(project / "digest.sqlite3") as store:
+    with open_store(project / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         dump = "\n".join(store.dump()).encode()
     assert PASSWORD.encode() not in dump
 
@@ -350,7 +351,7 @@ def test_other_formats_go_as_mobipocket_and_a_missing_format_is_recorded(project
     folder = project / "dist" / "architecture-monthly" / "2018-01"
     (folder / "architecture-monthly-2018-01.azw3").unlink(missing_ok=True)
     (folder / "architecture-monthly-2018-01.mobi").write_bytes(b"BOOKMOBI" * 100)
-    with open_store(project / "digest.sqlite3") as store:
+    with open_store(project / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         add_subscriber(store, "mo@example.org", format="mobi")
         add_subscriber(store, "az@example.org", format="azw3")
 
@@ -368,7 +369,7 @@ def test_other_formats_go_as_mobipocket_and_a_missing_format_is_recorded(project
 
 def test_a_month_that_was_never_published(project, smtp):
     config = load_config(project / "digest.toml")
-    with open_store(config.store.path) as store, pytest.raises(DeliveryError, match="run digest build first"):
+    with open_store(config.store.private, migrations=PRIVATE_MIGRATIONS) as store, pytest.raises(DeliveryError, match="run digest build first"):
         send_issue(config, store, Month(2019, 5))
 
 
@@ -382,7 +383,7 @@ def test_two_sends_cannot_run_at_once(project, smtp):
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    assert os.path.exists(project / "digest.sqlite3.send-lock")
+    assert os.path.exists(project / "digest-private.sqlite3.send-lock")
 
 
 def test_delivery_config_errors_name_their_key_and_a_password_is_refused(project_copy):

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from conftest import ROOT
-from digest.core.store import open_store
+from digest.core.stores import open_cache
 from digest.ingest import feedmemo
 from digest.ingest.feedmemo import ParsedFeeds
 from digest.ingest.feeds import read_source
@@ -31,7 +31,7 @@ def parses(monkeypatch):
 
 def test_an_unchanged_feed_is_read_from_the_store_with_the_same_entries(sample_config, tmp_path, parses):
     plain = [read_source(sample_config, source) for source in sample_config.sources]
-    with open_store(tmp_path / "s.sqlite3") as store:
+    with open_cache(tmp_path / "s.sqlite3") as store:
         first = [read_source(sample_config, source, parse=ParsedFeeds(store).parse) for source in sample_config.sources]
         parsed_first = len(parses)
         again = [read_source(sample_config, source, parse=ParsedFeeds(store).parse) for source in sample_config.sources]
@@ -44,7 +44,7 @@ def test_a_changed_feed_or_source_is_parsed_again(sample_config, tmp_path, parse
     feed = tmp_path / "compute.atom"
     feed.write_bytes((FEEDS / "compute.atom").read_bytes())
     source = replace(next(s for s in sample_config.sources if s.name == "AWS Compute Blog"), url=str(feed))
-    with open_store(tmp_path / "s.sqlite3") as store:
+    with open_cache(tmp_path / "s.sqlite3") as store:
         before = read_source(sample_config, source, parse=ParsedFeeds(store).parse)
         feed.write_bytes(feed.read_bytes().replace(b"Managing AWS Lambda Function Concurrency",
                                                    b"Managing Lambda Concurrency, Revised"))

@@ -14,6 +14,7 @@ from digest.core.vocabulary import MB
 from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.sniffing import sniff
 from digest.ingest.httpcache import StoreCache
+from digest.core.cache import memory_cache
 from digest.core.store import open_store
 from loopback import LoopbackServer, Reply
 
@@ -40,7 +41,7 @@ def test_unchanged_resource_costs_one_304_on_the_second_fetch(tmp_path):
 
     with LoopbackServer() as server, open_store(tmp_path / "s.sqlite3") as store:
         server.routes["/feed"] = feed
-        with Fetcher(FAST, StoreCache(store)) as fetcher:
+        with Fetcher(FAST, StoreCache(memory_cache())) as fetcher:
             first = fetcher.get(server.url("/feed"))
             second = fetcher.get(server.url("/feed"))
     assert statuses == [200, 304]

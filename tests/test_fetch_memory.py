@@ -19,6 +19,7 @@ from PIL import Image
 from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.core.month import Month
+from digest.core.cache import memory_cache
 from digest.core.store import open_store
 from digest.ingest.failures import DeadLink, RunFailures
 from digest.ingest.fetch import Fetcher, FetchPolicy
@@ -146,7 +147,7 @@ def test_an_unreachable_host_is_not_retried_within_the_run(tmp_path):
     waits: list[float] = []
     with open_store(tmp_path / "s.sqlite3") as store, LoopbackServer() as server:
         server.routes["/ok"] = Reply(200, b"fine")
-        with Fetcher(FetchPolicy(retries=2, backoff=0.5, allow_private_hosts=LOOPBACK), StoreCache(store),
+        with Fetcher(FetchPolicy(retries=2, backoff=0.5, allow_private_hosts=LOOPBACK), StoreCache(memory_cache()),
                      sleep=waits.append,
                      memory=StoreFailures(store)) as fetcher:
             with pytest.raises(DeadLink, match="host name does not resolve"):
@@ -160,7 +161,7 @@ def test_an_unreachable_host_is_not_retried_within_the_run(tmp_path):
 def test_a_dead_link_is_asked_again_once_its_time_is_up(tmp_path):
     with open_store(tmp_path / "s.sqlite3") as store, LoopbackServer() as server:
         def fetcher() -> Fetcher:
-            return Fetcher(FetchPolicy(retries=0, allow_private_hosts=LOOPBACK), StoreCache(store),
+            return Fetcher(FetchPolicy(retries=0, allow_private_hosts=LOOPBACK), StoreCache(memory_cache()),
                            memory=StoreFailures(store))
 
         for _ in range(2):
@@ -178,7 +179,7 @@ def test_a_dead_link_is_asked_again_once_its_time_is_up(tmp_path):
 def test_no_memory_when_dead_link_days_is_zero(tmp_path):
     with open_store(tmp_path / "s.sqlite3") as store, LoopbackServer() as server:
         for _ in range(2):
-            with Fetcher(FetchPolicy(retries=0, dead_link_days=0, allow_private_hosts=LOOPBACK), StoreCache(store),
+            with Fetcher(FetchPolicy(retries=0, dead_link_days=0, allow_private_hosts=LOOPBACK), StoreCache(memory_cache()),
                          memory=StoreFailures(store)) as run, pytest.raises(SourceError, match="HTTP 404"):
                 run.get(server.url("/gone"))
         assert requested(server, "/gone") == 2

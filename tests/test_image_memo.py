@@ -14,7 +14,7 @@ from digest.content import imagecache
 from digest.content.enrich import enrich
 from digest.content.imagecache import ImageCache
 from digest.core.models import Entry
-from digest.core.store import open_store
+from digest.core.stores import open_cache
 from digest.ingest.fetch import Fetcher, FetchPolicy, Response, StoredBody
 from digest.ingest.httpcache import StoreCache
 from loopback import LoopbackServer, Reply
@@ -74,7 +74,7 @@ def run(config, store, server, urls):
 
 def test_a_rebuild_neither_reads_nor_processes_an_image_it_fitted_before(sample_config, tmp_path, served, watched):
     urls = [served.url(path) for path in ("/photo.jpg", "/diagram.png", "/pixel.gif")]
-    with open_store(tmp_path / "s.sqlite3") as store:
+    with open_cache(tmp_path / "s.sqlite3") as store:
         first = run(sample_config, store, served, urls)
         processed_first, requests_first = list(watched["processed"]), len(served.requests)
         watched["read"].clear()
@@ -89,7 +89,7 @@ def test_a_rebuild_neither_reads_nor_processes_an_image_it_fitted_before(sample_
 
 def test_an_original_stored_anew_is_processed_again(sample_config, tmp_path, served, watched):
     urls = [served.url(path) for path in ("/photo.jpg", "/diagram.png")]
-    with open_store(tmp_path / "s.sqlite3") as store:
+    with open_cache(tmp_path / "s.sqlite3") as store:
         first = run(sample_config, store, served, urls)
         redrawn = encoded(Image.new("RGB", (500, 300), (255, 220, 200)), "PNG")
         StoreCache(store).save(Response(urls[1], urls[1], 200, redrawn, {"content-type": "image/png"}))
@@ -102,8 +102,8 @@ def test_an_original_stored_anew_is_processed_again(sample_config, tmp_path, ser
 
 def test_a_body_stored_before_its_hash_was_kept_is_hashed_when_next_read(tmp_path):
     body = b"\x89PNG old bytes"
-    with open_store(tmp_path / "s.sqlite3") as store:
-        store.execute("INSERT INTO http_cache (url, final_url, status, headers, body, fetched_at) "
+    with open_cache(tmp_path / "s.sqlite3") as store:
+        store.store.execute("INSERT INTO http_cache (url, final_url, status, headers, body, fetched_at) "
                       "VALUES ('https://example.org/a.png', 'https://example.org/a.png', 200, '{}', ?, 'then')", (body,))
         cache = StoreCache(store)
         before = cache.digest("https://example.org/a.png")

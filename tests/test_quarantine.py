@@ -15,7 +15,7 @@ from conftest import Epub
 from digest.ebook.quarantine import quarantine_articles, simplified, vet_articles
 from digest.core.errors import BuildError, NotKindleReady
 from digest.core.month import Month
-from digest.core.store import open_store
+from digest.core.cache import memory_cache
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.render import article_file, render_pages
 from digest.ebook.validate import fragment_errors
@@ -87,7 +87,7 @@ def test_the_final_gate_quarantines_what_epubcheck_names_and_ships(composition, 
         return check_and_convert(store, output, tmp_path / "published", path, issue, pages, composition.theme,
                                  strict=strict)
 
-    with open_store(":memory:") as store:
+    with memory_cache() as store:
         with pytest.raises(NotKindleReady, match=article_file(victim)):
             gate(strict=True)
         path.write_bytes(build_epub(issue, pages, composition.theme))

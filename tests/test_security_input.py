@@ -19,6 +19,7 @@ from digest.cli import cli
 from digest.core.configfile import load_config
 from digest.core.errors import ConfigError
 from digest.core.store import open_store
+from digest.core.stores import PRIVATE_MIGRATIONS
 from digest.deliver.subscribers import add_subscriber, import_subscribers, list_subscribers
 from test_delivery import MONTH, READERS, project, published_epub, recorded, send, smtp, tls  # noqa: F401
 
@@ -110,7 +111,7 @@ def test_subscriber_names_with_control_characters_are_refused(project_copy, name
     result = CliRunner().invoke(cli, ["subscribers", "add", "ann@kindle.com", "--name", name,
                                       "--config", str(project_copy / "digest.toml")])
     assert_refused(result, "name: control characters are not allowed")
-    with open_store(project_copy / "digest.sqlite3") as store:
+    with open_store(project_copy / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         assert list_subscribers(store) == ()
 
 
@@ -118,7 +119,7 @@ def test_csv_rows_with_control_characters_in_the_name_are_rejected_alone(tmp_pat
     csv_file = tmp_path / "readers.csv"
     csv_file.write_text('address,name\nann@kindle.com,Ann\nben@kindle.com,"Ben\r\nBcc: x@example.org"\n'
                         "cat@kindle.com,Cat\n", encoding="utf-8")
-    with open_store(tmp_path / "store.sqlite3") as store:
+    with open_store(tmp_path / "store.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         result = import_subscribers(store, csv_file, default_format="epub")
         assert [s.address for s in list_subscribers(store)] == ["ann@kindle.com", "cat@kindle.com"]
     assert result.added == 2
@@ -137,7 +138,7 @@ def test_publication_title_with_a_line_break_is_refused(project_copy, key):
 
 def test_one_unsendable_row_fails_alone(project, smtp):
     # A name stored before names were checked: the mail library refuses it in a header.
-    with open_store(project / "digest.sqlite3") as store:
+    with open_store(project / "digest-private.sqlite3", migrations=PRIVATE_MIGRATIONS) as store:
         add_subscriber(store, "zoe@kindle.com", format="epub")
         store.execute("UPDATE subscribers SET name = ? WHERE address = ?", ("Zoe\r\nBcc: x@example.org",
                                                                             "zoe@kindle.com"))

@@ -110,16 +110,18 @@ def test_already_published_entries_are_not_repeated_unless_pinned(sample_config)
 
 
 def test_language_verdicts_remembered_in_the_store_select_the_same(sample_config, tmp_path):
-    from digest.core.store import open_store
+    from digest.content.language import StoredLanguages
+    from digest.core.stores import open_cache
 
     bulgarian = entry("Новини", html="<p>Европейската комисия реши да предяви иск срещу България пред Съда на ЕС "
                                      "заради непълното транспониране на директивата за колективното управление.</p>")
     entries = [bulgarian, entry("Kept")]
     plain = select_entries(sample_config, IssueSpec(Month(2018, 1)), entries)
-    with open_store(tmp_path / "s.sqlite3") as store:
-        first = select_entries(sample_config, IssueSpec(Month(2018, 1)), entries, store=store)
-        remembered = store.query("SELECT value FROM build_memo WHERE kind = 'language'")
-        again = select_entries(sample_config, IssueSpec(Month(2018, 1)), entries, store=store)
+    with open_cache(tmp_path / "s.sqlite3") as store:
+        remembering = StoredLanguages(store).detect
+        first = select_entries(sample_config, IssueSpec(Month(2018, 1)), entries, languages=remembering)
+        remembered = store.store.query("SELECT value FROM build_memo WHERE kind = 'language'")
+        again = select_entries(sample_config, IssueSpec(Month(2018, 1)), entries, languages=remembering)
     assert first == again == plain
     assert "bg" in [row["value"] for row in remembered]
     assert [s.reason for s in again.skipped] == ["language 'bg' (accepted: en)"]
@@ -128,7 +130,8 @@ def test_language_verdicts_remembered_in_the_store_select_the_same(sample_config
 def test_a_second_selection_from_the_store_does_not_load_the_language_model(sample_config, tmp_path,
                                                                              monkeypatch):
     from digest.content import language
-    from digest.core.store import open_store
+    from digest.content.language import StoredLanguages
+    from digest.core.stores import open_cache
 
     loads = []  # one per text judged by the model (detect() loads it when it is not loaded)
     real = language.detect
@@ -140,13 +143,13 @@ def test_a_second_selection_from_the_store_does_not_load_the_language_model(samp
     monkeypatch.setattr(language, "detect", counting)
     spec = IssueSpec(Month(2018, 1))
     entries = [entry("Kept"), entry("Also kept", html=ENGLISH.replace("ordinary", "unremarkable"))]
-    with open_store(tmp_path / "s.sqlite3") as store:
-        first = select_entries(sample_config, spec, entries, store=store)
+    with open_cache(tmp_path / "s.sqlite3") as store:
+        first = select_entries(sample_config, spec, entries, languages=StoredLanguages(store).detect)
         judged_first = len(loads)
-        again = select_entries(sample_config, spec, entries, store=store)
+        again = select_entries(sample_config, spec, entries, languages=StoredLanguages(store).detect)
         judged_again = len(loads) - judged_first
         changed = [entries[0], entry("Also kept", html=ENGLISH.replace("ordinary", "different"))]
-        select_entries(sample_config, spec, changed, store=store)
+        select_entries(sample_config, spec, changed, languages=StoredLanguages(store).detect)
     assert first == again and [e.language for e in again.articles] == ["en", "en"]
     assert judged_first == 2 and judged_again == 0
     assert len(loads) == judged_first + 1  # only the changed text is judged again

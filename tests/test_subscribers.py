@@ -10,12 +10,13 @@ from click.testing import CliRunner
 from digest.cli import cli
 from digest.core.errors import ConfigError
 from digest.core.store import open_store
+from digest.core.stores import PRIVATE_MIGRATIONS
 from digest.deliver.subscribers import add_subscriber, import_subscribers, list_subscribers, remove_subscriber
 
 
 @pytest.fixture
 def store():
-    with open_store(":memory:") as store:
+    with open_store(":memory:", migrations=PRIVATE_MIGRATIONS) as store:
         yield store
 
 
@@ -112,7 +113,7 @@ def test_cli_manages_subscribers_in_the_configured_store(project_copy):
     assert listed.exit_code == 0
     assert listed.output.splitlines()[0].split()[:3] == ["ada@kindle.com", "epub", "active"]
     assert listed.output.splitlines()[-1] == "2 subscribers, 2 active"
-    assert (project_copy / "digest.sqlite3").is_file()  # [store] path, relative to the config file
+    assert (project_copy / "digest-private.sqlite3").is_file()  # [store] private, relative to the config file
 
     bad = runner.invoke(cli, ["subscribers", "add", "nobody", "--config", config])
     assert bad.exit_code == 2 and "error: not a valid e-mail address: 'nobody'" in bad.output

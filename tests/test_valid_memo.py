@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from digest.core.month import Month
-from digest.core.store import open_store
+from digest.core.stores import open_cache
 from digest.ebook import validate
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.validmemo import ValidatedFragments
@@ -47,7 +47,7 @@ def with_first_body(issue, body):
 
 def test_bodies_that_passed_do_not_start_jing_again(issue, tmp_path, jing_runs):
     plain = vet_articles(issue)
-    with open_store(tmp_path / "s.sqlite3") as store:
+    with open_cache(tmp_path / "s.sqlite3") as store:
         first = vet_articles(issue, validate=ValidatedFragments(store).errors)
         started_first = list(jing_runs)
         again = vet_articles(issue, validate=ValidatedFragments(store).errors)
@@ -59,7 +59,7 @@ def test_bodies_that_passed_do_not_start_jing_again(issue, tmp_path, jing_runs):
 def test_a_changed_body_is_validated_again_and_a_failing_one_every_time(issue, tmp_path, jing_runs):
     edited = with_first_body(issue, issue.articles[0].body + "<p>One more paragraph.</p>")
     broken = with_first_body(issue, BROKEN)
-    with open_store(tmp_path / "s.sqlite3") as store:
+    with open_cache(tmp_path / "s.sqlite3") as store:
         vet_articles(issue, validate=ValidatedFragments(store).errors)
         jing_runs.clear()
         assert vet_articles(edited, validate=ValidatedFragments(store).errors) == (edited, ())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.content import language
+from digest.content import cleanmemo, language
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.ebook import validate
@@ -20,13 +20,15 @@ def refused(what: str):
 
 
 @pytest.mark.slow  # two whole builds
-def test_a_rebuild_with_nothing_changed_parses_validates_and_detects_nothing_again(project_copy, monkeypatch):
+def test_a_rebuild_with_nothing_changed_parses_sanitizes_validates_and_detects_nothing_again(project_copy,
+                                                                                          monkeypatch):
     config = load_config(project_copy / "digest.toml")
     first = build_issue(config, Month.parse("2018-01"))
     published = first.epub.read_bytes()
     monkeypatch.setattr(feedmemo, "parse_feed", refused("parsed a feed"))
     monkeypatch.setattr(validate, "run_external", refused("started Jing"))
     monkeypatch.setattr(language, "detect", refused("judged a text's language"))
+    monkeypatch.setattr(cleanmemo, "clean_html", refused("sanitized an article body"))
     again = build_issue(config, Month.parse("2018-01"))
     assert again.epub.read_bytes() == published
     assert again.problems == first.problems and again.skipped == first.skipped

@@ -84,3 +84,20 @@ def test_make_publish_builds_the_month_then_its_year():
     commands = [line for line in result.stdout.splitlines() if "digest " in line]
     assert "build" in commands[-2] and "--month 2018-02" in commands[-2]
     assert "bundle" in commands[-1] and "--year 2018" in commands[-1]
+
+
+def test_the_record_goes_to_its_branch_the_cache_to_the_actions_cache_and_nothing_private_anywhere():
+    for name, job in load()["jobs"].items():
+        if name == "deploy":
+            continue
+        steps = [str(step) for step in job["steps"]]
+        runs = " ".join(step.get("run", "") for step in job["steps"])
+        restore = next(i for i, step in enumerate(steps) if "Restore the record" in step)
+        build = next(i for i, step in enumerate(steps) if "digest fetch" in step or "make publish" in step)
+        commit = next(i for i, step in enumerate(steps) if "Commit the record" in step)
+        assert restore < build < commit, name
+        assert "git show" in runs and "push" in runs and "commit-tree" in runs
+        cached = [step["with"]["path"] for step in job["steps"] if "actions/cache" in step.get("uses", "")]
+        assert cached == ["${{ steps.paths.outputs.cache }}"] * 2, name
+        assert "private" not in " ".join(steps)  # subscribers and the ledger are never saved
+        assert job["permissions"]["contents"] == "write"

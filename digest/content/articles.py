@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from digest.content.cleanmemo import Cleaner
 from digest.content.extract import TRUNCATION, WORDPRESS_FOOTER
 from digest.content.language import detect, primary
 from digest.content.sanitize import ImageResolver, clean_html, html_text
@@ -46,13 +47,14 @@ def _description(summary: str, text: str) -> str:
 
 def prepare_article(entry: Entry, number: int,
                     resolve_image: ImageResolver = lambda url: None,
-                    publication_language: str | None = None, detect_language: Detector = detect) -> Article:
+                    publication_language: str | None = None, detect_language: Detector = detect,
+                    clean: Cleaner = clean_html) -> Article:
     # Checked again here: archived entries were stored by versions that checked less.
     title = one_line_text(entry.title) or one_line(html_text(entry.content or entry.summary),
                                                    UNTITLED_CHARS) or "Untitled"
     article_id = f"a{number:02d}-{slugify(title)}"
     link = web_url(entry.link)  # also the base of relative links: never javascript: or file:
-    fragment = clean_html(entry.content or entry.summary, base_url=link,
+    fragment = clean(entry.content or entry.summary, base_url=link,
                           id_prefix=article_id, resolve_image=resolve_image)
     summary_text = html_text(entry.summary) if entry.summary else ""
     # A summary-only feed's entry was judged on its summary; the full text tells.

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from digest.content.cleanmemo import Cleaner
 from digest.content.extract import Extracted, extract_article, needs_full_text
 from digest.content.imagebudget import Processor, fit_budget
 from digest.content.images import ImageProfile, ProcessedImage, process_image
@@ -44,17 +45,18 @@ class Enriched:
 def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
            extra_images: Iterable[str] = (), fixed_bytes: int = 0,
            process: Processor = process_image, extract: Extractor = extract_article,
-           remembered: Remembered | None = None) -> Enriched:
+           remembered: Remembered | None = None, clean: Cleaner = clean_html) -> Enriched:
     """Full text where needed, then every content image (and ``extra_images``), fitted to the budget.
 
-    ``process`` fits one image (see fit_budget), ``extract`` finds the article in a page; the
-    build passes ones that remember their results, and ``remembered``, which finds a fitted
+    ``process`` fits one image (see fit_budget), ``extract`` finds the article in a page,
+    ``clean`` sanitizes a body to find its images; the build passes ones that remember their
+    results, and ``remembered``, which finds a fitted
     image by the hash of the stored original, so an image already fitted is not even read.
     """
     if fetcher is None:
         return Enriched(entries, {}, ())
     entries, problems = _full_text(config, entries, fetcher, extract)
-    urls = list(dict.fromkeys([*content_image_urls(entries), *extra_images]))
+    urls = list(dict.fromkeys([*content_image_urls(entries, clean), *extra_images]))
     images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes, process, remembered)
     return Enriched(entries, images, (*problems, *image_problems))
 
@@ -91,7 +93,7 @@ def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher,
     return tuple(replaced.get(e.guid, e) for e in entries), problems
 
 
-def content_image_urls(entries: Iterable[Entry]) -> list[str]:
+def content_image_urls(entries: Iterable[Entry], clean: Cleaner = clean_html) -> list[str]:
     """Every image URL the sanitizer would ask for, in reading order, without repeats."""
     urls: list[str] = []
 
@@ -99,7 +101,7 @@ def content_image_urls(entries: Iterable[Entry]) -> list[str]:
         urls.append(url)
 
     for entry in entries:
-        clean_html(entry.content or entry.summary, base_url=entry.link, id_prefix="x", resolve_image=record)
+        clean(entry.content or entry.summary, base_url=entry.link, id_prefix="x", resolve_image=record)
     return list(dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))))
 
 

@@ -15,8 +15,6 @@ from collections import Counter
 
 import lxml.html
 from lxml import etree
-from readability import Document
-from readability.readability import Unparseable
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +30,10 @@ NEXT_TO_NOTHING = 100
 
 def longer_article(page_html: str, trafilatura_text: str):
     """readability's article as an HTML element when it should replace trafilatura's, else None."""
+    # Imported here: a rebuild whose extractions are all remembered never loads readability.
+    from readability import Document
+    from readability.readability import Unparseable
+
     try:
         summary = Document(page_html).summary(html_partial=True)
         root = lxml.html.fragment_fromstring(summary)

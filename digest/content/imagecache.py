@@ -13,22 +13,24 @@ import json
 
 from digest import __version__
 from digest.content.images import ImageProfile, ProcessedImage, content_hash, process_image
-from digest.core.store import Store, now
+from digest.core.cache import Cache
+from digest.core.store import now
 
 
 class ImageCache:
-    """A ``process=`` for fit_budget that remembers each fitted image in the store."""
+    """A ``process=`` for fit_budget that remembers each fitted image in the cache."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, cache: Cache):
+        self.cache = cache
 
     def remembered(self, original_sha256: str, original_bytes: int, profile: ImageProfile) -> ProcessedImage | None:
         """What ``process`` gives for an original with this hash and size, if it is stored, else None."""
-        row = self.store.query_one("SELECT data, media_type, width, height FROM processed_images "
-                                   "WHERE original_sha256 = ? AND profile = ?",
-                                   (original_sha256, _profile_key(profile)))
+        key = (original_sha256, _profile_key(profile))
+        row = self.cache.store.query_one("SELECT data, media_type, width, height FROM processed_images "
+                                         "WHERE original_sha256 = ? AND profile = ?", key)
         if row is None:
             return None
+        self.cache.used("processed_images", *key)
         encoded = bytes(row["data"])
         return ProcessedImage(encoded, row["media_type"], row["width"], row["height"],
                               content_hash(encoded), original_bytes)
@@ -40,9 +42,10 @@ class ImageCache:
             return remembered
         # Failures are not remembered: refusing a broken image costs less than a lookup.
         image = process_image(data, profile, source=source)
-        self.store.execute("INSERT OR REPLACE INTO processed_images (original_sha256, profile, data, media_type, "
-                           "width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (*key, image.data, image.media_type, image.width, image.height, now()))
+        stamp = now()
+        self.cache.store.execute("INSERT OR REPLACE INTO processed_images (original_sha256, profile, data, "
+                                 "media_type, width, height, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (*key, image.data, image.media_type, image.width, image.height, stamp, stamp))
         return image
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 
 from digest import __version__
 from digest.content.sanitize import html_text
-from digest.core.store import Store
+from digest.core.cache import Cache
 
 MIN_LETTERS = 40
 MIN_CONFIDENCE = 0.95
@@ -45,24 +46,25 @@ def detect(text: str) -> str | None:
     return lang if confidence >= MIN_CONFIDENCE else None
 
 
-def entry_language(title: str, html: str, declared: str | None, memo: StoredLanguages | None = None) -> str | None:
-    """The text's language when it is clear, else the declared one (``memo``: earlier builds' verdicts)."""
+def entry_language(title: str, html: str, declared: str | None,
+                   languages: Callable[[str], str | None] = detect) -> str | None:
+    """The text's language when it is clear, else the declared one (``languages`` detects it)."""
     text = title + "\n" + html_text(html)[:3000]
-    return (memo.detect(text) if memo is not None else detect(text)) or primary(declared)
+    return languages(text) or primary(declared)
 
 
 class StoredLanguages:
-    """detect() remembered in the store by the text's SHA-256, so a rebuild of the same entries
+    """detect() remembered in the cache by the text's SHA-256, so a rebuild of the same entries
     does not load the model (about a second) to judge them again."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, cache: Cache):
+        self.cache = cache
 
     def detect(self, text: str) -> str | None:
         key = f"{hashlib.sha256(text.encode('utf-8')).hexdigest()} {__version__}"
-        remembered = self.store.recall("language", key)
+        remembered = self.cache.recall("language", key)
         if remembered is not None:
             return remembered or None
         detected = detect(text)
-        self.store.remember("language", key, detected or "")
+        self.cache.remember("language", key, detected or "")
         return detected

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from digest.content.language import StoredLanguages, entry_language, primary, release_model
+from digest.content.language import detect, entry_language, primary, release_model
 from digest.content.sanitize import html_text
 from digest.core.config import Config, Source
 from digest.core.models import Entry, IssueSpec, Selection, Skipped
-from digest.core.store import Store
 from digest.core.urls import canonical_url
 
 
@@ -19,14 +18,14 @@ def reading_order(entry: Entry) -> tuple:
 
 
 def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
-                   already_published: frozenset[str] = frozenset(), store: Store | None = None) -> Selection:
+                   already_published: frozenset[str] = frozenset(),
+                   languages: Callable[[str], str | None] = detect) -> Selection:
     """Entries for ``spec.month``, in reading order, plus every entry left out and why.
 
     ``entries`` must come in source order (the config's); on duplicates the first wins.
     ``already_published`` holds canonical URLs and guids that an earlier issue carried.
-    With a ``store`` detected languages are remembered across builds.
+    ``languages`` detects a text's language (StoredLanguages(cache).detect remembers its verdicts).
     """
-    memo = StoredLanguages(store) if store is not None else None
     month, zone = spec.month, config.publication.zone
     sources = {s.name: s for s in config.sources}
     pinned = {pin_key(k) for k in spec.pinned}
@@ -48,7 +47,7 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
             reason = "excluded by the issue file"
         else:
             # The text's own language, kept for the article's lang attribute.
-            language = entry_language(entry.title, entry.content or entry.summary, entry.language, memo)
+            language = entry_language(entry.title, entry.content or entry.summary, entry.language, languages)
             if language and language != primary(entry.language):
                 entry = dataclasses.replace(entry, language=language)
             if not is_pinned:

@@ -168,7 +168,18 @@ class Images:
 @dataclass(frozen=True)
 class Storage:
     path: Path
-    """The SQLite database (subscribers, delivery ledger, ...); relative to the config file."""
+    """The record (SQLite): every entry seen and what each issue carried; small, keep it for good.
+    Relative to the config file, as every path here."""
+    private: Path = Path("digest-private.sqlite3")
+    """Subscribers and the delivery ledger: personal data, never to be published with the record."""
+
+
+@dataclass(frozen=True)
+class Caching:
+    path: Path = Path("digest-cache.sqlite3")
+    """Work a rebuild need not redo (web pages, images, memos); losing it costs time only."""
+    max_mb: int = 1000
+    """Bound on the cache's contents: the least recently used go first, after each build and with `digest prune`."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +219,7 @@ class Config:
     sources: tuple[Source, ...]
     output: Output = field(compare=False)
     store: Storage = field(default=Storage(Path("digest.sqlite3")), compare=False)
+    cache: Caching = field(default=Caching(), compare=False)
     fetching: Fetching = field(default=Fetching(), compare=False)
     images: Images = field(default=Images(), compare=False)
     listings: tuple[Listing, ...] = field(default=(), compare=False)

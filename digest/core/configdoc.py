@@ -16,6 +16,7 @@ from pathlib import Path
 
 from digest.core import config as config_module
 from digest.core.config import (
+    Caching,
     Config,
     Delivery,
     Fetching,
@@ -36,7 +37,8 @@ TABLES = (
     ("[[sections]]", Section, "The parts of the book, in order; at least one."),
     ("[[sources]]", Source, "The feeds, each going to one section; at least one."),
     ("[output]", Output, "What is produced, and where."),
-    ("[store]", Storage, "The SQLite database that remembers what was read, published and sent."),
+    ("[store]", Storage, "The SQLite files that must not be lost: the record, and the private file of subscribers."),
+    ("[cache]", Caching, "The SQLite file of work a rebuild need not redo; it may be deleted at any time."),
     ("[fetch]", Fetching, "How the web is read."),
     ("[images]", Images, "How images are fitted into the book."),
     ("[[listings]]", Listing, "Web pages whose dated items become curated links (optional)."),
@@ -70,7 +72,7 @@ def config_reference() -> str:
 
 def _default(options: type, option) -> str:
     if options is Storage:
-        value = default(Config, "store").path
+        value = getattr(default(Config, "store"), option.name)
     elif options is Output and option.name in OUTPUT_FOLDERS:
         value = OUTPUT_FOLDERS[option.name]
     elif option.default is MISSING:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.core.addresses import address_problem, header_text_problem
 from digest.core.config import (
+    Caching,
     Config,
     Delivery,
     Fetching,
@@ -134,10 +135,12 @@ def load_config(path: Path | str) -> Config:
         out.problem("kindle_profile", f"unknown calibre output profile {output.kindle_profile!r} "
                                       f"(e.g. kindle_pw3, kindle_oasis, kindle_scribe)")
     store = root.table("store")
-    storage = Storage((path.parent / store.string("path", default=str(default(Config, "store").path))).resolve())
-    if storage.path.exists() and not storage.path.is_file():
-        store.problem("path", f"not a regular file: {storage.path}")
+    storage = Storage(_file(store, "path", path.parent, default(Config, "store").path),
+                      _file(store, "private", path.parent, default(Config, "store").private))
     store.done()
+    cache = root.table("cache").defaults_from(Caching)
+    caching = Caching(_file(cache, "path", path.parent, Caching.path), cache.integer("max_mb", minimum=1))
+    cache.done()
     delivery = _load_delivery(root.table("delivery").defaults_from(Delivery))
     fetching = _load_fetching(root.table("fetch").defaults_from(Fetching))
     images = _load_images(root.table("images").defaults_from(Images))
@@ -147,8 +150,16 @@ def load_config(path: Path | str) -> Config:
     if root.problems:
         raise ConfigError(root.problems)
     return Config(path=path.resolve(), publication=publication, sections=tuple(sections),
-                  sources=tuple(sources), output=output, store=storage, delivery=delivery,
+                  sources=tuple(sources), output=output, store=storage, cache=caching, delivery=delivery,
                   fetching=fetching, images=images, listings=listings)
+
+
+def _file(table: TableReader, key: str, folder: Path, fallback: Path) -> Path:
+    """The database file named by ``key`` (relative to ``folder``), which must not be a folder."""
+    chosen = (folder / table.string(key, default=str(fallback))).resolve()
+    if chosen.exists() and not chosen.is_file():
+        table.problem(key, f"not a regular file: {chosen}")
+    return chosen
 
 
 def output_dir_problem(directory: Path, config_path: Path) -> str:

@@ -48,6 +48,14 @@ class StoreError(DigestError):
     """The SQLite store cannot be opened or migrated (e.g. it is newer than this code)."""
 
 
+class UnusableStore(StoreError):
+    """A database file is damaged (``damaged``) or was migrated by a newer digest."""
+
+    def __init__(self, message: str, *, damaged: bool = False):
+        self.damaged = damaged
+        super().__init__(message)
+
+
 class DeliveryError(DigestError):
     """A send cannot start or go on: nothing published, file too large, SMTP login refused..."""
 

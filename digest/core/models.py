@@ -195,6 +195,16 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class StoredSizes:
+    """The record's and the cache's files after a build, in bytes (write-ahead logs included)."""
+
+    record: int = 0
+    cache: int = 0
+    pruned: int = 0
+    """Payload the build dropped from the cache to keep it under ``[cache] max_mb``."""
+
+
+@dataclass(frozen=True)
 class BuildResult:
     issue: Issue
     epub: Path
@@ -209,5 +219,6 @@ class BuildResult:
     """What the check could not look at, and why (e.g. no java for EPUBCheck)."""
     site: Path | None = None
     """The published site's folder (pages, Atom feed, OPDS catalog)."""
+    stored: StoredSizes = StoredSizes()
     elapsed: float = 0.0
     """Seconds the build took."""

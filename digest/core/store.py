@@ -1,4 +1,7 @@
-"""The only module that opens SQLite: one database file, numbered transactional migrations.
+"""The only module that opens SQLite: numbered transactional migrations for each database file.
+
+digest keeps three files (digest.core.stores): the record (``MIGRATIONS``), the private file
+of subscribers and deliveries, and the disposable cache.
 
 Each migration runs in its own transaction together with its row in
 ``schema_migrations``, so a database is always at a whole version. Queries live in the
@@ -12,22 +15,20 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from digest.core.errors import StoreError
+from digest.core.errors import StoreError, UnusableStore
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 
-# (number, name, SQL script). Append only: never edit or renumber a migration that
-# has shipped, because databases in the field recorded it as applied.
-MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "subscribers", """
+SUBSCRIBERS = """
         CREATE TABLE subscribers (
             id INTEGER PRIMARY KEY,
             address TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -36,10 +37,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
             added_at TEXT NOT NULL
         );
-    """),
-    # Keyed by address, not subscriber id, so removing and re-adding someone can never
-    # earn them a second copy of a month; the row outlives the subscriber.
-    (2, "deliveries", """
+    """
+
+# Keyed by address, not subscriber id, so removing and re-adding someone can never
+# earn them a second copy of a month; the row outlives the subscriber.
+DELIVERIES = """
         CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY,
             subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE SET NULL,
@@ -54,7 +56,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             UNIQUE (issue_month, address)
         );
         CREATE INDEX deliveries_by_status ON deliveries (issue_month, status);
-    """),
+    """
+
+# (number, name, SQL script). Append only: never edit or renumber a migration that
+# has shipped, because databases in the field recorded it as applied.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "subscribers", SUBSCRIBERS),
+    (2, "deliveries", DELIVERIES),
     # Conditional GET: the last good response of every URL with its validators.
     (3, "http_cache", """
         CREATE TABLE http_cache (
@@ -133,6 +141,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE http_cache ADD COLUMN body_size INTEGER;
         CREATE INDEX http_cache_digests ON http_cache (url, body_sha256, body_size);
     """),
+    # The one file split in three (digest.core.stores moves these tables' rows out first):
+    # the cache may be lost at any time, and subscribers' addresses must never be published.
+    (9, "split_cache_and_private", """
+        DROP TABLE http_cache;
+        DROP TABLE processed_images;
+        DROP TABLE build_memo;
+        DROP TABLE deliveries;
+        DROP TABLE subscribers;
+    """),
+    # Entry bodies kept deflated: the record holds every post ever seen, for years.
+    (10, "compressed_entries", """
+        UPDATE entries SET data = digest_deflate(data);
+    """),
 ]
 
 
@@ -174,15 +195,10 @@ class Store:
         with self.transaction() as tx:
             return tx.execute(sql, params).rowcount
 
-    def recall(self, kind: str, key: str) -> str | None:
-        """A value remembered under ``kind`` and ``key`` in ``build_memo`` (see remember), or None."""
-        row = self.query_one("SELECT value FROM build_memo WHERE kind = ? AND key = ?", (kind, key))
-        return None if row is None else str(row["value"])
-
-    def remember(self, kind: str, key: str, value: str) -> None:
-        """Keep ``value`` for a later build: work a rebuild of unchanged inputs need not redo."""
-        self.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at) VALUES (?, ?, ?, ?)",
-                     (kind, key, value, now()))
+    def reclaim(self) -> None:
+        """Give free pages back to the file system (sqlite3_exec steps the pragma to its end; execute does once)."""
+        with self.lock, self._errors():
+            self._connection.executescript("PRAGMA incremental_vacuum;")
 
     def dump(self) -> Iterator[str]:
         """The database as SQL text (sqlite3's iterdump)."""
@@ -207,6 +223,10 @@ class Store:
             yield
         except sqlite3.OperationalError as exc:  # locked, read-only, disk full: not the caller's bug
             raise StoreError(f"{self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # "malformed": damaged since it was opened
+            if type(exc) is not sqlite3.DatabaseError:  # IntegrityError and the like: the caller's to handle
+                raise
+            raise StoreError(f"{self.path}: {exc}") from None
 
     def close(self) -> None:
         self._connection.close()
@@ -224,32 +244,70 @@ def now() -> str:
 
 
 def open_store(path: Path | str, *, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS,
-               durable: bool = True) -> Store:
+               durable: bool = True, prepare: Callable[[Store], None] | None = None) -> Store:
     """Open (creating if needed) the database at ``path`` (or ``":memory:"``) and migrate it.
 
-    ``durable=False`` for a build: its writes are caches and records a rebuild makes again, so a
-    commit need not wait for the disk (WAL with synchronous=NORMAL: an operating-system crash
-    may undo the last commits, never corrupt the store). On the bench's cold build, where the
-    image workers commit about a thousand times, waiting for the disk each time cost 1.3 s.
-    The subscriber list and the delivery ledger keep full durability."""
+    ``durable=False`` for the cache: its writes are work a rebuild does again, so a commit need
+    not wait for the disk (WAL with synchronous=NORMAL: an operating-system crash may undo the
+    last commits, never corrupt the file). On the bench's cold build, where the image workers
+    commit about a thousand times, waiting for the disk each time cost 1.3 s. A file that is
+    not a whole SQLite database, or has migrations newer than ``migrations``, raises UnusableStore.
+    ``prepare`` sees the database before it is migrated (digest.core.stores moves rows out)."""
     name = str(path)
     if name != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if damage := _damage(Path(path)):
+            raise UnusableStore(f"{name}: {damage}", damaged=True)
     try:
         # isolation_level=None: transactions are explicit, never opened behind our back.
         # check_same_thread=False: fetch threads write the HTTP cache; callers serialise access.
         connection = sqlite3.connect(name, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                      check_same_thread=False)
         connection.row_factory = sqlite3.Row
+        connection.create_function("digest_deflate", 1, deflate, deterministic=True)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
+        # Takes effect in a new file (or at the next VACUUM): pruning can then give pages back.
+        connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         store = Store(name, connection)
+        if prepare is not None:
+            prepare(store)
         _migrate(store, migrations)
-    except sqlite3.Error as exc:
+    except sqlite3.OperationalError as exc:  # locked, read-only, disk full
         raise StoreError(f"{name}: {exc}") from None
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+        raise UnusableStore(f"{name}: {exc}", damaged=True) from None
     return store
+
+
+def deflate(value: str | bytes) -> bytes:
+    """``value`` compressed (text as UTF-8); inflate reads it back."""
+    return zlib.compress(value.encode("utf-8") if isinstance(value, str) else value, 9)
+
+
+def inflate(value: bytes) -> str:
+    return zlib.decompress(value).decode("utf-8")
+
+
+def _damage(path: Path) -> str:
+    """Why the file at ``path`` cannot be a whole SQLite database, or '' (also when there is none)."""
+    if not path.exists() or not path.is_file():
+        return ""
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if not header.startswith(b"SQLite format 3\0") or len(header) < 100:
+        return "not a SQLite database (truncated or overwritten)"
+    page_size = int.from_bytes(header[16:18], "big")
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is valid when its change counter matches; with no WAL pending the file holds them all.
+    wal = path.with_name(path.name + "-wal")
+    if header[92:96] == header[24:28] and not (wal.exists() and wal.stat().st_size):
+        expected = pages * (65536 if page_size == 1 else page_size)
+        if path.stat().st_size < expected:
+            return f"truncated ({path.stat().st_size} of {expected} bytes)"
+    return ""
 
 
 def _migrate(store: Store, migrations: Sequence[tuple[int, str, str]]) -> None:
@@ -259,8 +317,8 @@ def _migrate(store: Store, migrations: Sequence[tuple[int, str, str]]) -> None:
     unknown = sorted(set(_applied(store)) - set(known))
     if unknown:
         store.close()
-        raise StoreError(f"{store.path}: the database has schema migration {unknown[-1]}, newer than this "
-                         f"version of digest knows (up to {max(known, default=0)}); upgrade digest")
+        raise UnusableStore(f"{store.path}: the database has schema migration {unknown[-1]}, newer than this "
+                            f"version of digest knows (up to {max(known, default=0)}); upgrade digest")
     for number, name, script in sorted(migrations):
         if number in _applied(store):
             continue

@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.core.cache import Cache
 from digest.core.config import Output
 from digest.core.errors import ConversionError
 from digest.core.external import stopped_on_interrupt
 from digest.core.models import Issue, Problem
-from digest.core.store import Store
 from digest.ebook.check import BookReport, EpubCheckRunner, files_named, not_ready, require_ready
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.kindle import KindleFiles
@@ -44,7 +44,7 @@ class Gated:
     kindle: KindleFiles
 
 
-def check_and_convert(store: Store, output: Output, published: Path, epub: Path, issue: Issue,
+def check_and_convert(cache: Cache, output: Output, published: Path, epub: Path, issue: Issue,
                       pages: tuple[Page, ...], theme: Theme, *, strict: bool,
                       epubcheck: EpubCheckRunner | None = None) -> Gated:
     """Check ``epub`` (EPUBCheck run by ``epubcheck``) and convert it; ``published`` is the month
@@ -52,9 +52,9 @@ def check_and_convert(store: Store, output: Output, published: Path, epub: Path,
     kindle: KindleFiles | None
     # Leaving the block on SIGTERM or Ctrl-C stops calibre and java before the pool waits for them.
     with ThreadPoolExecutor(max_workers=BOOK_WORKERS) as pool, stopped_on_interrupt():
-        checking = pool.submit(kindle_ready_once, store, epub, epubcheck)
+        checking = pool.submit(kindle_ready_once, cache, epub, epubcheck)
         try:
-            kindle = kindle_formats_once(store, output, published, epub, issue, pages, theme, pool)
+            kindle = kindle_formats_once(cache, output, published, epub, issue, pages, theme, pool)
         except ConversionError:
             if checking.result().ok:
                 raise
@@ -70,8 +70,8 @@ def check_and_convert(store: Store, output: Output, published: Path, epub: Path,
                 len(problems), "; ".join(f"{p.where}: {p.reason}" for p in problems))
     pages = render_pages(issue, theme, cover_href(issue))
     epub.write_bytes(build_epub(issue, pages, theme))
-    report = require_ready(kindle_ready_once(store, epub, epubcheck))
-    kindle = kindle_formats_once(store, output, published, epub, issue, pages, theme)
+    report = require_ready(kindle_ready_once(cache, epub, epubcheck))
+    kindle = kindle_formats_once(cache, output, published, epub, issue, pages, theme)
     return Gated(issue, pages, tuple(problems), report, kindle)
 
 

@@ -1,4 +1,4 @@
-"""What a rebuild of an unchanged book can take from the store instead of redoing it.
+"""What a rebuild of an unchanged book can take from the cache instead of redoing it.
 
 The build is byte-reproducible, so the same inputs give the same EPUB bytes: a book whose
 SHA-256 already passed the Kindle-ready check passed it again, and Kindle files converted
@@ -16,9 +16,9 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from digest import __version__
+from digest.core.cache import Cache
 from digest.core.config import Output
 from digest.core.models import Issue
-from digest.core.store import Store
 from digest.core.vocabulary import KINDLE_FORMATS
 from digest.ebook.check import BookReport, EpubCheckRunner, check_epub
 from digest.ebook.kindle import KindleFiles, build_kindle_formats
@@ -27,24 +27,24 @@ from digest.ebook.render import Page, Theme
 log = logging.getLogger(__name__)
 
 
-def kindle_ready_once(store: Store, epub: Path, epubcheck: EpubCheckRunner | None = None) -> BookReport:
+def kindle_ready_once(cache: Cache, epub: Path, epubcheck: EpubCheckRunner | None = None) -> BookReport:
     """check_epub (EPUBCheck, run by ``epubcheck``, and the Kindle rules), unless a book with
     these exact bytes already passed it cleanly."""
     key = f"{_sha256(epub)} {__version__}"
-    if store.recall("kindle-ready", key) is not None:
+    if cache.recall("kindle-ready", key) is not None:
         log.info("%s: identical to a book that passed the Kindle-ready check, not checked again", epub.name)
         return BookReport(epub, ())
     report = check_epub(epub, runner=epubcheck)
     if not report.findings and not report.notes:  # only a complete, spotless check is worth remembering
-        store.remember("kindle-ready", key, "passed")
+        cache.remember("kindle-ready", key, "passed")
     return report
 
 
-def kindle_formats_once(store: Store, output: Output, published: Path, epub: Path, issue: Issue,
+def kindle_formats_once(cache: Cache, output: Output, published: Path, epub: Path, issue: Issue,
                         pages: tuple[Page, ...], theme: Theme, pool: Executor | None = None) -> KindleFiles:
     """build_kindle_formats, or copies of the published month's files when they came from the same EPUB.
 
-    ``published`` is the month folder now online. Its files are reused only when the store
+    ``published`` is the month folder now online. Its files are reused only when the cache
     recorded them as converted from an EPUB with this SHA-256 and these calibre options, and
     each file still has the SHA-256 recorded then. ``pool`` runs the conversions (see build_kindle_formats).
     """
@@ -52,7 +52,7 @@ def kindle_formats_once(store: Store, output: Output, published: Path, epub: Pat
     if not wanted:
         return build_kindle_formats(output, epub, issue, pages, theme, pool)
     key = " ".join([_sha256(epub), __version__, output.kindle_profile, *wanted])
-    recorded = store.recall("kindle-formats", key)
+    recorded = cache.recall("kindle-formats", key)
     if recorded is not None:
         hashes = json.loads(recorded)
         sources = [published / name for name in hashes]
@@ -63,7 +63,7 @@ def kindle_formats_once(store: Store, output: Output, published: Path, epub: Pat
             return KindleFiles(tuple(epub.parent / path.name for path in sources))
     kindle = build_kindle_formats(output, epub, issue, pages, theme, pool)
     if not kindle.notes:
-        store.remember("kindle-formats", key, json.dumps({path.name: _sha256(path) for path in kindle.files}))
+        cache.remember("kindle-formats", key, json.dumps({path.name: _sha256(path) for path in kindle.files}))
     return kindle
 
 

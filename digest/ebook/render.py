@@ -59,8 +59,9 @@ class Theme:
     css: str
 
     @classmethod
-    def load(cls, user_dir: Path | None = None) -> Theme:
-        env = template_environment(([user_dir] if user_dir else []) + [DEFAULT_TEMPLATES])
+    def load(cls, user_dir: Path | None = None, code: jinja2.BytecodeCache | None = None) -> Theme:
+        """The theme (``user_dir``'s templates first); ``code`` keeps the compiled templates."""
+        env = template_environment(([user_dir] if user_dir else []) + [DEFAULT_TEMPLATES], code)
         env.filters["longdate"] = lambda moment: moment.strftime("%B %-d, %Y")
         env.filters["people"] = _people
         env.filters["reading"] = reading_line
@@ -69,10 +70,11 @@ class Theme:
         return cls(env, css_path.read_text(encoding=USER_TEXT_ENCODING))
 
 
-def template_environment(search: list[Path]) -> jinja2.Environment:
+def template_environment(search: list[Path], code: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """Templates looked up folder by folder (a user's theme first); undefined names are errors."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(folder) for folder in search], encoding=USER_TEXT_ENCODING),
+        bytecode_cache=code,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

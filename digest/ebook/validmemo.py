@@ -1,4 +1,4 @@
-"""Article bodies that passed the XHTML schema, remembered in the store, so a rebuild of
+"""Article bodies that passed the XHTML schema, remembered in the cache, so a rebuild of
 unchanged articles does not start Java to validate them again.
 
 Jing's verdict on a fragment depends only on the page it is written into (digest's
@@ -17,7 +17,7 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 from digest import __version__
-from digest.core.store import Store
+from digest.core.cache import Cache
 from digest.ebook.validate import PAGE_HEAD, PAGE_TAIL, SCHEMA, FragmentValidator, fragment_errors
 
 log = logging.getLogger(__name__)
@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 class ValidatedFragments:
     """A ``validate=`` for vet_articles: fragment_errors, asked only about fragments not known to pass."""
 
-    def __init__(self, store: Store, validate: FragmentValidator = fragment_errors):
-        """``validate`` judges what the store does not know (fragment_errors, maybe in a warm java)."""
-        self.store, self._validate = store, validate
+    def __init__(self, cache: Cache, validate: FragmentValidator = fragment_errors):
+        """``validate`` judges what the cache does not know (fragment_errors, maybe in a warm java)."""
+        self.cache, self._validate = cache, validate
 
     def errors(self, fragments: Mapping[str, str]) -> dict[str, tuple[str, ...]] | None:
         judge = _judge()
@@ -36,7 +36,7 @@ class ValidatedFragments:
             return self._validate(fragments)
         keys = {name: _key(body, judge) for name, body in fragments.items()}
         unknown = {name: body for name, body in fragments.items()
-                   if self.store.recall("valid-fragment", keys[name]) is None}
+                   if self.cache.recall("valid-fragment", keys[name]) is None}
         if len(unknown) < len(fragments):
             log.info("%d of %d article bodies passed the XHTML schema before, not validated again",
                      len(fragments) - len(unknown), len(fragments))
@@ -45,7 +45,7 @@ class ValidatedFragments:
             return None
         for name, errors in found.items():
             if not errors:
-                self.store.remember("valid-fragment", keys[name], "passed")
+                self.cache.remember("valid-fragment", keys[name], "passed")
         return {name: found.get(name, ()) for name in fragments}
 
 

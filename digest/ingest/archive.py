@@ -1,15 +1,15 @@
-"""The store's archive of feed entries and of what each issue published."""
+"""The record's archive of feed entries (compressed) and of what each issue published."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
 from digest.core.models import Article, Entry
 from digest.core.month import Month
-from digest.core.store import Store, now
+from digest.core.store import Store, deflate, inflate, now
 from digest.core.urls import canonical_url
 
 
@@ -26,7 +26,7 @@ def remember_entries(store: Store, entries: Iterable[Entry]) -> int:
     stamp, new = now(), 0
     with store.transaction() as conn:
         for entry in entries:
-            key, data = entry_key(entry), json.dumps(entry_to_json(entry), sort_keys=True)
+            key, data = entry_key(entry), deflate(json.dumps(entry_to_json(entry), sort_keys=True))
             if conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone():
                 conn.execute("UPDATE entries SET data = ?, published = ?, last_seen = ? WHERE key = ? AND source = ?",
                              (data, entry.date.isoformat(), stamp, key, entry.source))
@@ -45,7 +45,7 @@ def archived_entries(store: Store, sources: Iterable[str]) -> tuple[Entry, ...]:
     rows = store.query(
         f"SELECT data FROM entries WHERE source IN ({','.join('?' * len(wanted))}) ORDER BY published, key",
         wanted)
-    entries = [entry_from_json(json.loads(row["data"])) for row in rows]
+    entries = [entry_from_json(json.loads(inflate(row["data"]))) for row in rows]
     rank = {name: i for i, name in enumerate(wanted)}
     return tuple(sorted(entries, key=lambda e: rank[e.source]))
 
@@ -58,12 +58,16 @@ def published_elsewhere(store: Store, month: Month) -> frozenset[str]:
 
 def record_published(store: Store, month: Month, articles: Iterable[Article]) -> None:
     """Replace the record of what ``month`` carried (a rebuild may change it)."""
+    replace_published(store, month, [(canonical_url(a.link) if a.link else a.guid, a.guid, a.title) for a in articles])
+
+
+def replace_published(store: Store, month: Month, articles: Sequence[tuple[str, str, str]]) -> None:
+    """Replace what ``month`` carried by ``articles``: (key, guid, title) each."""
     with store.transaction() as conn:
         conn.execute("DELETE FROM published_articles WHERE issue_month = ?", (str(month),))
         conn.executemany(
             "INSERT OR IGNORE INTO published_articles (issue_month, key, guid, title, published_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(str(month), canonical_url(a.link) if a.link else a.guid, a.guid, a.title, now()) for a in articles])
+            "VALUES (?, ?, ?, ?, ?)", [(str(month), *article, now()) for article in articles])
 
 
 def entry_to_json(entry: Entry) -> dict:

@@ -1,4 +1,4 @@
-"""Parsed feeds remembered in the store, so a rebuild does not parse an unchanged feed again.
+"""Parsed feeds remembered in the cache, so a rebuild does not parse an unchanged feed again.
 
 A feed that answered 304 Not Modified hands back the very bytes the last build parsed,
 and feedparser takes a noticeable part of a warm build to read them again. Each source
@@ -21,9 +21,9 @@ from pathlib import Path
 
 from digest import __version__
 from digest.core import fields
+from digest.core.cache import Cache
 from digest.core.config import Source
 from digest.core.models import Problem
-from digest.core.store import Store
 from digest.ingest import entries, feeds
 from digest.ingest.archive import entry_from_json, entry_to_json
 from digest.ingest.feeds import FeedResult, parse_feed
@@ -32,15 +32,15 @@ log = logging.getLogger(__name__)
 
 
 class ParsedFeeds:
-    """A ``parse=`` for read_source that remembers each source's last parse in the store."""
+    """A ``parse=`` for read_source that remembers each source's last parse in the cache."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, cache: Cache):
+        self.cache = cache
 
     def parse(self, source: Source, location: str, body: bytes, headers: dict[str, str], base: str) -> FeedResult:
         key = _digest([dataclasses.asdict(source), location, _fingerprint()])
         read_from = _digest([hashlib.sha256(body).hexdigest(), sorted(headers.items()), base])
-        remembered = self.store.recall("parsed-feed", key)
+        remembered = self.cache.recall("parsed-feed", key)
         if remembered is not None:
             value = json.loads(remembered)
             if value["read_from"] == read_from:
@@ -48,7 +48,7 @@ class ParsedFeeds:
                 log.info("%s: %d entries (feed unchanged since it was last parsed)", source.name, len(found))
                 return FeedResult(source, found, tuple(Problem(*pair) for pair in value["problems"]))
         result = parse_feed(source, location, body, headers, base)
-        self.store.remember("parsed-feed", key, json.dumps({
+        self.cache.remember("parsed-feed", key, json.dumps({
             "read_from": read_from,
             "entries": [entry_to_json(entry) for entry in result.entries],
             "problems": [[problem.where, problem.reason] for problem in result.problems],

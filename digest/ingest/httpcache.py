@@ -1,4 +1,4 @@
-"""The store's memory of HTTP responses, for conditional GET and offline re-builds, and of failed fetches."""
+"""The cache's memory of HTTP responses, for conditional GET and offline re-builds; the record's of failed fetches."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
+from digest.core.cache import Cache
 from digest.core.store import Store, now
 from digest.ingest.failures import HOST_KEY, DeadLink
 from digest.ingest.fetch import Response, StoredBody
@@ -13,16 +14,17 @@ from digest.ingest.wire import VALIDATORS, sendable
 
 
 class StoreCache:
-    """ValidatorCache backed by the ``http_cache`` table. Only 200 responses are kept."""
+    """ValidatorCache backed by the cache's ``http_cache`` table. Only 200 responses are kept."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, cache: Cache):
+        self.cache, self.store = cache, cache.store
 
     def lookup(self, url: str) -> Response | None:
         row = self.store.query_one("SELECT final_url, status, headers, body, body_sha256 FROM http_cache "
                                    "WHERE url = ?", (url,))
         if row is None:
             return None
+        self.cache.used("http_cache", url)
         body = bytes(row["body"])
         if row["body_sha256"] is None:  # saved before the column existed: hashed once, now
             # (a row saved since, by another thread, has its own hash and stays as it is)
@@ -36,20 +38,23 @@ class StoreCache:
         # The covering index answers alone; SQLite would pick the primary key's and read the row.
         row = self.store.query_one("SELECT body_sha256, body_size FROM http_cache INDEXED BY http_cache_digests "
                                    "WHERE url = ? AND body_sha256 IS NOT NULL", (url,))
-        return None if row is None else StoredBody(row["body_sha256"], row["body_size"])
+        if row is None:
+            return None
+        self.cache.used("http_cache", url)
+        return StoredBody(row["body_sha256"], row["body_size"])
 
     def save(self, response: Response) -> None:
         if response.status != 200:
             return
         self.store.execute(
             "INSERT OR REPLACE INTO http_cache (url, final_url, status, headers, body, body_sha256, body_size, "
-            "fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "fetched_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (response.url, response.final_url, response.status, json.dumps(_storable(response.headers), sort_keys=True),
-             response.body, hashlib.sha256(response.body).hexdigest(), len(response.body), now()))
+             response.body, hashlib.sha256(response.body).hexdigest(), len(response.body), now(), now()))
 
 
 class StoreFailures:
-    """FailureMemory backed by the ``fetch_failures`` table; expired rows are dropped when it opens."""
+    """FailureMemory backed by the record's ``fetch_failures`` table; expired rows are dropped when it opens."""
 
     def __init__(self, store: Store):
         self.store = store

@@ -23,7 +23,7 @@ from digest.core.config import Config, Source
 from digest.core.configfile import load_config
 from digest.core.errors import DigestError, SourceError
 from digest.core.month import Month
-from digest.core.store import open_store
+from digest.core.stores import build_stores
 from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
 from digest.ebook.epub import cover_href
 from digest.ebook.render import STYLESHEET
@@ -91,6 +91,43 @@ def write_pages(composition: Composition, folder: Path) -> None:
         (folder / href).write_bytes(data)
 
 
+class OncePerSession(logging.Filter):
+    """Lets each warning through once per preview session, so a save prints only what is new
+    or changed, not every missing image of the month again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: dict[str, logging.LogRecord] = {}
+        """The first record of each warning text: every handler lets that one through (a
+        problem logged where it happened and again in the summary counts once)."""
+        self._repeated: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING:
+            return True
+        text = record.getMessage()
+        first = self._seen.setdefault(text, record)
+        if first is not record:
+            self._repeated.add(text)
+        return first is record
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Filter what the terminal's handlers print while the block runs (one build)."""
+        handlers = list(logging.getLogger().handlers)
+        for handler in handlers:
+            handler.addFilter(self)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                handler.removeFilter(self)
+            if self._repeated:
+                count = len(self._repeated)
+                log.info("%d warning%s as printed before, not repeated", count, "" if count == 1 else "s")
+            self._repeated = set()
+
+
 class PreviewBuild:
     """The current good build of one month and the outcome of the latest build."""
 
@@ -107,9 +144,10 @@ class PreviewBuild:
         self._closed = False
         self._cond = threading.Condition()
         self._one_build_at_a_time = threading.Lock()
+        self._once = OncePerSession()
 
     def rebuild(self) -> PreviewState:
-        with self._one_build_at_a_time:
+        with self._one_build_at_a_time, self._once.installed():
             return self._rebuild()
 
     def _rebuild(self) -> PreviewState:
@@ -118,13 +156,12 @@ class PreviewBuild:
         stage = Path(tempfile.mkdtemp(prefix="digest-preview-"))
         try:
             config = load_config(self.config_path)
-            # The store makes the selection the real build's (archived entries, articles
+            # The record makes the selection the real build's (archived entries, articles
             # already published); it is opened per build so a concurrent `digest build` can work.
-            # Pages and images come through the store's HTTP cache, so a save does not
-            # download them again.
-            with open_store(config.store.path) as store, make_fetcher(config, store) as fetcher:
-                composition = compose_issue(config, self.month, allow_empty=True, store=store,
-                                            fetcher=fetcher, reader=self._reader)
+            # Pages and images come through the cache, so a save does not download them again.
+            with build_stores(config, exclusive=False) as stores, make_fetcher(config, stores) as fetcher:
+                composition = compose_issue(config, self.month, allow_empty=True, record=stores.record,
+                                            cache=stores.cache, fetcher=fetcher, reader=self._reader)
             write_pages(composition, stage)
         except Exception as exc:  # whatever broke, the last good build must stay served
             shutil.rmtree(stage, ignore_errors=True)

@@ -1,0 +1,168 @@
+"""The cache: work a rebuild need not redo, in a SQLite file of its own that may be lost at any time.
+
+HTTP bodies (digest.ingest.httpcache), fitted images (digest.content.imagecache) and the
+memos (parsed feeds, extractions, languages, valid bodies, Kindle checks) live here, never in
+the record. Every row carries when a build last used it, so the cache stays under
+``[cache] max_mb`` by dropping the least recently used rows first (``prune``). Reads only
+note what they used; the note is written once, when the cache closes, so a warm build costs
+one transaction, not one per row.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.core.store import Store, now, open_store
+
+log = logging.getLogger(__name__)
+
+MB = 1_000_000  # ``max_mb`` is in decimal megabytes, as the reports print sizes
+
+# Append only, as the record's MIGRATIONS (digest.core.store).
+CACHE_MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "cache", """
+        CREATE TABLE http_cache (
+            url TEXT PRIMARY KEY,
+            final_url TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            headers TEXT NOT NULL,
+            body BLOB NOT NULL,
+            fetched_at TEXT NOT NULL,
+            body_sha256 TEXT,
+            body_size INTEGER,
+            used_at TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX http_cache_digests ON http_cache (url, body_sha256, body_size);
+        CREATE TABLE processed_images (
+            original_sha256 TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            data BLOB NOT NULL,
+            media_type TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            used_at TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (original_sha256, profile)
+        );
+        CREATE TABLE build_memo (
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            used_at TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (kind, key)
+        );
+    """),
+]
+
+# Each table's key columns and what one row weighs (its payload; SQLite's overhead is small).
+TABLES: dict[str, tuple[tuple[str, ...], str]] = {
+    "http_cache": (("url",), "length(body) + length(headers) + length(url)"),
+    "processed_images": (("original_sha256", "profile"), "length(data) + length(profile)"),
+    "build_memo": (("kind", "key"), "length(value) + length(key)"),
+}
+
+
+@dataclass(frozen=True)
+class Pruned:
+    rows: int
+    """Rows removed (or that would be, in a dry run)."""
+    freed: int
+    """Their payload in bytes."""
+    kept: int
+    """Payload bytes left."""
+    in_use: int
+    """Payload bytes the running build used, never pruned even above the bound."""
+
+
+class Cache:
+    """An open cache file (or an in-memory one, see ``memory_cache``)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.opened = now()
+        """Rows used since then belong to the build in progress: ``prune`` keeps them."""
+        self._used: dict[str, set[tuple[str, ...]]] = {table: set() for table in TABLES}
+        self._lock = threading.Lock()
+
+    def used(self, table: str, *key: str) -> None:
+        """Note that this build used a row (written when the cache closes)."""
+        with self._lock:
+            self._used[table].add(key)
+
+    def recall(self, kind: str, key: str) -> str | None:
+        """A value remembered under ``kind`` and ``key`` (see remember), or None."""
+        row = self.store.query_one("SELECT value FROM build_memo WHERE kind = ? AND key = ?", (kind, key))
+        if row is None:
+            return None
+        self.used("build_memo", kind, key)
+        return str(row["value"])
+
+    def remember(self, kind: str, key: str, value: str) -> None:
+        """Keep ``value`` for a later build: work a rebuild of unchanged inputs need not redo."""
+        stamp = now()
+        self.store.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at, used_at) "
+                           "VALUES (?, ?, ?, ?, ?)", (kind, key, value, stamp, stamp))
+
+    def flush(self) -> None:
+        """Write when this build used the rows it read."""
+        with self._lock:
+            used, self._used = self._used, {table: set() for table in TABLES}
+        stamp = now()
+        with self.store.transaction() as tx:
+            for table, keys in used.items():
+                columns = TABLES[table][0]
+                tx.executemany(f"UPDATE {table} SET used_at = ? WHERE "
+                               + " AND ".join(f"{column} = ?" for column in columns),
+                               [(stamp, *key) for key in keys])
+
+    def prune(self, max_bytes: int, *, dry_run: bool = False) -> Pruned:
+        """Drop the least recently used rows until the payload is at most ``max_bytes``.
+
+        Rows used since the cache was opened are kept whatever their weight: the build in
+        progress needs them (and two digest runs on one record never prune at once, see
+        digest.core.stores)."""
+        self.flush()
+        rows = sorted((row["used_at"], table, tuple(row[c] for c in TABLES[table][0]), int(row["size"]))
+                      for table, (columns, size) in TABLES.items()
+                      for row in self.store.query(f"SELECT {', '.join(columns)}, used_at, {size} AS size FROM {table}"))
+        total = sum(row[3] for row in rows)
+        in_use = sum(row[3] for row in rows if row[0] >= self.opened)
+        doomed: list[tuple[str, tuple[str, ...], int]] = []
+        for used_at, table, key, size in rows:
+            if total <= max_bytes or used_at >= self.opened:
+                break
+            doomed.append((table, key, size))
+            total -= size
+        freed = sum(size for _, _, size in doomed)
+        if doomed and not dry_run:
+            with self.store.transaction() as tx:
+                for table, key, _ in doomed:
+                    tx.execute(f"DELETE FROM {table} WHERE " + " AND ".join(f"{c} = ?" for c in TABLES[table][0]), key)
+            self.store.reclaim()
+        return Pruned(len(doomed), freed, total, in_use)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.store.close()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def memory_cache() -> Cache:
+    """A cache for one run that keeps nothing afterwards (a build or preview without files)."""
+    return Cache(open_store(":memory:", migrations=CACHE_MIGRATIONS, durable=False))
+
+
+def file_size(path: Path) -> int:
+    """Bytes a SQLite file takes on disk, its write-ahead log included."""
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
