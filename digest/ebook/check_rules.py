@@ -11,6 +11,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from digest.core.errors import UnreadableBookError
 from digest.core.vocabulary import BOOK_BUDGET_MB, SEND_TO_KINDLE_LIMIT_MB
+from digest.core.zips import OverCap, read_capped
 from digest.ebook import check_css as css
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -31,6 +33,10 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CONTAINER_ROOTFILE = "{urn:oasis:names:tc:opendocument:xmlns:container}rootfile"
 
 MB = 1_000_000
+MEMBER_CAP = 100 * MB
+"""Largest file of a book unpacked for the check (the whole book must stay under 50 MB)."""
+TOTAL_CAP = 300 * MB
+"""Largest sum of its files unpacked."""
 COVER_RATIO = (1.5, 1.7)
 COVER_MIN = (625, 1000)
 XML_DECLARATION = re.compile(rb"""^(\xef\xbb\xbf)?<\?xml[^>]*encoding\s*=\s*["']utf-8["']""", re.I)
@@ -89,10 +95,10 @@ def read_book(path: Path) -> Book:
     try:
         size = path.stat().st_size
         with zipfile.ZipFile(path) as archive:
-            files = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+            files = _members(path, archive)
     except FileNotFoundError:
         raise UnreadableBookError(f"{path}: no such file") from None
-    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+    except (OSError, EOFError, zlib.error, NotImplementedError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise UnreadableBookError(f"{path}: not an EPUB (cannot read it as a zip: {exc})") from None
     try:
         container = etree.fromstring(files["META-INF/container.xml"])
@@ -108,6 +114,25 @@ def read_book(path: Path) -> Book:
     documents = {item.name: etree.fromstring(files[item.name], XML_PARSER) for item in items
                  if item.media_type == "application/xhtml+xml" and files.get(item.name, b"").strip()}
     return Book(path, size, files, opf, items, {k: v for k, v in documents.items() if v is not None})
+
+
+def _members(path: Path, archive: zipfile.ZipFile) -> dict[str, bytes]:
+    """Every file of the book, each unpacked no further than MEMBER_CAP, all no further than TOTAL_CAP."""
+    files: dict[str, bytes] = {}
+    total = 0
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        room = TOTAL_CAP - total
+        try:
+            files[info.filename] = read_capped(archive, info, min(MEMBER_CAP, room))
+        except OverCap as exc:
+            what, over = (info.filename, exc) if room >= MEMBER_CAP else \
+                ("its files in all", OverCap(total + exc.size, TOTAL_CAP))
+            raise UnreadableBookError(f"{path}: not checked: {what}: {over} (a book for Kindle stays under "
+                                      f"{SEND_TO_KINDLE_LIMIT_MB} MB; a zip bomb?)") from None
+        total += len(files[info.filename])
+    return files
 
 
 def _line(element: etree._Element, name: str) -> str:
