@@ -20,7 +20,7 @@ from digest.content.imagecache import ImageCache
 from digest.content.images import process_image
 from digest.content.language import StoredLanguages, detect
 from digest.content.policy import fetch_policy
-from digest.content.select import drop_short, select_entries
+from digest.content.select import cap_text, drop_short, select_entries
 from digest.core.config import Config
 from digest.core.errors import BuildError
 from digest.core.models import BuildResult, Issue, Problem, Skipped
@@ -60,6 +60,8 @@ class Composition:
     theme: Theme
     skipped: tuple[Skipped, ...]
     problems: tuple[Problem, ...]
+    capped: tuple[str, ...] = ()
+    """What the ``[limits]`` caps left out, one line each."""
 
 
 def build_issue(config: Config, month: Month, *, strict: bool = False,
@@ -87,7 +89,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             composition = dataclasses.replace(composition, issue=gated.issue, pages=gated.pages,
                                               problems=(*composition.problems, *gated.quarantined))
             issue, checked, kindle = gated.issue, gated.report, gated.kindle
-            notes = (*checked.notes, *kindle.notes)
+            notes = (*composition.capped, *checked.notes, *kindle.notes)
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
             # Rendered before the swap so a broken site template leaves everything as it was.
@@ -132,13 +134,18 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     long_enough = drop_short(config, spec, enriched.entries)
+    within_caps = cap_text(config, long_enough.articles)
+    capped = (*selection.capped, *within_caps.capped)
+    for line in capped:
+        log.info("%s", line)  # the build report shows it
     languages = StoredLanguages(store).detect if store is not None else detect
-    issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images, languages)
+    issue = assemble_issue(config, spec, within_caps.articles, links, enriched.images, languages)
     judge = functools.partial(fragment_errors, warm=jing)
     validate = ValidatedFragments(store, judge).errors if store is not None else judge
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))
-    return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined))
+    return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined),
+                       capped)
 
 
 def fetch_sources(config: Config) -> Gathered:

@@ -20,6 +20,7 @@ from digest.core.config import (
     Delivery,
     Fetching,
     Images,
+    Limits,
     Listing,
     Output,
     Publication,
@@ -39,6 +40,7 @@ TABLES = (
     ("[store]", Storage, "The SQLite database that remembers what was read, published and sent."),
     ("[fetch]", Fetching, "How the web is read."),
     ("[images]", Images, "How images are fitted into the book."),
+    ("[limits]", Limits, "Caps per source and per issue; what a cap leaves out is reported in one line."),
     ("[[listings]]", Listing, "Web pages whose dated items become curated links (optional)."),
     ("[delivery]", Delivery, "E-mail to Kindles with `digest send` (optional; see kindle.md)."),
 )
