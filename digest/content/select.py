@@ -72,7 +72,7 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
         kept.append(replace(entry, language=language))
     release_model()
 
-    capped = [f"limits.entries_per_source ({cap}) reached by {source}: {count} more of its "
+    capped = [f"limits.entries_per_source ({cap}) reached by {source}: {count:,} more of its "
               f"{month.label} entries left out, the newest {cap} kept" for source, count in over_cap.items()]
     kept, over_limit = _apply_limits(kept, sources)
     skipped.extend(over_limit)
