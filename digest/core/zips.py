@@ -52,8 +52,8 @@ def reproducible_zip(data: BinaryIO, moment: datetime) -> bytes:
 class OverCap(Exception):
     """A member (or file) holds more bytes than the reader accepts."""
 
-    def __init__(self, size: int, cap: int):
-        self.size, self.cap = size, cap
+    def __init__(self, size: int, cap: int, what: str = ""):
+        self.size, self.cap, self.what = size, cap, what
         super().__init__(f"{size / 1e6:.0f} MB or more, over the {cap / 1e6:.0f} MB cap")
 
 
@@ -69,6 +69,25 @@ def read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> by
     if len(data) > cap:
         raise OverCap(len(data), cap)
     return data
+
+
+def read_members(archive: zipfile.ZipFile, member_cap: int, total_cap: int) -> dict[str, bytes]:
+    """Every file of ``archive``, each unpacked no further than ``member_cap``, all no further
+    than ``total_cap``; OverCap names the member, or "its files in all"."""
+    files: dict[str, bytes] = {}
+    total = 0
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        room = total_cap - total
+        try:
+            files[info.filename] = read_capped(archive, info, min(member_cap, room))
+        except OverCap as exc:
+            if room >= member_cap:
+                raise OverCap(exc.size, member_cap, info.filename) from None
+            raise OverCap(total + exc.size, total_cap, "its files in all") from None
+        total += len(files[info.filename])
+    return files
 
 
 def hash_stream(source: IO[bytes], cap: int) -> tuple[int, str]:

@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from digest.core.errors import UnreadableBookError
 from digest.core.vocabulary import BOOK_BUDGET_MB, SEND_TO_KINDLE_LIMIT_MB
-from digest.core.zips import OverCap, read_capped
+from digest.core.zips import OverCap, read_members
 from digest.ebook import check_css as css
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -96,9 +96,12 @@ def read_book(path: Path) -> Book:
     try:
         size = path.stat().st_size
         with zipfile.ZipFile(path) as archive:
-            files = _members(path, archive)
+            files = read_members(archive, MEMBER_CAP, TOTAL_CAP)
     except FileNotFoundError:
         raise UnreadableBookError(f"{path}: no such file") from None
+    except OverCap as exc:
+        raise UnreadableBookError(f"{path}: not checked: {exc.what}: {exc} (a book for Kindle stays under "
+                                  f"{SEND_TO_KINDLE_LIMIT_MB} MB; a zip bomb?)") from None
     except (OSError, EOFError, zlib.error, NotImplementedError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise UnreadableBookError(f"{path}: not an EPUB (cannot read it as a zip: {exc})") from None
     try:
@@ -115,25 +118,6 @@ def read_book(path: Path) -> Book:
     documents = {item.name: etree.fromstring(files[item.name], XML_PARSER) for item in items
                  if item.media_type == "application/xhtml+xml" and files.get(item.name, b"").strip()}
     return Book(path, size, files, opf, items, {k: v for k, v in documents.items() if v is not None})
-
-
-def _members(path: Path, archive: zipfile.ZipFile) -> dict[str, bytes]:
-    """Every file of the book, each unpacked no further than MEMBER_CAP, all no further than TOTAL_CAP."""
-    files: dict[str, bytes] = {}
-    total = 0
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        room = TOTAL_CAP - total
-        try:
-            files[info.filename] = read_capped(archive, info, min(MEMBER_CAP, room))
-        except OverCap as exc:
-            what, over = (info.filename, exc) if room >= MEMBER_CAP else \
-                ("its files in all", OverCap(total + exc.size, TOTAL_CAP))
-            raise UnreadableBookError(f"{path}: not checked: {what}: {over} (a book for Kindle stays under "
-                                      f"{SEND_TO_KINDLE_LIMIT_MB} MB; a zip bomb?)") from None
-        total += len(files[info.filename])
-    return files
 
 
 def _line(element: etree._Element, name: str) -> str:
