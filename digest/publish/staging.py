@@ -52,15 +52,15 @@ def file_stem(config: Config, month: Month) -> str:
     return f"{config.publication.slug}-{month}"
 
 
-def versions_dir(final: Path) -> Path:
-    """Where the versions of the month folder ``final`` live (beside its publication)."""
-    return final.parent.parent / f".{final.parent.name}-versions"
+def versions_dir(root: Path) -> Path:
+    """Where the versions of the months of the publication at ``root`` live (beside it)."""
+    return root.parent / f".{root.name}-versions"
 
 
 @contextmanager
 def staged(final: Path) -> Iterator[Path]:
     """Yield an empty folder; on success it becomes ``final``'s content in one atomic step."""
-    versions = versions_dir(final)
+    versions = versions_dir(final.parent)
     versions.mkdir(parents=True, exist_ok=True)
     final.parent.mkdir(parents=True, exist_ok=True)
     settle(final)
@@ -134,7 +134,7 @@ def settle(final: Path) -> None:
     that folder back. Then every version nothing links to, and every staging folder or
     temporary link, whose process is gone, is removed.
     """
-    versions = versions_dir(final)
+    versions = versions_dir(final.parent)
     journal = versions / f"{final.name}{JOURNAL}"
     if journal.is_file():
         named = versions / journal.read_text(encoding="utf-8", errors="replace").strip()
@@ -173,7 +173,7 @@ def _restore_previous(final: Path) -> None:
 def settle_all(root: Path) -> None:
     """``settle`` every month of the publication at ``root`` that has versions or leftovers."""
     names: set[str] = set()
-    for folder, pattern in ((versions_dir(root / "0000-00"), MONTH_PREFIX), (root, HIDDEN_MONTH_PREFIX)):
+    for folder, pattern in ((versions_dir(root), MONTH_PREFIX), (root, HIDDEN_MONTH_PREFIX)):
         if folder.is_dir():
             names |= {match[1] for match in map(pattern.match, os.listdir(folder)) if match}
     for name in sorted(names):
