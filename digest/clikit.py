@@ -9,11 +9,12 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from digest.core.config import DEFAULT_CONFIG_NAME
-from digest.core.errors import ConfigError, DigestError
+from digest.core.errors import ConfigError, DigestError, machine_error
 from digest.core.month import Month
 from digest.core.suggest import close_match
 
@@ -26,9 +27,12 @@ def handle_errors(command):
         try:
             return command(*args, **kwargs)
         except DigestError as exc:
-            for line in str(exc).splitlines():
-                click.echo(f"error: {line}", err=True)
-            sys.exit(exc.exit_code)
+            _exit_with(exc)
+        except OSError as exc:  # disk full, read-only...: a condition of the machine, not a bug
+            fault = machine_error(exc)
+            if fault is None:
+                raise
+            _exit_with(fault)
 
     return wrapper
 
@@ -39,6 +43,12 @@ def say(text: str, *, always: bool = False) -> None:
     quiet = click.get_current_context().find_root().params.get("quiet")
     if text and (always or not quiet):
         click.echo(text)
+
+
+def _exit_with(exc: DigestError) -> NoReturn:
+    for line in str(exc).splitlines():
+        click.echo(f"error: {line}", err=True)
+    sys.exit(exc.exit_code)
 
 
 def parse_month(ctx, param, value: str | None) -> Month | None:

@@ -19,7 +19,7 @@ from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
 from digest.content.language import StoredLanguages
 from digest.content.policy import fetch_policy
-from digest.content.select import drop_short, select_entries
+from digest.content.select import cap_text, drop_short, select_entries
 from digest.core.cache import MB, Cache, memory_cache
 from digest.core.config import Config
 from digest.core.errors import BuildError
@@ -63,6 +63,8 @@ class Composition:
     theme: Theme
     skipped: tuple[Skipped, ...]
     problems: tuple[Problem, ...]
+    capped: tuple[str, ...] = ()
+    """What the ``[limits]`` caps left out, one line each."""
 
 
 def build_issue(config: Config, month: Month, *, strict: bool = False,
@@ -90,7 +92,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             composition = dataclasses.replace(composition, issue=gated.issue, pages=gated.pages,
                                               problems=(*composition.problems, *gated.quarantined))
             issue, checked, kindle = gated.issue, gated.report, gated.kindle
-            notes = (*checked.notes, *kindle.notes)
+            notes = (*composition.capped, *checked.notes, *kindle.notes)
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
             # Rendered before the swap so a broken site template leaves everything as it was.
@@ -138,11 +140,16 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     long_enough = drop_short(config, spec, enriched.entries)
-    issue = assemble_issue(config, spec, long_enough.articles, links, enriched.images, languages, clean)
+    within_caps = cap_text(config, long_enough.articles)
+    capped = (*selection.capped, *within_caps.capped)
+    for line in capped:
+        log.info("%s", line)  # the build report shows it
+    issue = assemble_issue(config, spec, within_caps.articles, links, enriched.images, languages, clean)
     validate = ValidatedFragments(cache, functools.partial(fragment_errors, warm=jing)).errors
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))
-    return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined))
+    return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined),
+                       capped)
 
 
 def fetch_sources(config: Config) -> Gathered:

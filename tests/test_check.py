@@ -128,6 +128,11 @@ BREAKS: dict[str, Callable[[Files], None]] = {
     "css-position-fixed": in_css(".article-nav { position: fixed; bottom: 0; }"),
 }
 
+# Rules that only warn: the book stays Kindle-ready.
+WARNS: dict[str, Callable[[Files], None]] = {
+    "xhtml-size": in_article("<p>" + "A long article goes on and on. " * 10_000 + "</p>"),
+}
+
 REMOTE_VARIANTS: dict[str, Callable[[Files], None]] = {
     "stylesheet": in_head('<link rel="stylesheet" type="text/css" href="https://cdn.example.org/site.css"/>'),
     "script": in_head('<script src="//cdn.example.org/app.js"></script>'),
@@ -140,7 +145,15 @@ REMOTE_VARIANTS: dict[str, Callable[[Files], None]] = {
 
 
 def test_every_rule_has_a_fixture_book():
-    assert sorted(BREAKS) == sorted(rule for rule, _ in RULES)
+    assert sorted(BREAKS | WARNS) == sorted(rule for rule, _ in RULES)
+
+
+@pytest.mark.parametrize("rule", sorted(WARNS))
+def test_a_book_tripping_a_warning_rule_is_ready_with_that_warning_only(rule, sample_epub, tmp_path):
+    report = check_epub(mutate(sample_epub, tmp_path / f"{rule}.epub", WARNS[rule]), epubcheck=False)
+    assert report.ok
+    [warning] = report.warnings
+    assert warning.rule == rule and warning.where.startswith("EPUB/a") and "kB" in warning.message
 
 
 def test_the_sample_issue_passes_every_kindle_rule(sample_epub):

@@ -4,7 +4,7 @@ A real `digest build` subprocess reads a loopback blog. It is killed (SIGKILL) o
 stalled on an image download, and once while its staging folder exists (checking and
 packaging the EPUB). After each kill the month published earlier is byte-identical and
 the store passes PRAGMA integrity_check; the next build succeeds and leaves no staging
-folder beside the published months.
+folder, and no version but the published one.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def test_kill_during_build_leaves_published_month_and_store_intact(tmp_path):
 
         # 2. Killed while its staging folder exists (EPUBCheck and packaging run there).
         victim = digest_build(config)
-        wait_for(lambda: any(months.glob(".2018-01.building-*")) or victim.poll() is not None)
+        versions = tmp_path / "out" / ".crash-versions"
+        wait_for(lambda: any(versions.glob("2018-01.building-*")) or victim.poll() is not None)
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(30)
         if victim.returncode == -signal.SIGKILL:
@@ -112,5 +113,6 @@ def test_kill_during_build_leaves_published_month_and_store_intact(tmp_path):
         assert rerun.returncode == 0, output
     assert integrity(store) == "ok"
     assert [p.name for p in months.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in versions.iterdir()] == [(months / "2018-01").resolve().name]
     assert tree_hashes(months / "2018-01") != published
     assert "Post 2" in (months / "2018-01" / "manifest.json").read_text()

@@ -30,11 +30,14 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
     sources = {s.name: s for s in config.sources}
     pinned = {pin_key(k) for k in spec.pinned}
     excluded = {pin_key(k) for k in spec.excluded}
+    cap = config.limits.entries_per_source
     kept: list[Entry] = []
     skipped: list[Skipped] = []
     seen: dict[str, Entry] = {}
+    taken: dict[str, int] = {}
+    over_cap: dict[str, int] = {}
 
-    for entry in entries:
+    for entry in _newest_first_by_source(entries, config):
         keys = {entry.guid, canonical_url(entry.link)} - {""}
         is_pinned = bool(keys & pinned)
         if not is_pinned and not month.contains(entry.date, zone):
@@ -45,6 +48,11 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
             reason = f"duplicate of {duplicate.title!r} from {duplicate.source}"
         elif keys & excluded:
             reason = "excluded by the issue file"
+        elif not is_pinned and taken.get(entry.source, 0) >= cap:
+            # Counted, not judged: the cap bounds the work a source with thousands of entries makes.
+            over_cap[entry.source] = over_cap.get(entry.source, 0) + 1
+            seen.update(dict.fromkeys(keys, entry))
+            continue
         else:
             # The text's own language, kept for the article's lang attribute.
             language = entry_language(entry.title, entry.content or entry.summary, entry.language, languages)
@@ -57,15 +65,45 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
             skipped.append(Skipped(entry.source, entry.title, entry.link, reason))
             continue
         seen.update(dict.fromkeys(keys, entry))
+        taken[entry.source] = taken.get(entry.source, 0) + 1
         # The text's own language (judged above, through the memo), so the page can tell a
         # hyphenator and a voice which it is; judging it again here loaded the model on every rebuild.
         kept.append(replace(entry, language=language))
     release_model()
 
+    capped = [f"limits.entries_per_source ({cap}) reached by {source}: {count:,} more of its "
+              f"{month.label} entries left out, the newest {cap} kept" for source, count in over_cap.items()]
     kept, over_limit = _apply_limits(kept, sources)
-    kept.sort(key=reading_order)
     skipped.extend(over_limit)
-    return Selection(tuple(kept), tuple(skipped))
+    kept, issue_cap = _cap_articles(kept, config.limits.articles, pinned)
+    kept.sort(key=reading_order)
+    return Selection(tuple(kept), tuple(skipped), (*capped, *issue_cap))
+
+
+def cap_text(config: Config, entries: tuple[Entry, ...]) -> Selection:
+    """Leave out articles whose text is over ``limits.article_kb``, then the oldest ones past
+    ``limits.issue_text_mb`` in all; run on full texts (after enrichment)."""
+    limits = config.limits
+    sizes = {id(entry): len((entry.content or entry.summary).encode("utf-8")) for entry in entries}
+    too_long = [entry for entry in entries if sizes[id(entry)] > limits.article_kb * 1000]
+    short_enough = [entry for entry in entries if sizes[id(entry)] <= limits.article_kb * 1000]
+    capped = []
+    if too_long:
+        named = ", ".join(f"{e.title[:60]!r} ({e.source}, {sizes[id(e)] // 1000} kB)" for e in too_long[:3])
+        more = f" and {len(too_long) - 3} more" if len(too_long) > 3 else ""
+        capped.append(f"limits.article_kb ({limits.article_kb}) exceeded: {_count(len(too_long))} "
+                      f"left out: {named}{more}")
+    kept, total, dropped = [], 0, 0
+    for entry in sorted(short_enough, key=reading_order, reverse=True):
+        if total + sizes[id(entry)] > limits.issue_text_mb * 1_000_000:
+            dropped += 1
+            continue
+        total += sizes[id(entry)]
+        kept.append(entry)
+    if dropped:
+        capped.append(f"limits.issue_text_mb ({limits.issue_text_mb:g}) reached: {_count(dropped)} "
+                      f"left out, the oldest first; {total / 1_000_000:.1f} MB of text kept")
+    return Selection(tuple(sorted(kept, key=reading_order)), (), tuple(capped))
 
 
 def drop_short(config: Config, spec: IssueSpec, entries: tuple[Entry, ...]) -> Selection:
@@ -113,6 +151,30 @@ def _rule_violation(config: Config, source: Source, entry: Entry, language: str 
     if word:
         return f"excluded keyword {word!r}"
     return None
+
+
+def _newest_first_by_source(entries: Iterable[Entry], config: Config) -> list[Entry]:
+    """Each source's entries newest first, the sources in the config's order (so the first
+    source still wins a duplicate, and a capped source keeps its newest entries)."""
+    order = {source.name: number for number, source in enumerate(config.sources)}
+    ordered = sorted(entries, key=lambda e: e.date, reverse=True)
+    ordered.sort(key=lambda e: order.get(e.source, len(order)))
+    return ordered
+
+
+def _cap_articles(entries: list[Entry], cap: int, pinned: set[str]) -> tuple[list[Entry], list[str]]:
+    """The newest ``cap`` entries (pinned ones always), and the report line when others were left out."""
+    newest = sorted(entries, key=lambda e: e.date, reverse=True)
+    kept = [e for number, e in enumerate(newest)
+            if number < cap or {e.guid, canonical_url(e.link)} & pinned]
+    if len(kept) == len(entries):
+        return kept, []
+    return kept, [f"limits.articles ({cap}) reached: {_count(len(entries) - len(kept))} left out, "
+                  f"the newest {cap} kept"]
+
+
+def _count(articles: int) -> str:
+    return f"{articles:,} article{'s' if articles != 1 else ''}"
 
 
 def _apply_limits(entries: list[Entry], sources: dict[str, Source]) -> tuple[list[Entry], list[Skipped]]:

@@ -166,6 +166,24 @@ class Images:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Caps that keep one runaway source from swamping an issue (or the build's time and memory).
+    What a cap leaves out is reported in one line per cap (and source) with counts, in the build
+    report and the manifest's notes; the issue still publishes."""
+
+    entries_per_source: int = 100
+    """At most this many of the month's entries from one source, the newest kept (a source's
+    ``max_articles`` can ask for fewer)."""
+    articles: int = 250
+    """At most this many articles in an issue, the newest kept."""
+    article_kb: int = 1000
+    """An article whose text (its cleaned XHTML, images aside) exceeds this many kB is left out."""
+    issue_text_mb: float = 25.0
+    """The text of all articles together, in MB; past it the oldest articles are left out
+    (images have their own ``[images] budget_mb``)."""
+
+
+@dataclass(frozen=True)
 class Storage:
     path: Path
     """The record (SQLite): every entry seen and what each issue carried; small, keep it for good.
@@ -222,6 +240,7 @@ class Config:
     cache: Caching = field(default=Caching(), compare=False)
     fetching: Fetching = field(default=Fetching(), compare=False)
     images: Images = field(default=Images(), compare=False)
+    limits: Limits = field(default=Limits(), compare=False)
     listings: tuple[Listing, ...] = field(default=(), compare=False)
     delivery: Delivery = field(default=Delivery(), compare=False)
 

@@ -21,6 +21,7 @@ from digest.core.config import (
     Delivery,
     Fetching,
     Images,
+    Limits,
     Listing,
     Output,
     Publication,
@@ -41,6 +42,7 @@ TABLES = (
     ("[cache]", Caching, "The SQLite file of work a rebuild need not redo; it may be deleted at any time."),
     ("[fetch]", Fetching, "How the web is read."),
     ("[images]", Images, "How images are fitted into the book."),
+    ("[limits]", Limits, "Caps per source and per issue; what a cap leaves out is reported in one line."),
     ("[[listings]]", Listing, "Web pages whose dated items become curated links (optional)."),
     ("[delivery]", Delivery, "E-mail to Kindles with `digest send` (optional; see kindle.md)."),
 )

@@ -19,6 +19,7 @@ from digest.core.config import (
     Delivery,
     Fetching,
     Images,
+    Limits,
     Listing,
     Output,
     Publication,
@@ -144,6 +145,7 @@ def load_config(path: Path | str) -> Config:
     delivery = _load_delivery(root.table("delivery").defaults_from(Delivery))
     fetching = _load_fetching(root.table("fetch").defaults_from(Fetching))
     images = _load_images(root.table("images").defaults_from(Images))
+    limits = _load_limits(root.table("limits").defaults_from(Limits))
     listings = tuple(_load_listing(table) for table in root.tables("listings"))
     root.done()
 
@@ -151,7 +153,7 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(root.problems)
     return Config(path=path.resolve(), publication=publication, sections=tuple(sections),
                   sources=tuple(sources), output=output, store=storage, cache=caching, delivery=delivery,
-                  fetching=fetching, images=images, listings=listings)
+                  fetching=fetching, images=images, limits=limits, listings=listings)
 
 
 def _file(table: TableReader, key: str, folder: Path, fallback: Path) -> Path:
@@ -235,6 +237,17 @@ def _load_images(table: TableReader) -> Images:
     )
     table.done()
     return images
+
+
+def _load_limits(table: TableReader) -> Limits:
+    limits = Limits(
+        entries_per_source=table.integer("entries_per_source", minimum=1, maximum=100_000),
+        articles=table.integer("articles", minimum=1, maximum=100_000),
+        article_kb=table.integer("article_kb", minimum=1, maximum=1_000_000),
+        issue_text_mb=table.number("issue_text_mb", minimum=0.1, maximum=10_000),
+    )
+    table.done()
+    return limits
 
 
 def _load_delivery(table: TableReader) -> Delivery:

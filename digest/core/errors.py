@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class DigestError(Exception):
     """Base class for every error digest reports to the user."""
@@ -86,3 +88,34 @@ class ImageError(DigestError):
         self.source = source
         self.reason = reason
         super().__init__(f"{source}: {reason}" if source else reason)
+
+
+class MachineError(DigestError):
+    """The machine refused to store a file: disk full, read-only, permission denied, name too long.
+
+    Raised (by ``machine_error``) from the OSError at the CLI; what was published stays as it
+    was, since every output is staged and swapped into place only when complete.
+    """
+
+    exit_code = 3
+
+
+# The conditions of the world, not bugs, an OSError can report; each gets one line, no traceback.
+MACHINE_CONDITIONS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large for this filesystem or process",
+    errno.EROFS: "the filesystem is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENAMETOOLONG: "file name too long",
+}
+
+
+def machine_error(exc: OSError) -> MachineError | None:
+    """The one-line error for an OSError caused by the machine, or None for any other OSError."""
+    condition = MACHINE_CONDITIONS.get(exc.errno or 0)
+    if condition is None:
+        return None
+    where = exc.filename if exc.filename is not None else "the output"
+    return MachineError(f"{where}: {condition}; nothing published was replaced")

@@ -192,6 +192,8 @@ class Skipped:
 class Selection:
     articles: tuple[Entry, ...]
     skipped: tuple[Skipped, ...]
+    capped: tuple[str, ...] = ()
+    """One line per cap (``[limits]``) that left entries out, with counts (not one per entry)."""
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
-"""Byte-reproducible zip files: fixed timestamps, permissions, order and compression."""
+"""Byte-reproducible zip files (fixed timestamps, permissions, order, compression), and reading
+untrusted ones with a cap on what each member may unpack to."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import zipfile
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 # Deflating what is compressed already costs time and saves nothing: store it.
 ALREADY_COMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".epub", ".azw3", ".mobi", ".zip")
@@ -45,3 +47,55 @@ def reproducible_zip(data: BinaryIO, moment: datetime) -> bytes:
     out = io.BytesIO()
     write_zip(out, ((info.filename, source.read(info)) for info in source.infolist()), moment)
     return out.getvalue()
+
+
+class OverCap(Exception):
+    """A member (or file) holds more bytes than the reader accepts."""
+
+    def __init__(self, size: int, cap: int, what: str = ""):
+        self.size, self.cap, self.what = size, cap, what
+        super().__init__(f"{size / 1e6:.0f} MB or more, over the {cap / 1e6:.0f} MB cap")
+
+
+def read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    """A member's bytes, refused with OverCap when it declares or unpacks to more than ``cap``.
+
+    Refusing on the declared size costs nothing; zipfile never unpacks past it, and the read is
+    capped too, so a lying header cannot make this hold more than ``cap`` + 1 bytes."""
+    if info.file_size > cap:
+        raise OverCap(info.file_size, cap)
+    with archive.open(info) as member:
+        data = member.read(cap + 1)
+    if len(data) > cap:
+        raise OverCap(len(data), cap)
+    return data
+
+
+def read_members(archive: zipfile.ZipFile, member_cap: int, total_cap: int) -> dict[str, bytes]:
+    """Every file of ``archive``, each unpacked no further than ``member_cap``, all no further
+    than ``total_cap``; OverCap names the member, or "its files in all"."""
+    files: dict[str, bytes] = {}
+    total = 0
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        room = total_cap - total
+        try:
+            files[info.filename] = read_capped(archive, info, min(member_cap, room))
+        except OverCap as exc:
+            if room >= member_cap:
+                raise OverCap(exc.size, member_cap, info.filename) from None
+            raise OverCap(total + exc.size, total_cap, "its files in all") from None
+        total += len(files[info.filename])
+    return files
+
+
+def hash_stream(source: IO[bytes], cap: int) -> tuple[int, str]:
+    """(size, SHA-256 hex) of ``source`` read in 1 MB chunks; OverCap past ``cap`` bytes."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := source.read(1 << 20):
+        size += len(chunk)
+        if size > cap:
+            raise OverCap(size, cap)
+        digest.update(chunk)
+    return size, digest.hexdigest()

@@ -11,6 +11,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from digest.core.errors import UnreadableBookError
 from digest.core.vocabulary import BOOK_BUDGET_MB, SEND_TO_KINDLE_LIMIT_MB
+from digest.core.zips import OverCap, read_members
 from digest.ebook import check_css as css
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -31,6 +33,11 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CONTAINER_ROOTFILE = "{urn:oasis:names:tc:opendocument:xmlns:container}rootfile"
 
 MB = 1_000_000
+MEMBER_CAP = 100 * MB
+"""Largest file of a book unpacked for the check (the whole book must stay under 50 MB)."""
+TOTAL_CAP = 300 * MB
+"""Largest sum of its files unpacked."""
+XHTML_FILE_KB = 300
 COVER_RATIO = (1.5, 1.7)
 COVER_MIN = (625, 1000)
 XML_DECLARATION = re.compile(rb"""^(\xef\xbb\xbf)?<\?xml[^>]*encoding\s*=\s*["']utf-8["']""", re.I)
@@ -89,10 +96,13 @@ def read_book(path: Path) -> Book:
     try:
         size = path.stat().st_size
         with zipfile.ZipFile(path) as archive:
-            files = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+            files = read_members(archive, MEMBER_CAP, TOTAL_CAP)
     except FileNotFoundError:
         raise UnreadableBookError(f"{path}: no such file") from None
-    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+    except OverCap as exc:
+        raise UnreadableBookError(f"{path}: not checked: {exc.what}: {exc} (a book for Kindle stays under "
+                                  f"{SEND_TO_KINDLE_LIMIT_MB} MB; a zip bomb?)") from None
+    except (OSError, EOFError, zlib.error, NotImplementedError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise UnreadableBookError(f"{path}: not an EPUB (cannot read it as a zip: {exc})") from None
     try:
         container = etree.fromstring(files["META-INF/container.xml"])
@@ -213,6 +223,16 @@ def file_size(book: Book) -> Iterator[Finding]:
                       "warning")
 
 
+def xhtml_file_size(book: Book) -> Iterator[Finding]:
+    """A warning only: such a book is valid and Send to Kindle takes it, but a Kindle turns pages
+    slowly (older ones run out of memory) in a content file past a few hundred kB."""
+    for item in book.items:
+        size = len(book.files.get(item.name, b""))
+        if item.media_type == "application/xhtml+xml" and size > XHTML_FILE_KB * 1000:
+            yield Finding("xhtml-size", item.name, f"is {size / 1000:.0f} kB; Kindle devices slow down past "
+                          f"{XHTML_FILE_KB} kB in one content file (split it, or shorten the article)", "warning")
+
+
 def xml_declarations(book: Book) -> Iterator[Finding]:
     for item in book.items:
         if item.media_type == "application/xhtml+xml" and not XML_DECLARATION.match(book.files.get(item.name, b"")):
@@ -270,7 +290,8 @@ RULES: tuple[tuple[str, Callable[[Book], Iterator[Finding]]], ...] = (
     ("remote-resource", remote_resources), ("image-format", image_formats), ("image-color", image_colors),
     ("img-alt", image_alt_text), ("cover-declared", cover_declared), ("cover-ratio", cover_ratio),
     ("cover-size", cover_size), ("single-title", single_title), ("language", language),
-    ("file-size", file_size), ("xml-declaration", xml_declarations), ("xml-comment", xml_comments),
+    ("file-size", file_size), ("xhtml-size", xhtml_file_size), ("xml-declaration", xml_declarations),
+    ("xml-comment", xml_comments),
     ("css-variables", css_variables), ("css-negative-margin", css_negative_margins),
     ("css-body-font", css_body_font), ("css-body-color", css_body_color),
     ("css-position-fixed", css_position_fixed),

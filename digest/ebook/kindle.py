@@ -14,7 +14,6 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from concurrent.futures import Executor, wait
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from xml.sax.saxutils import escape
 from digest.core.config import Output
 from digest.core.errors import ConversionError
 from digest.core.external import run_external
+from digest.core.leftovers import private_folder
 from digest.core.models import Issue
 from digest.core.vocabulary import KINDLE_FORMATS
 from digest.ebook.epub2 import periodical_epub
@@ -58,8 +58,7 @@ def build_kindle_formats(output: Output, epub: Path, issue: Issue, pages: tuple[
                 f"is not installed (install with: {CALIBRE_INSTALL})")
         return KindleFiles((), (note,))  # said once, by the build report and the manifest
 
-    with tempfile.TemporaryDirectory(prefix="digest-kindle-") as work_dir:
-        work = Path(work_dir)
+    with private_folder("kindle") as work:
         options = ["--output-profile", output.kindle_profile,
                    "--read-metadata-from-opf", str(_identity_opf(issue, work))]
 

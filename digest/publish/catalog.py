@@ -21,9 +21,11 @@ from digest.core.month import Month
 from digest.core.theme import theme_dir
 from digest.core.vocabulary import FORMATS, reading_minutes
 from digest.publish.bundle import MANIFEST, BundleFile
-from digest.publish.staging import publication_root
+from digest.publish.staging import publication_root, settle_all
 
 MONTH_DIR_RE = re.compile(r"^\d{4}-\d{2}$")
+MANIFEST_CAP = 16_000_000
+"""Largest manifest read (one lists a month's articles: a few hundred kB)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ def published_issues(config: Config, *, staged: PublishedIssue | None = None) ->
     site can be rendered before the swap.
     """
     root = publication_root(config)
+    settle_all(root)  # a build killed while swapping a month: finish its swap first
     folders = [d for d in sorted(root.iterdir()) if MONTH_DIR_RE.match(d.name) and d.is_dir()] \
         if root.is_dir() else []
     replaced = str(staged.month) if staged is not None else None
@@ -115,11 +118,15 @@ def read_manifest(folder: Path) -> PublishedIssue:
 def load_manifest(path: Path) -> dict:
     """A manifest's JSON, valid against the project's schema."""
     try:
-        return parse_manifest(path.read_bytes(), str(path))
+        with path.open("rb") as source:
+            data = source.read(MANIFEST_CAP + 1)
     except FileNotFoundError:
         raise BundleError(f"{path}: no manifest") from None
     except OSError as exc:
         raise BundleError(f"{path}: cannot read: {exc}") from None
+    if len(data) > MANIFEST_CAP:
+        raise BundleError(f"{path}: over the {MANIFEST_CAP // 1_000_000} MB a manifest may hold")
+    return parse_manifest(data, str(path))
 
 
 def parse_manifest(data: bytes, where: str) -> dict:
