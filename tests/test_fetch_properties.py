@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from loopback import LoopbackServer
 
 from digest.core.errors import SourceError
-from digest.core.store import open_store
+from digest.core.stores import open_cache
 from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.httpcache import StoreCache
 
@@ -47,9 +47,9 @@ POLICY = FetchPolicy(connect_timeout=1, read_timeout=0.2, total_timeout=2, retri
 def served(tmp_path_factory):
     """The server, what it answers, and a store that keeps validators from one example to the next."""
     script = Scripted()
-    with LoopbackServer() as server, open_store(tmp_path_factory.mktemp("store") / "s.sqlite3") as store:
+    with LoopbackServer() as server, open_cache(tmp_path_factory.mktemp("cache") / "c.sqlite3") as cache:
         server.routes["/thing"] = script
-        yield server, script, StoreCache(store)
+        yield server, script, StoreCache(cache)
 
 
 def fetcher(cache: StoreCache) -> Fetcher:

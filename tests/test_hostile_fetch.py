@@ -24,13 +24,13 @@ import pytest
 from click.testing import CliRunner
 from factory import ROOT, write_publication
 from loopback import LoopbackServer, Reply
-from test_faults import item, png, rss
+from test_faults import item, rss
 
 from digest.cli import cli
 from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.core.month import Month
-from digest.core.store import open_store
+from digest.core.stores import open_cache
 from digest.core.vocabulary import MB
 from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher, FetchPolicy
@@ -307,12 +307,12 @@ def test_link_add_refuses_a_url_httpx_refuses_in_one_line(project_copy):
 
 @pytest.mark.parametrize("etag", ['"caf\xe9"', '"café"'.encode().decode("latin-1")], ids=["latin-1", "utf-8"])
 def test_a_validator_that_cannot_be_sent_back_is_not_stored(tmp_path, etag):
-    with LoopbackServer() as server, open_store(tmp_path / "s.sqlite3") as store:
+    with LoopbackServer() as server, open_cache(tmp_path / "cache.sqlite3") as cache:
         server.routes["/feed"] = Reply(200, b"<rss/>", {"ETag": etag, "Last-Modified": "Mon, 01 Jan 2018 00:00:00 GMT"})
         for _ in range(3):
-            with Fetcher(FetchPolicy(retries=0, allow_private_hosts=LOOPBACK), StoreCache(store)) as fetcher:
+            with Fetcher(FetchPolicy(retries=0, allow_private_hosts=LOOPBACK), StoreCache(cache)) as fetcher:
                 assert fetcher.get(server.url("/feed")).body == b"<rss/>"
-        stored = json.loads(store.query_one("SELECT headers FROM http_cache")["headers"])
+        stored = json.loads(cache.store.query_one("SELECT headers FROM http_cache")["headers"])
     assert "etag" not in stored and "last-modified" in stored
     sent = [headers for _, headers in server.requests]
     assert all("If-None-Match" not in headers for headers in sent)
@@ -320,11 +320,11 @@ def test_a_validator_that_cannot_be_sent_back_is_not_stored(tmp_path, etag):
 
 
 def test_a_bad_validator_stored_by_an_earlier_version_is_not_sent(tmp_path):
-    with LoopbackServer() as server, open_store(tmp_path / "s.sqlite3") as store:
+    with LoopbackServer() as server, open_cache(tmp_path / "cache.sqlite3") as cache:
         server.routes["/feed"] = Reply(200, b"<rss/>", {"ETag": '"v1"'})
-        with Fetcher(FetchPolicy(retries=0, allow_private_hosts=LOOPBACK), StoreCache(store)) as fetcher:
+        with Fetcher(FetchPolicy(retries=0, allow_private_hosts=LOOPBACK), StoreCache(cache)) as fetcher:
             fetcher.get(server.url("/feed"))
-            store.execute("UPDATE http_cache SET headers = ?", (json.dumps({"etag": '"café"'}),))
+            cache.store.execute("UPDATE http_cache SET headers = ?", (json.dumps({"etag": '"café"'}),))
             assert fetcher.get(server.url("/feed")).body == b"<rss/>"
     assert "If-None-Match" not in server.requests[1][1]
 

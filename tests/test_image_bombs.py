@@ -24,7 +24,7 @@ from digest.content.enrich import enrich
 from digest.content.images import ImageProfile, process_image
 from digest.core.errors import ImageError
 from digest.core.models import Entry
-from digest.core.store import open_store
+from digest.core.stores import open_cache
 from digest.ingest.fetch import Fetcher, FetchPolicy
 from digest.ingest.httpcache import StoreCache
 
@@ -102,7 +102,7 @@ def encoded(image: Image.Image, image_format: str) -> bytes:
 
 def test_a_bomb_is_reported_once_and_the_other_images_are_kept(sample_config, tmp_path):
     photo = encoded(Image.linear_gradient("L").convert("RGB").resize((900, 600)), "JPEG")
-    with LoopbackServer() as server, open_store(tmp_path / "s.sqlite3") as store:
+    with LoopbackServer() as server, open_cache(tmp_path / "cache.sqlite3") as cache:
         server.routes["/favicon.ico"] = Reply(200, ico_holding(flat_png(8000, 8000, 1)),
                                               {"Content-Type": "image/x-icon"})
         server.routes["/photo.jpg"] = Reply(200, photo, {"Content-Type": "image/jpeg"})
@@ -111,7 +111,7 @@ def test_a_bomb_is_reported_once_and_the_other_images_are_kept(sample_config, tm
         entry = Entry(source="AWS Architecture Blog", section="architecture", guid="post", title="Post", link="",
                       authors=(), published=datetime(2018, 1, 10, tzinfo=timezone.utc), updated=None,
                       summary="", content=body * 10, categories=(), language="en")
-        with Fetcher(FetchPolicy(retries=0, allow_private_hosts=(server.host,)), StoreCache(store)) as fetcher:
+        with Fetcher(FetchPolicy(retries=0, allow_private_hosts=(server.host,)), StoreCache(cache)) as fetcher:
             result = enrich(sample_config, (entry,), fetcher)
     assert list(result.images) == [server.url("/photo.jpg")]
     assert [(p.where, p.reason) for p in result.problems] == [
