@@ -8,6 +8,7 @@ import platform
 import subprocess
 from datetime import date
 
+from bench.hostile import HOSTILE_INPUT
 from bench.tools import Run
 
 TARGETS = ("cold EPUB build >= 2x faster than calibre's compressed recipe on both corpora (4x the aim); "
@@ -211,7 +212,7 @@ def markdown(runs: list[Run], real_runs: list[Run], sweep: list[Run], args: argp
               "## Scaling (feed variant)", "",
               f"Steps above {args.articles} articles use {args.sweep_images} main image(s) per article (the camera "
               "JPEG) besides the web extras, to keep the run short; calibre is not run at those sizes.", "",
-              _md_table(sweep), "", PROFILE, "", RECORD_AND_CACHE]
+              _md_table(sweep), "", PROFILE, "", RECORD_AND_CACHE, "", HOSTILE_INPUT]
     return "\n".join(lines)
 
 
