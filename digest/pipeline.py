@@ -18,6 +18,8 @@ from digest.content.enrich import enrich
 from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
 from digest.content.language import StoredLanguages
+from digest.content.linkpages import link_pages
+from digest.content.linksources import merge_links, split_links
 from digest.content.policy import fetch_policy
 from digest.content.select import cap_text, drop_short, select_entries
 from digest.core.cache import MB, Cache, memory_cache
@@ -97,7 +99,8 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
                                    problems=composition.problems, notes=notes)
             # Rendered before the swap so a broken site template leaves everything as it was.
             site = render_site(config, published_issues(config, staged=read_manifest(stage)))
-        record_published(stores.record, month, issue.articles)
+        record_published(stores.record, month, issue.articles,
+                         [link for group in issue.curated for link in group.links])
         pruned = stores.cache.prune(config.cache.max_mb * MB)
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),
@@ -125,18 +128,21 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
     earlier = published_elsewhere(record, month) if record is not None else frozenset()
     languages = StoredLanguages(cache).detect
-    selection = select_entries(config, spec, gathered.entries, earlier, languages)
+    selection, fed_links = split_links(config, select_entries(config, spec, gathered.entries, earlier, languages),
+                                       earlier)
     if not selection.articles and not allow_empty:
         raise BuildError(f"no articles for {month.label}: nothing to publish "
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
     with showing_stage("pages and images"):
-        links, link_problems = curated_links(config, month, spec.links, fetcher)
+        links, link_problems = curated_links(config, month, merge_links(spec.links, fed_links), fetcher)
         images, clean = ImageCache(cache), CleanBodies(cache).clean
+        papers = link_pages(config, links, fetcher, process=images.process)
         enriched = enrich(config, selection.articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
+                          fixed_bytes=sum(len(image.data) for image in papers.images.values()),
                           process=images.process, extract=ExtractionCache(cache).extract,
                           remembered=images.remembered, clean=clean)
-    problems = (*gathered.problems, *link_problems, *enriched.problems)
+    problems = (*gathered.problems, *link_problems, *papers.problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     long_enough = drop_short(config, spec, enriched.entries)
@@ -144,7 +150,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     capped = (*selection.capped, *within_caps.capped)
     for line in capped:
         log.info("%s", line)  # the build report shows it
-    issue = assemble_issue(config, spec, within_caps.articles, links, enriched.images, languages, clean)
+    issue = assemble_issue(config, spec, within_caps.articles, papers.links, {**enriched.images, **papers.images},
+                           languages, clean)
     validate = ValidatedFragments(cache, functools.partial(fragment_errors, warm=jing)).errors
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))

@@ -62,6 +62,8 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
     links = tuple(dataclasses.replace(link, image=resolve_image(link.image_url) or "") if link.image_url else link
                   for link in (spec.links if links is None else links) if web_url(link.url))
     links = tuple(dataclasses.replace(link, qr=add_image(qr_image(link.url))) for link in links)
+    links = tuple(dataclasses.replace(link, brief=dataclasses.replace(
+        link.brief, figure=resolve_image(link.brief.figure_key) or "")) if link.brief else link for link in links)
     curated = tuple(
         CuratedGroup(kind, title, tuple(link for link in links if link.kind == kind))
         for kind, title in LINK_KINDS.items()

@@ -59,7 +59,7 @@ class Source:
     url: str
     """An http(s) URL, or a path to a local feed file (relative to the config file)."""
     section: str
-    """Id of the section its articles go to."""
+    """Id of the section its articles go to (not needed for a source of ``links``)."""
     languages: tuple[str, ...] = ()
     """Accepted entry languages (primary subtags); empty means the publication's language."""
     include_categories: tuple[str, ...] = ()
@@ -78,6 +78,11 @@ class Source:
     summary_only: bool = False
     """The feed carries only summaries: fetch each article's page and extract the full text.
     Entries that look truncated are fetched even without this."""
+    links: str = ""
+    """A curated-link kind (e.g. ``"whitepaper"``, ``"reference-architecture"``): the feed's entries of
+    the month become curated links of that kind instead of articles (a feed of whitepapers, a GitHub
+    feed of architecture repositories, a bookmarking service's tag feed). The same rules, memory and
+    issue-file overrides apply as to articles."""
 
     @property
     def is_remote(self) -> bool:
@@ -106,6 +111,23 @@ class Listing:
     """CSS selector of a short description."""
     date_format: str = ""
     """strptime format for dates the lenient parser cannot read, e.g. "%d/%m/%Y"."""
+
+
+@dataclass(frozen=True)
+class LinkPages:
+    """Whitepapers and reference architectures carried as pages of the book (docs/whitepapers.md)."""
+
+    pages: bool = True
+    """Give each whitepaper a brief (abstract, contents, a figure) and each reference architecture a
+    page (its diagram and description); false keeps them as lines of the further-reading page."""
+    max_pdf_mb: float = 50.0
+    """A larger PDF is not downloaded: its link stays a line of the further-reading page."""
+    max_pages: int = 400
+    """A PDF with more pages is described from its metadata only (title, authors, page count)."""
+    snapshots: str = ""
+    """A folder of local copies of linked documents, laid out as ``HOST/PATH`` (e.g.
+    ``raw.githubusercontent.com/owner/repo/HEAD/README.md``); a document found there is read from it
+    instead of the web (offline samples, documents behind a login). Relative to the config file."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +264,7 @@ class Config:
     images: Images = field(default=Images(), compare=False)
     limits: Limits = field(default=Limits(), compare=False)
     listings: tuple[Listing, ...] = field(default=(), compare=False)
+    links: LinkPages = field(default=LinkPages(), compare=False)
     delivery: Delivery = field(default=Delivery(), compare=False)
 
     def section(self, section_id: str) -> Section:

@@ -20,6 +20,7 @@ from digest.core.config import (
     Fetching,
     Images,
     Limits,
+    LinkPages,
     Listing,
     Output,
     Publication,
@@ -96,7 +97,7 @@ def load_config(path: Path | str) -> Config:
         source = Source(
             name=src.string("name", required=True),
             url=src.string("url", required=True),
-            section=src.string("section", required=True),
+            section=src.string("section", required="links" not in src.data),
             languages=src.strings("languages", pattern=LANG_RE),
             include_categories=src.strings("include_categories"),
             exclude_categories=src.strings("exclude_categories"),
@@ -105,8 +106,10 @@ def load_config(path: Path | str) -> Config:
             max_articles=src.integer("max_articles", minimum=0),
             min_words=src.integer("min_words", minimum=0),
             summary_only=src.boolean("summary_only"),
+            links=src.string("links"),
         )
         src.done()
+        check_link_fields(src, source.links, "", key="links")
         if source.section and source.section not in section_ids:
             src.problem("section", f"unknown section {source.section!r}{did_you_mean(source.section, section_ids)}"
                                   f" (known: {', '.join(sorted(section_ids))})")
@@ -147,13 +150,14 @@ def load_config(path: Path | str) -> Config:
     images = _load_images(root.table("images").defaults_from(Images))
     limits = _load_limits(root.table("limits").defaults_from(Limits))
     listings = tuple(_load_listing(table) for table in root.tables("listings"))
+    links = _load_link_pages(root.table("links").defaults_from(LinkPages), path)
     root.done()
 
     if root.problems:
         raise ConfigError(root.problems)
     return Config(path=path.resolve(), publication=publication, sections=tuple(sections),
                   sources=tuple(sources), output=output, store=storage, cache=caching, delivery=delivery,
-                  fetching=fetching, images=images, limits=limits, listings=listings)
+                  fetching=fetching, images=images, limits=limits, listings=listings, links=links)
 
 
 def _file(table: TableReader, key: str, folder: Path, fallback: Path) -> Path:
@@ -197,14 +201,28 @@ def _load_listing(table: TableReader) -> Listing:
     return listing
 
 
-def check_link_fields(table: TableReader, kind: str, url: str) -> None:
-    """The checks shared by curated links and listings: a known kind, an http(s) URL."""
+def check_link_fields(table: TableReader, kind: str, url: str, key: str = "kind") -> None:
+    """The checks shared by curated links, listings and link sources: a known kind, an http(s) URL."""
     if kind and kind not in LINK_KINDS:
-        table.problem("kind", f"unknown kind {kind!r}{did_you_mean(kind, LINK_KINDS)}"
+        table.problem(key, f"unknown kind {kind!r}{did_you_mean(kind, LINK_KINDS)}"
                              f" (expected one of: {', '.join(LINK_KINDS)})")
     # The scheme as written: urlsplit raises on a URL the fetch layer reports for the link alone.
     if url and url.partition(":")[0].lower() not in ("http", "https"):
         table.problem("url", f"not an http(s) URL: {url!r}")
+
+
+def _load_link_pages(table: TableReader, path: Path) -> LinkPages:
+    snapshots = table.string("snapshots")
+    links = LinkPages(
+        pages=table.boolean("pages"),
+        max_pdf_mb=table.number("max_pdf_mb", minimum=0.001, maximum=1024),
+        max_pages=table.integer("max_pages", minimum=1, maximum=100_000),
+        snapshots=str((path.parent / snapshots).resolve()) if snapshots else "",
+    )
+    table.done()
+    if snapshots and not Path(links.snapshots).is_dir():
+        table.problem("snapshots", f"no such folder: {snapshots}")
+    return links
 
 
 def _load_fetching(table: TableReader) -> Fetching:

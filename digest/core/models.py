@@ -68,6 +68,32 @@ class Article:
 
 
 @dataclass(frozen=True)
+class LinkBrief:
+    """A whitepaper or a reference architecture carried as a page of its own, read from its document."""
+
+    authors: tuple[str, ...] = ()
+    date: str = ""
+    """As a reader would write it ("January 2018"); empty when the document does not say."""
+    page_count: int = 0
+    """A PDF's pages; 0 for a repository."""
+    paragraphs: tuple[str, ...] = ()
+    """The document's own opening text: a whitepaper's abstract, a README's first paragraphs."""
+    contents: tuple[str, ...] = ()
+    """A whitepaper's outline (or its numbered headings)."""
+    steps: tuple[str, ...] = ()
+    """A reference architecture's numbered steps, when its README lists them."""
+    figure_key: str = ""
+    """Which processed image is the figure (a diagram's URL, or a PDF's URL and page)."""
+    figure: str = ""
+    """The figure's href inside the book, once assembled."""
+    figure_alt: str = ""
+    figure_turned: bool = False
+    """The figure is a landscape drawing turned a quarter to fill a portrait screen."""
+    metadata_only: bool = False
+    """Only the document's metadata could be read (too long, too large, no text layer)."""
+
+
+@dataclass(frozen=True)
 class CuratedLink:
     kind: str
     title: str
@@ -80,6 +106,8 @@ class CuratedLink:
     """The lead image's href inside the book, once fetched."""
     qr: str = ""
     """The href of a QR code of the URL inside the book: e-ink browsers are poor, phones are not."""
+    brief: LinkBrief | None = None
+    """Its page in the book (a whitepaper brief, a reference architecture), when its document was read."""
 
     @property
     def domain(self) -> str:

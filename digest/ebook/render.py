@@ -15,10 +15,14 @@ from lxml import etree
 from digest.content.articles import one_line
 from digest.content.sanitize import html_text
 from digest.core.errors import BuildError
-from digest.core.models import Article, CuratedGroup, Issue
+from digest.core.models import Article, CuratedGroup, CuratedLink, Issue
 from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
 from digest.core.tomltext import USER_TEXT_ENCODING
 from digest.core.vocabulary import LINK_NOUNS
+
+BRIEF_PAGES = {"whitepaper": ("whitepaper.xhtml", "whitepaper"),
+               "reference-architecture": ("architecture.xhtml", "architecture")}
+"""Curated-link kinds that get a page of their own when their document was read: (template, page kind)."""
 
 STYLESHEET = "digest.css"
 COVER_PAGE = "cover.xhtml"
@@ -33,7 +37,7 @@ class Page:
     file_name: str
     title: str
     kind: str
-    """cover, masthead, contents, note, section, article or further."""
+    """cover, masthead, contents, note, section, article, further, whitepaper or architecture."""
     xhtml: str
     parent: str | None = None
     """File name of the section page this page sits under in the table of contents."""
@@ -66,6 +70,7 @@ class Theme:
         env.filters["people"] = _people
         env.filters["reading"] = reading_line
         env.filters["oneline"] = one_line
+        env.filters["brief"] = brief_line
         css_path = user_dir / STYLESHEET if user_dir and (user_dir / STYLESHEET).is_file() else DEFAULT_CSS
         return cls(env, css_path.read_text(encoding=USER_TEXT_ENCODING))
 
@@ -107,9 +112,10 @@ def render_pages(issue: Issue, theme: Theme, cover_href: str) -> tuple[Page, ...
     """Every page of the issue, in spine order, each checked to be well-formed XHTML."""
     zone = issue.publication.zone
     articles = list(issue.articles)
+    briefs = brief_files(issue)
     base = {"issue": issue, "publication": issue.publication, "stylesheet": STYLESHEET,
             "contents_href": CONTENTS_PAGE, "cover_href": cover_href, "zone": zone,
-            "article_file": article_file, "section_file": section_file}
+            "article_file": article_file, "section_file": section_file, "brief_files": briefs}
     pages: list[Page] = []
 
     def add(template: str, file_name: str, title: str, kind: str, parent: str | None = None,
@@ -143,7 +149,30 @@ def render_pages(issue: Issue, theme: Theme, cover_href: str) -> tuple[Page, ...
                       for group in issue.curated)
         add("further.xhtml", FURTHER_PAGE, "Further reading", "further", parts=parts,
             description=f"{sum(len(g.links) for g in issue.curated)} links worth your time this month")
+    for link in (link for group in issue.curated for link in group.links if link.url in briefs):
+        template, kind = BRIEF_PAGES[link.kind]
+        add(template, briefs[link.url], link.title, kind, parent=FURTHER_PAGE, description=brief_line(link),
+            authors=link.brief.authors if link.brief else (), link=link)
     return tuple(pages)
+
+
+def brief_files(issue: Issue) -> dict[str, str]:
+    """The file name of each curated link that has a page of its own, by URL, numbered per kind."""
+    files: dict[str, str] = {}
+    for group in issue.curated:
+        pages = [link for link in group.links if link.brief is not None and link.kind in BRIEF_PAGES]
+        for number, link in enumerate(pages, start=1):
+            files.setdefault(link.url, f"{BRIEF_PAGES[link.kind][1]}-{number}.xhtml")
+    return files
+
+
+def brief_line(link: CuratedLink) -> str:
+    """'Whitepaper, 8 pages: ...' for the contents and the Kindle's article list."""
+    brief = link.brief
+    noun = LINK_NOUNS[link.kind][0].capitalize()
+    size = f", {brief.page_count} pages" if brief is not None and brief.page_count else ""
+    text = (brief.paragraphs[0] if brief is not None and brief.paragraphs else "") or link.summary
+    return one_line(f"{noun}{size}: {text}" if text else f"{noun}{size}")
 
 
 def group_description(group: CuratedGroup) -> str:

@@ -38,14 +38,15 @@ def build_toc(pages: tuple[Page, ...]) -> tuple[TocEntry, ...]:
         order += 1
         parent_order = order
         children = []
-        for child in (p for p in pages if p.parent == page.file_name):
-            order += 1
-            children.append(TocEntry(child.title, child.file_name, child.kind, order,
-                                     child.description, child.authors))
+        # Places inside the page come before the pages after it (reading order).
         for part in page.parts:
             order += 1
             children.append(TocEntry(part.title, f"{page.file_name}#{part.fragment}", page.kind, order,
                                      part.description, part.authors))
+        for child in (p for p in pages if p.parent == page.file_name):
+            order += 1
+            children.append(TocEntry(child.title, child.file_name, child.kind, order,
+                                     child.description, child.authors))
         entries.append(TocEntry(page.title, page.file_name, page.kind, parent_order,
                                 page.description, page.authors, tuple(children)))
     return tuple(entries)

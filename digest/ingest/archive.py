@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from digest.core.models import Article, Entry
+from digest.core.models import Article, CuratedLink, Entry
 from digest.core.month import Month
 from digest.core.store import Store, deflate, inflate, now
 from digest.core.urls import canonical_url
@@ -56,9 +56,13 @@ def published_elsewhere(store: Store, month: Month) -> frozenset[str]:
     return frozenset(value for row in rows for value in (row["key"], row["guid"]))
 
 
-def record_published(store: Store, month: Month, articles: Iterable[Article]) -> None:
-    """Replace the record of what ``month`` carried (a rebuild may change it)."""
-    replace_published(store, month, [(canonical_url(a.link) if a.link else a.guid, a.guid, a.title) for a in articles])
+def record_published(store: Store, month: Month, articles: Iterable[Article],
+                     links: Iterable[CuratedLink] = ()) -> None:
+    """Replace the record of what ``month`` carried (a rebuild may change it).
+
+    Curated links are recorded by their URL, so a link source never brings one back later."""
+    replace_published(store, month, [(canonical_url(a.link) if a.link else a.guid, a.guid, a.title) for a in articles]
+                      + [(canonical_url(link.url), link.url, link.title) for link in links])
 
 
 def replace_published(store: Store, month: Month, articles: Sequence[tuple[str, str, str]]) -> None:
