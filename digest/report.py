@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections import Counter
 from pathlib import Path
 
 from digest.content.survey import ListingSurvey, SourceSurvey
@@ -11,7 +12,7 @@ from digest.core.cache import Pruned
 from digest.core.models import BuildResult
 from digest.core.month import Month
 from digest.core.scaffold import Scaffold
-from digest.core.vocabulary import count
+from digest.core.vocabulary import LINK_NOUNS, count
 from digest.deliver.ledger import LedgerEntry
 from digest.deliver.send import SendReport
 from digest.deliver.subscribers import Subscriber
@@ -28,6 +29,10 @@ def format_build_report(result: BuildResult) -> str:
              f"{count(sum(len(g.links) for g in issue.curated), 'curated link')}"]
     width = max((len(s.section.title) for s in issue.sections), default=0)
     lines.extend(f"  {s.section.title:<{width}}  {len(s.articles)}" for s in issue.sections)
+    if pages := link_pages(result):
+        lines.append("  pages of their own: " + ", ".join(
+            count(number, LINK_NOUNS[kind][0] + (" brief" if kind == "whitepaper" else " page"))
+            for kind, number in pages.items()))
     if result.files:
         lines.append(f"files in {result.files[0].parent}:")
         width = max(len(path.name) for path in result.files)
@@ -48,6 +53,12 @@ def format_build_report(result: BuildResult) -> str:
         lines.extend(f"  - {p.where}: {p.reason}" for p in result.problems)
     lines.append(f"built in {result.elapsed:.1f} s")
     return "\n".join(lines)
+
+
+def link_pages(result: BuildResult) -> dict[str, int]:
+    """How many curated links of each kind have a page of their own (a brief, a diagram)."""
+    counted = Counter(link.kind for group in result.issue.curated for link in group.links if link.brief)
+    return dict(counted)
 
 
 def kindle_verdict(notes: tuple[str, ...]) -> str:
@@ -76,6 +87,7 @@ def build_report_json(result: BuildResult) -> str:
         "volume": issue.volume,
         "articles": len(issue.articles),
         "curated_links": sum(len(g.links) for g in issue.curated),
+        "link_pages": link_pages(result),
         "sections": [{"id": s.section.id, "title": s.section.title, "articles": len(s.articles)}
                      for s in issue.sections],
         "files": [{"path": str(path), "bytes": path.stat().st_size} for path in result.files],

@@ -38,7 +38,7 @@ def write_publication(root: Path, *, sample: bool = False, issues: dict[str, str
     merged = {name: _merge(base.get(name), tables.get(name)) for name in base | tables}
     config = {name: value for name, value in merged.items() if value is not None}
     if sample:
-        for folder in ("issues", "assets/sample-feeds"):
+        for folder in ("issues", "assets/sample-feeds", "assets/sample-documents"):
             if not (root / folder).exists():
                 shutil.copytree(ROOT / folder, root / folder)
     (root / "issues").mkdir(parents=True, exist_ok=True)

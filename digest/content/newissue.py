@@ -11,6 +11,7 @@ from digest.core.models import IssueSpec
 from digest.core.month import Month
 from digest.core.store import Store
 from digest.core.urls import canonical_url
+from digest.core.vocabulary import LINK_NOUNS
 from digest.ingest.archive import published_elsewhere
 from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher
@@ -26,8 +27,10 @@ def new_issue(config: Config, month: Month, fetcher: Fetcher | None, store: Stor
     earlier = published_elsewhere(store, month) if store is not None else frozenset()
     selection = select_entries(config, IssueSpec(month=month), gathered.entries, earlier)
     zone = config.publication.zone
+    kinds = {s.name: f", a {LINK_NOUNS[s.links][0]}" for s in config.sources if s.links}
     included = tuple(Candidate(canonical_url(e.link) if e.link else e.guid, e.title, e.source,
-                               e.date.astimezone(zone).date().isoformat()) for e in selection.articles)
+                               e.date.astimezone(zone).date().isoformat() + kinds.get(e.source, ""))
+                     for e in selection.articles)
     left_out = tuple(Candidate(canonical_url(s.link) if s.link else s.title, s.title, s.source, s.reason)
                      for s in selection.skipped)
     draft = Draft(month, number, volume, included, left_out,

@@ -79,7 +79,7 @@ class Source:
     """The feed carries only summaries: fetch each article's page and extract the full text.
     Entries that look truncated are fetched even without this."""
     links: str = ""
-    """A curated-link kind (e.g. ``"whitepaper"``, ``"reference-architecture"``): the feed's entries of
+    """A curated-link kind (e.g. "whitepaper", "reference-architecture"): the feed's entries of
     the month become curated links of that kind instead of articles (a feed of whitepapers, a GitHub
     feed of architecture repositories, a bookmarking service's tag feed). The same rules, memory and
     issue-file overrides apply as to articles."""

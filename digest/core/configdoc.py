@@ -22,6 +22,7 @@ from digest.core.config import (
     Fetching,
     Images,
     Limits,
+    LinkPages,
     Listing,
     Output,
     Publication,
@@ -44,6 +45,7 @@ TABLES = (
     ("[images]", Images, "How images are fitted into the book."),
     ("[limits]", Limits, "Caps per source and per issue; what a cap leaves out is reported in one line."),
     ("[[listings]]", Listing, "Web pages whose dated items become curated links (optional)."),
+    ("[links]", LinkPages, "Whitepapers and reference architectures as pages of the book (see whitepapers.md)."),
     ("[delivery]", Delivery, "E-mail to Kindles with `digest send` (optional; see kindle.md)."),
 )
 # Where the key in the file differs from the field's name.
