@@ -66,4 +66,7 @@ def _link(kind: str, entry: Entry) -> CuratedLink:
     words = summary.split()
     if len(words) > SUMMARY_WORDS:
         summary = " ".join(words[:SUMMARY_WORDS]) + "…"
-    return CuratedLink(kind=kind, title=entry.title, url=repository_url(entry.link), summary=summary)
+    url = repository_url(entry.link)
+    # A release or a commit is titled "v1.3.0" or by its message: the link is the repository.
+    title = entry.title if url == entry.link else url.removeprefix("https://github.com/")
+    return CuratedLink(kind=kind, title=title, url=url, summary=summary)
