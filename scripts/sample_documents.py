@@ -20,7 +20,10 @@ from pathlib import Path
 from pypdf import PageObject, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-PAPER = "d1.awsstatic.com/whitepapers/serverless-architectures-with-aws-lambda.pdf"
+PAPERS = {
+    "january": "d1.awsstatic.com/whitepapers/serverless-architectures-with-aws-lambda.pdf",
+    "february": "d1.awsstatic.com/whitepapers/AWS_Cloud_Best_Practices.pdf",
+}
 WIDTH, HEIGHT = 612, 792
 
 
@@ -137,10 +140,40 @@ def whitepaper() -> bytes:
             page.paragraph(text)
         pages.append(page)
     return _write(pages, [("Abstract", 3), ("1 Introduction", 3), ("2 Compute with functions", 5),
-                          ("3 Best practices", 6), ("4 Conclusion", 7)])
+                          ("3 Best practices", 6), ("4 Conclusion", 7)],
+                  {"/Title": "Serverless Architectures with Functions as a Service",
+                   "/Author": "Ana Example; Ben Sample", "/CreationDate": "D:20171120000000Z"})
 
 
-def _write(pages: list[Page], outline: list[tuple[str, int]]) -> bytes:
+def practices() -> bytes:
+    """February's paper: a cover and numbered chapters, no outline (its headings are the contents)."""
+    cover = Page()
+    cover.y = 520
+    cover.text("Architecting for the Cloud", 30, font="F2", gap=1.5)
+    cover.text("Best Practices (sample stand-in)", 16)
+    pages = [cover]
+    chapters = [
+        ("1 Introduction", "Moving to the cloud changes what good architecture means: capacity is no longer "
+         "bought ahead, failures are expected rather than avoided, and every component can be replaced by an "
+         "API call. This paper gathers the principles that follow from those changes."),
+        ("2 Design for failure", "Assume that any component can fail at any time. Spread work over several "
+         "independent locations, keep state out of the servers that come and go, and test recovery as often "
+         "as deployment."),
+        ("3 Decouple components", "Queues and events let parts of a system slow down or stop without stopping "
+         "the others. A component that only knows a queue can be scaled, replaced or rewritten on its own."),
+        ("4 Think in elasticity", "Scale out with the load and back in when it passes, so that the system costs "
+         "what it is used. Automation is the precondition: nothing is configured by hand."),
+    ]
+    for title, text in chapters:
+        page = Page()
+        page.heading(title)
+        page.paragraph(text)
+        pages.append(page)
+    return _write(pages, [], {"/Title": "Architecting for the Cloud: Best Practices",
+                              "/Author": "Carla Placeholder", "/CreationDate": "D:20180205000000Z"})
+
+
+def _write(pages: list[Page], outline: list[tuple[str, int]], metadata: dict[str, str]) -> bytes:
     writer = PdfWriter()
     fonts = DictionaryObject({
         NameObject(f"/F{index}"): writer._add_object(DictionaryObject({
@@ -156,19 +189,18 @@ def _write(pages: list[Page], outline: list[tuple[str, int]]) -> bytes:
         writer.add_page(blank)
     for title, number in outline:
         writer.add_outline_item(title=title, page_number=number)
-    writer.add_metadata({"/Title": "Serverless Architectures with Functions as a Service",
-                         "/Author": "Ana Example; Ben Sample", "/CreationDate": "D:20171120000000Z",
-                         "/Producer": "digest sample_documents.py"})
+    writer.add_metadata({**metadata, "/Producer": "digest sample_documents.py"})
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
 
 
 def main(folder: Path) -> None:
-    target = folder / PAPER
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(whitepaper())
-    print(f"wrote {target}")
+    for month, write in (("january", whitepaper), ("february", practices)):
+        target = folder / PAPERS[month]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(write())
+        print(f"wrote {target}")
 
 
 if __name__ == "__main__":

@@ -128,7 +128,10 @@ def test_mobi_unpacks_with_the_epubs_sections_and_articles(january, unpacked):
     issue_sections = [(s.section.title, [a.title for a in s.articles]) for s in january.issue.sections]
     assert sections[1:len(issue_sections) + 1] == issue_sections
     further = [titles for title, titles in sections if title == "Further reading"]
-    assert further == [[group.title for group in january.issue.curated]]
+    # The kinds of link, then the whitepaper briefs and reference architectures as articles of their own.
+    briefs = [link.title for group in january.issue.curated for link in group.links if link.brief]
+    assert len(briefs) == 3
+    assert further == [[group.title for group in january.issue.curated] + briefs]
     assert sum(len(articles) for _, articles in issue_sections) == len(january.issue.articles)
 
 

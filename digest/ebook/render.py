@@ -152,7 +152,7 @@ def render_pages(issue: Issue, theme: Theme, cover_href: str) -> tuple[Page, ...
     for link in (link for group in issue.curated for link in group.links if link.url in briefs):
         template, kind = BRIEF_PAGES[link.kind]
         add(template, briefs[link.url], link.title, kind, parent=FURTHER_PAGE, description=brief_line(link),
-            authors=link.brief.authors if link.brief else (), link=link)
+            authors=(link.brief.authors if link.brief else ()) or (link.domain,), link=link)
     return tuple(pages)
 
 
