@@ -3,7 +3,8 @@
     make screenshots          (or: .venv/bin/python scripts/screenshots.py docs/screenshots)
 
 Writes contents.png (the sample issue's contents page), further-reading.png (its curated
-links on one page with QR codes) and article.png (an article with an SVG architecture
+links on one page with QR codes), whitepaper.png and architecture.png (its whitepaper brief
+and a reference architecture, read from the stand-ins in assets/sample-documents/) and article.png (an article with an SVG architecture
 diagram and code, built from assets/demo/ through a feed served on this machine's
 loopback, so the diagram goes through the same fetch and SVG drawing as a real post).
 Nothing is fetched from the internet. Needs Chromium (scripts/install-system-deps.sh).
@@ -67,10 +68,12 @@ def main(target: Path) -> None:
             page = browser.new_context(viewport=SCREEN).new_page()
             shoot(page, sample / "contents.xhtml", target / "contents.png")
             shoot(page, sample / "further.xhtml", target / "further-reading.png")
+            shoot(page, sample / "whitepaper-1.xhtml", target / "whitepaper.png")
+            shoot(page, sample / "architecture-1.xhtml", target / "architecture.png")
             article = next(demo.glob("a01-*.xhtml"))
             shoot(page, article, target / "article.png")
             browser.close()
-    for name in ("contents.png", "further-reading.png", "article.png"):
+    for name in ("contents.png", "further-reading.png", "whitepaper.png", "architecture.png", "article.png"):
         print(f"wrote {target / name}")
 
 
@@ -125,7 +128,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def copy_project(folder: Path) -> None:
     folder.mkdir(parents=True)
     shutil.copy(ROOT / "digest.toml", folder / "digest.toml")
-    for name in ("issues", "assets/sample-feeds"):
+    for name in ("issues", "assets/sample-feeds", "assets/sample-documents"):
         shutil.copytree(ROOT / name, folder / name)
 
 
