@@ -109,8 +109,10 @@ def build_demo(folder: Path) -> bytes:
         config = folder / "digest.toml"
         text = config.read_text(encoding="utf-8")
         head, _, _ = text.partition("[[sources]]")
+        # The loopback server is a private address: the fetch layer refuses it unless allowed.
         config.write_text(head + f'[[sources]]\nname = "Demo Blog"\nurl = "{base}/feed.xml"\n'
-                          'section = "architecture"\n', encoding="utf-8")
+                          'section = "architecture"\n\n[fetch]\n'
+                          f'allow_private_hosts = ["127.0.0.1:{server.server_address[1]}"]\n', encoding="utf-8")
         (folder / "issues" / f"{MONTH}.toml").write_text("", encoding="utf-8")
         loaded = load_config(config)
         with make_fetcher(loaded, None) as fetcher:
