@@ -10,6 +10,7 @@ import pytest
 
 from conftest import DATA
 from digest.core.configfile import load_config
+from digest.core.errors import ConfigError
 from digest.core.month import Month
 from digest.pipeline import build_issue, compose_issue
 from factory import write_publication
@@ -116,3 +117,16 @@ def test_twenty_whitepapers_over_three_months_each_appear_in_exactly_one_issue(t
     assert sorted(carried) == sorted(url for _, url, _ in papers)
     assert all(len(months) == 1 for months in carried.values()), carried
     assert {months[0] for months in carried.values()} == {"2018-01", "2018-02", "2018-03"}
+
+
+def test_a_link_source_needs_no_section_but_a_known_kind(tmp_path):
+    (tmp_path / "papers.xml").write_text("<rss version='2.0'><channel><title>p</title></channel></rss>")
+    config = load_config(write_publication(tmp_path, sources=[{"name": "Papers", "url": "papers.xml",
+                                                               "links": "whitepaper"}]))
+    assert config.sources[0].links == "whitepaper" and config.sources[0].section == ""
+    with pytest.raises(ConfigError) as raised:
+        load_config(write_publication(tmp_path, sources=[{"name": "Papers", "url": "papers.xml",
+                                                          "links": "whitepapers"}]))
+    assert "sources[0].links: unknown kind 'whitepapers' (did you mean 'whitepaper'?)" in str(raised.value)
+    with pytest.raises(ConfigError, match="sources\\[0\\].section: required key is missing"):
+        load_config(write_publication(tmp_path, sources=[{"name": "Papers", "url": "papers.xml"}]))
