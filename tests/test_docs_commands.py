@@ -258,7 +258,7 @@ def world(tmp_path_factory):
         web.routes["/whitepaper.pdf"] = Reply(body=_pdf(), headers={"Content-Type": "application/pdf"})
         sample = root / "sample"
         sample.mkdir()
-        for name in ("digest.toml", "issues", "assets/sample-feeds"):
+        for name in ("digest.toml", "issues", "assets/sample-feeds", "assets/sample-documents"):
             source, target = ROOT / name, sample / name
             shutil.copytree(source, target) if source.is_dir() else shutil.copy(source, target)
         cwd = {"sample": sample, "readme-init": root / "readme-init", "getting-started": root / "getting-started"}

@@ -31,7 +31,7 @@ def copy_project(root: Path) -> Path:
     toml = (ROOT / "digest.toml").read_text(encoding="utf-8")
     (root / "digest.toml").write_text(toml.replace('formats = ["epub", "azw3", "mobi"]', 'formats = ["epub"]'),
                                       encoding="utf-8")
-    for folder in ("issues", "assets/sample-feeds"):
+    for folder in ("issues", "assets/sample-feeds", "assets/sample-documents"):
         shutil.copytree(ROOT / folder, root / folder)
     (root / "secret.txt").write_text(PROJECT_SECRET)
     return root / "digest.toml"

@@ -118,7 +118,7 @@ def test_installed_wheel_builds_the_sample_issue(wheel, tmp_path):
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(ROOT / "digest.toml", project)
-    for folder in ("issues", "assets/sample-feeds"):
+    for folder in ("issues", "assets/sample-feeds", "assets/sample-documents"):
         shutil.copytree(ROOT / folder, project / folder)
     digest = fresh / "bin" / "digest"
     run(digest, "build", "--month", "2018-01", cwd=project, env=ENV)
