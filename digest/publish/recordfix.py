@@ -25,8 +25,10 @@ def restore_record(config: Config, record: Store) -> int:
     known = {row["issue_month"] for row in record.query("SELECT DISTINCT issue_month FROM published_articles")}
     missing = [issue for issue in published_issues(config) if str(issue.month) not in known]
     for issue in missing:
+        # Curated links too: a link source must not bring back what an issue already carried.
         replace_published(record, issue.month, [(canonical_url(a.url), a.url, a.title)
-                                                for a in issue.articles if a.url])
+                                                for a in issue.articles if a.url]
+                          + [(canonical_url(url), url, title) for _, title, url in issue.curated])
     if missing:
         log.warning("%s: the record did not know what %d published issues carried (%s); taken back from their "
                     "manifests", config.store.path, len(missing), ", ".join(sorted(str(i.month) for i in missing)))
