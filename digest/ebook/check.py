@@ -18,6 +18,7 @@ from pathlib import Path
 
 from digest.core.errors import NotKindleReady, UnreadableBookError
 from digest.core.external import run_external
+from digest.ebook.a11y_rules import accessibility_findings, conformance_declared
 from digest.ebook.check_rules import Finding, kindle_findings, read_book
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class BookReport:
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = ()
     """What could not be checked, and why (e.g. no java for EPUBCheck)."""
+    conforms: bool = False
+    """Whether the book declares EPUB Accessibility 1.1 (the rules then hold it to that claim)."""
 
     @property
     def violations(self) -> tuple[Finding, ...]:
@@ -76,12 +79,13 @@ def check_path(path: Path, *, epubcheck: bool = True) -> CheckReport:
 
 
 def check_epub(path: Path, *, epubcheck: bool = True, runner: EpubCheckRunner | None = None) -> BookReport:
-    """The Kindle rules and EPUBCheck (``runner``: how to run it; a fresh java by default)."""
-    findings = kindle_findings(read_book(path))
+    """The Kindle and accessibility rules and EPUBCheck (``runner``: how to run it; a fresh java by default)."""
+    book = read_book(path)
+    findings, accessible = kindle_findings(book) + accessibility_findings(book), conformance_declared(book)
     if not epubcheck:
-        return BookReport(path, findings, ("EPUBCheck not run (--no-epubcheck)",))
+        return BookReport(path, findings, ("EPUBCheck not run (--no-epubcheck)",), accessible)
     found, notes = (runner or run_epubcheck)(path)
-    return BookReport(path, found + findings, notes)
+    return BookReport(path, found + findings, notes, accessible)
 
 
 def require_ready(report: BookReport) -> BookReport:
