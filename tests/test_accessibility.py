@@ -198,3 +198,19 @@ def test_check_accessibility_without_node_says_so_in_one_line(sample_epub, monke
     result = CliRunner().invoke(cli, ["check", "--accessibility", "--no-epubcheck", str(sample_epub)])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "Node.js" in result.output
+
+
+def test_check_says_whether_the_book_declares_conformance(sample_epub):
+    result = CliRunner().invoke(cli, ["check", "--no-epubcheck", str(sample_epub)])
+    assert result.exit_code == 0, result.output
+    assert f"accessibility: declares {CONFORMS_TO}" in result.output.splitlines()[1]
+
+
+@pytest.mark.slow
+def test_an_ace_failure_is_a_note_not_a_lost_check(tmp_path):
+    ace_or_skip()
+    broken = tmp_path / "broken.epub"
+    broken.write_bytes(b"PK\x03\x04 this is not a zip that Ace can open")
+    findings, notes = run_ace(broken)
+    assert findings == ()
+    assert len(notes) == 1 and notes[0].startswith("Ace by DAISY failed")

@@ -60,7 +60,7 @@ def relevel_headings(root) -> None:
 def name_header_cells(root) -> None:
     """A header cell without text is a data cell: an empty <th> names no column for a screen reader."""
     for cell in root.iter("th"):
-        if not _text(cell) and not any(img.get("alt") for img in cell.iter("img")):
+        if not _has_text(cell) and not any(img.get("alt") for img in cell.iter("img")):
             cell.tag = "td"
             cell.attrib.pop("scope", None)
 
@@ -89,7 +89,7 @@ def choose_alt_text(root, undescribed: list) -> None:
 def name_links(root) -> None:
     """Every link names its target: an image-only link through its image, an empty link unwrapped."""
     for link in list(root.iter("a")):
-        if _text(link) or any(img.get("alt") for img in link.iter("img")):
+        if _has_text(link) or any(img.get("alt") for img in link.iter("img")):
             continue
         images = list(link.iter("img"))
         if not images:
@@ -113,8 +113,8 @@ def _link_words(href: str) -> str:
 
 def _captioned(image) -> bool:
     figure = next((parent for parent in image.iterancestors("figure")), None)
-    return figure is not None and any(_text(caption) for caption in figure.iter("figcaption"))
+    return figure is not None and any(_has_text(caption) for caption in figure.iter("figcaption"))
 
 
-def _text(element) -> str:
-    return " ".join("".join(element.itertext()).split())
+def _has_text(element) -> bool:
+    return any(not text.isspace() for text in element.itertext() if text)
