@@ -138,8 +138,7 @@ def sources(config_path: Path, month: Month | None) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-epubcheck", is_flag=True, help="Only the Kindle rules (fast, needs no java).")
-@click.option("--accessibility", is_flag=True,
-              help="Also run Ace by DAISY (needs Node.js and Chromium; `make ace` installs it).")
+@click.option("--accessibility", is_flag=True, help="Also run Ace by DAISY (needs Node.js and Chromium: make ace).")
 @_handle_errors
 def check(path: Path, as_json: bool, no_epubcheck: bool, accessibility: bool) -> None:
     """Check an EPUB, or every EPUB of a built month folder, against EPUBCheck and the Kindle rules.

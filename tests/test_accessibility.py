@@ -46,6 +46,21 @@ def test_a_deeper_heading_after_a_shallower_one_goes_one_level_down_only():
     assert levels(root) == ["h2:A", "h3:B", "h3:C", "h4:D"]
 
 
+def test_empty_headings_go_and_a_heading_around_an_image_becomes_a_paragraph():
+    # A news site's sidebar: its heading icons' images are dead links, its links were empty.
+    root = clean('<h3><a href="https://example.com/more"></a></h3><p>Story.</p>'
+                 '<h3><a href="https://example.com/x"><img src="https://x.example/icon.png"></a></h3><h4>Next</h4>')
+    assert levels(root) == ["h2:Next"]
+    assert root.find("p/a/img").get("alt") == "Link to example.com/x"
+
+
+def test_a_lang_that_names_no_language_is_dropped():
+    # A video player's wrapper from a real page: <div lang="c">.
+    root = clean('<div lang="c"><p>Player</p></div><p lang="fr-CA">Bonjour</p><p lang="english">Hi</p>')
+    assert [(p.text, p.get("lang"), p.getparent().get("lang")) for p in root.iter("p")] == [
+        ("Player", None, None), ("Bonjour", "fr-CA", None), ("Hi", None, None)]
+
+
 def test_an_empty_header_cell_becomes_a_data_cell_and_named_ones_stay():
     # A comparison table whose corner cell is empty, as GitHub READMEs and docs sites write it.
     root = clean("<table><thead><tr><th></th><th scope='col'>Lambda</th><th>&nbsp;</th></tr></thead>"

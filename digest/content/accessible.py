@@ -9,7 +9,10 @@ UNDESCRIBED, so the book itself says which images keep it from claiming conforma
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
+
+from digest.content.treeops import splice
 
 HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 FIRST_LEVEL = 2
@@ -17,6 +20,8 @@ FIRST_LEVEL = 2
 UNDESCRIBED = "no-text-alternative"
 """The class of an image whose meaning no text gives (alt="" until an editor writes one)."""
 DECORATIVE_ROLES = frozenset({"presentation", "none"})
+# A language tag's first subtag is 2 or 3 letters (ISO 639); "c" or "english" names no language.
+PRIMARY_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-|$)")
 
 
 def undescribed_images(root) -> list:
@@ -31,8 +36,10 @@ def undescribed_images(root) -> list:
 
 def make_accessible(root, undescribed: list) -> None:
     """Repair ``root`` in place (``undescribed``: what undescribed_images returned before cleaning)."""
+    drop_empty_headings(root)
     relevel_headings(root)
     name_header_cells(root)
+    drop_unknown_languages(root)
     choose_alt_text(root, undescribed)
     name_links(root)
 
@@ -55,6 +62,26 @@ def relevel_headings(root) -> None:
             placed = min(stack[-1][1] + 1, 6) if stack else FIRST_LEVEL
         stack.append((level, placed))
         heading.tag = f"h{placed}"
+
+
+def drop_empty_headings(root) -> None:
+    """A heading without text announces nothing: one around an image becomes a paragraph, else it goes."""
+    empty = []
+    for heading in list(root.iter(*HEADINGS)):
+        if _has_text(heading) or any(img.get("alt") for img in heading.iter("img")):
+            continue
+        if next(heading.iter("img"), None) is not None:
+            heading.tag = "p"
+        else:
+            empty.append(heading)
+    splice(unwrap=empty)
+
+
+def drop_unknown_languages(root) -> None:
+    """A lang that names no language ("c", from a video player's markup) misleads a screen reader's voice."""
+    for element in root.xpath(".//*[@lang]"):
+        if not PRIMARY_LANGUAGE.match(element.get("lang")):
+            del element.attrib["lang"]
 
 
 def name_header_cells(root) -> None:
@@ -88,18 +115,20 @@ def choose_alt_text(root, undescribed: list) -> None:
 
 def name_links(root) -> None:
     """Every link names its target: an image-only link through its image, an empty link unwrapped."""
+    empty = []
     for link in list(root.iter("a")):
         if _has_text(link) or any(img.get("alt") for img in link.iter("img")):
             continue
         images = list(link.iter("img"))
         if not images:
-            link.drop_tag()
+            empty.append(link)
             continue
         image = images[0]
         # A linked image's alt names what the link does (WCAG's functional image): that describes it.
         image.set("alt", " ".join((link.get("title") or "").split()) or _link_words(link.get("href") or ""))
         image.attrib.pop("role", None)
         image.attrib.pop("class", None)
+    splice(unwrap=empty)
 
 
 def _link_words(href: str) -> str:

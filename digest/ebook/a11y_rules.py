@@ -52,6 +52,8 @@ def heading_order(book: Book) -> Iterator[Finding]:
         previous = 0
         for heading in doc.iter(*HEADINGS):
             level = int(etree.QName(heading).localname[1])
+            if not _text(heading) and not any(img.get("alt") for img in heading.iter(f"{{{XHTML_NS}}}img")):
+                yield Finding("a11y-heading-order", _line(heading, name), f"h{level} has no text")
             if level > previous + 1 and previous:
                 yield Finding("a11y-heading-order", _line(heading, name),
                               f"h{level} follows h{previous}: a heading level is skipped")
