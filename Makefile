@@ -4,6 +4,7 @@
 # make preview MONTH=YYYY-MM preview it in a browser, reloading on every save (PORT=8000)
 # make test                  lint (ruff, mypy) and the whole test suite
 # make lint                  ruff and mypy on the package
+# make ace                   Ace by DAISY, the accessibility checker (tools/ace, pinned by its package-lock.json)
 # make test-fast             the tests marked not slow: no EPUBCheck, calibre, Chromium or full builds (minutes: README)
 # make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
 # make lock                  re-resolve requirements.lock and requirements-test.lock after a change to pyproject.toml
@@ -19,7 +20,7 @@ LOCK      := requirements.lock
 TEST_LOCK := requirements-test.lock
 PIP_LOCK  := requirements-pip.lock
 
-.PHONY: issue publish preview test test-fast lint bench screenshots deps system-deps lock clean month
+.PHONY: issue publish preview test test-fast lint bench screenshots deps system-deps lock clean month ace
 
 # Every Python package, setuptools included, comes from a lock file with hashes: pip
 # refuses a file whose hash differs, so a compromised or re-uploaded release cannot slip in.
@@ -65,13 +66,22 @@ preview: month deps
 	$(BIN)/digest preview --config $(CONFIG) --month $(MONTH) --port $(PORT)
 
 system-deps:
-	sh scripts/install-system-deps.sh calibre java chromium
+	sh scripts/install-system-deps.sh calibre java chromium node
+
+# Exactly the versions of the lock file; --ignore-scripts: Ace's Electron flavour would download a
+# browser at install time, and Ace runs here with Debian's chromium (PUPPETEER_EXECUTABLE_PATH).
+ACE := tools/ace/node_modules/.bin/ace-puppeteer
+$(ACE): tools/ace/package.json tools/ace/package-lock.json
+	cd tools/ace && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+ace: system-deps $(ACE)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check digest
 	$(BIN)/mypy
 
-test: $(VENV)/.installed-test system-deps lint
+test: $(VENV)/.installed-test system-deps $(ACE) lint
 	$(BIN)/pytest
 
 # Leaves out the tests marked slow (pyproject.toml): EPUBCheck, calibre, Chromium, whole builds.

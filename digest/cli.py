@@ -138,15 +138,16 @@ def sources(config_path: Path, month: Month | None) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-epubcheck", is_flag=True, help="Only the Kindle rules (fast, needs no java).")
+@click.option("--accessibility", is_flag=True, help="Also run Ace by DAISY (needs Node.js and Chromium: make ace).")
 @_handle_errors
-def check(path: Path, as_json: bool, no_epubcheck: bool) -> None:
+def check(path: Path, as_json: bool, no_epubcheck: bool, accessibility: bool) -> None:
     """Check an EPUB, or every EPUB of a built month folder, against EPUBCheck and the Kindle rules.
 
-    Exits 1 on any violation, 2 if PATH cannot be read as an EPUB.
+    Exits 1 on any violation, 2 if PATH cannot be read as an EPUB or a checker asked for cannot run.
     """
     from digest.ebook.check import check_path
     from digest.report import check_report_json, format_check_report
-    report = check_path(path, epubcheck=not no_epubcheck)
+    report = check_path(path, epubcheck=not no_epubcheck, ace=accessibility)
     say(check_report_json(report) if as_json else format_check_report(report), always=as_json or not report.ok)
     if not report.ok:
         sys.exit(1)

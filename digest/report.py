@@ -16,6 +16,7 @@ from digest.core.vocabulary import LINK_NOUNS, count
 from digest.deliver.ledger import LedgerEntry
 from digest.deliver.send import SendReport
 from digest.deliver.subscribers import Subscriber
+from digest.ebook.a11y_rules import CONFORMS_TO
 from digest.ebook.check import BookReport, CheckReport, finding_line
 from digest.ebook.check_rules import RULES, Finding
 from digest.ingest.gather import Gathered
@@ -157,6 +158,7 @@ def format_check_report(report: CheckReport) -> str:
     lines = []
     for book in report.books:
         lines.append(f"{book.path}: {_book_verdict(book)}")
+        lines.append(f"  accessibility: {'declares ' + CONFORMS_TO if book.conforms else 'no conformance declared'}")
         lines.extend(f"  {finding_line(f)}" for f in (*book.violations, *book.warnings))
         if not book.ok:  # else the verdict carries them
             lines.extend(f"  note: {note}" for note in book.notes)
@@ -178,7 +180,7 @@ def check_report_json(report: CheckReport) -> str:
         "kindle_ready": all(book.ok and not book.notes for book in report.books),
         "rules": ["epubcheck", *(rule for rule, _ in RULES)],
         "books": [{"path": str(book.path), "ok": book.ok, "kindle_ready": book.ok and not book.notes,
-                   "verdict": _book_verdict(book), "size": book.path.stat().st_size,
+                   "verdict": _book_verdict(book), "conforms": book.conforms, "size": book.path.stat().st_size,
                    "violations": findings(book.violations), "warnings": findings(book.warnings),
                    "notes": list(book.notes)} for book in report.books],
     }, indent=2, ensure_ascii=False)

@@ -3,7 +3,7 @@
 # (Debian/Ubuntu as root). Otherwise print the command to run and carry on: the EPUB
 # still builds without calibre, and the build report says which formats were skipped.
 #
-# usage: scripts/install-system-deps.sh [calibre] [java] [chromium]
+# usage: scripts/install-system-deps.sh [calibre] [java] [chromium] [node]
 set -u
 
 want=""
@@ -12,6 +12,7 @@ for tool in "$@"; do
         calibre)  command -v ebook-convert >/dev/null 2>&1 || want="$want calibre" ;;
         java)     command -v java >/dev/null 2>&1 || want="$want default-jre-headless" ;;
         chromium) command -v chromium >/dev/null 2>&1 || want="$want chromium" ;;
+        node)     command -v npm >/dev/null 2>&1 || want="$want nodejs npm" ;;
         *) echo "install-system-deps: unknown tool '$tool'" >&2; exit 2 ;;
     esac
 done

@@ -56,10 +56,12 @@ def draw_cover(title: str, subtitle: str, month_label: str, issue_line: str,
     draw.text((margin, y), "IN THIS ISSUE", font=_font("DejaVuSans-Bold.ttf", 52), fill=ACCENT)
     y += 110
     headline_font = _font("DejaVuSerif-Bold.ttf", 76)
+    shown = []
     for headline in headlines:
         lines = _wrap(headline, headline_font, width - 2 * margin)
         if y + len(lines[:3]) * 92 > height - 300:
             break
+        shown.append(" ".join(lines[:3]))
         for line in lines[:3]:
             draw.text((margin, y), line, font=headline_font, fill=INK)
             y += 92
@@ -68,7 +70,9 @@ def draw_cover(title: str, subtitle: str, month_label: str, issue_line: str,
         y += 20
     draw.line((margin, height - 200, width - margin, height - 200), fill=INK, width=3)
     draw.text((margin, height - 160), publisher, font=_font("DejaVuSans.ttf", 48), fill=INK)
-    return _as_jpeg(image)
+    said = [title, subtitle, f"{month_label}, {issue_line}", "In this issue: " + "; ".join(shown) if shown else "",
+            publisher]
+    return _as_jpeg(image, ". ".join(part.rstrip(".") for part in said if part) + ".")
 
 
 def draw_masthead(title: str) -> bytes:
@@ -128,10 +132,10 @@ def load_cover(path: Path) -> Cover:
     return _as_jpeg(ImageOps.fit(flattened, COVER_SIZE, Image.Resampling.LANCZOS))
 
 
-def _as_jpeg(image: Image.Image) -> Cover:
+def _as_jpeg(image: Image.Image, description: str = "") -> Cover:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88, optimize=True)
-    return Cover(buffer.getvalue(), "image/jpeg", *image.size)
+    return Cover(buffer.getvalue(), "image/jpeg", *image.size, description)
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int = 3) -> list[str]:

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from digest import __version__
-from digest.content import extract, sanitize
+from digest.content import accessible, extract, normalize, sanitize
 from digest.content.extract import Extracted, extract_article
 from digest.core.cache import Cache
 from digest.core.errors import ExtractionError
@@ -50,5 +50,5 @@ class ExtractionCache:
 
 @cache
 def _fingerprint() -> str:
-    source = b"".join(Path(str(module.__file__)).read_bytes() for module in (extract, sanitize))
+    source = b"".join(Path(str(module.__file__)).read_bytes() for module in (extract, sanitize, normalize, accessible))
     return hashlib.sha256(__version__.encode() + source).hexdigest()[:16]

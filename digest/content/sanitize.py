@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
+from digest.content.accessible import make_accessible, undescribed_images
 from digest.content.htmlparse import parse_fragment
 from digest.content.normalize import normalize
 from digest.content.treeops import GLOBAL_ATTRIBUTES, splice
@@ -47,7 +48,7 @@ ALLOWED = {
 SKIPPED = frozenset(DROP - {"source"})
 INVISIBLE = frozenset({"script", "style", "template"})
 READ_ATTRIBUTES = frozenset({name for names in ALLOWED.values() for name in names} | set(GLOBAL_ATTRIBUTES)
-                            | {"srcset", "data-src", "data-lazy-src", "data", "aria-label"})
+                            | {"srcset", "data-src", "data-lazy-src", "data", "aria-label", "role", "aria-hidden"})
 RENAME = {"h1": "h2", "strike": "s", "tt": "code", "center": "div", "article": "div", "section": "div",
           "main": "div", "header": "div", "footer": "div", "aside": "div", "address": "p"}
 SAFE_SCHEMES = ("http", "https", "mailto", "ftp")
@@ -91,6 +92,7 @@ def clean_html(html: str, *, base_url: str, id_prefix: str,
     for picture in list(root.iter("picture")):
         if not _reduce_picture(picture):
             drops[REMOVE].append(picture)
+    undescribed = undescribed_images(root)
     for element in list(root.iter())[1:]:
         drop = _clean_element(element, base_url, resolve_image)
         if drop:
@@ -98,6 +100,7 @@ def clean_html(html: str, *, base_url: str, id_prefix: str,
     # All at once: one by one, unwrapping and removing are quadratic over many siblings.
     splice(unwrap=drops[UNWRAP], remove=drops[REMOVE])
     normalize(root)
+    make_accessible(root, undescribed)
     _prefix_ids(root, id_prefix)
     xhtml = _escape_text(root.text or "") + "".join(
         etree.tostring(child, method="xml", encoding="unicode") for child in root

@@ -72,6 +72,12 @@ class UnreadableBookError(DigestError):
     exit_code = 2
 
 
+class MissingToolError(DigestError):
+    """A checker that was asked for cannot run here (e.g. Ace by DAISY without Node.js or Chromium)."""
+
+    exit_code = 2
+
+
 class BundleError(DigestError):
     """A bundle or manifest is missing or unreadable, or there is nothing to bundle."""
 

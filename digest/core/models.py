@@ -161,6 +161,8 @@ class Cover:
     media_type: str
     width: int
     height: int
+    description: str = ""
+    """What the cover says, for a reader who cannot see it (empty for an editor's own image)."""
 
     @property
     def extension(self) -> str:

@@ -7,7 +7,7 @@ import hashlib
 import io
 import shutil
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -39,13 +39,15 @@ def write_zip(target: BinaryIO, members: Iterable[Member], moment: datetime) -> 
                 archive.writestr(entry, content)
 
 
-def reproducible_zip(data: BinaryIO, moment: datetime) -> bytes:
+def reproducible_zip(data: BinaryIO, moment: datetime,
+                     edit: Callable[[str, bytes], bytes] = lambda name, content: content) -> bytes:
     """The same zip with fixed metadata (ebooklib stamps every entry with 'now'); order is kept.
 
-    ``data`` is read where it is (a BytesIO is not copied): a 45 MB book is held twice, not three times."""
+    ``data`` is read where it is (a BytesIO is not copied): a 45 MB book is held twice, not three times.
+    ``edit`` may change an entry's content on the way (given its name and bytes)."""
     source = zipfile.ZipFile(data)
     out = io.BytesIO()
-    write_zip(out, ((info.filename, source.read(info)) for info in source.infolist()), moment)
+    write_zip(out, ((info.filename, edit(info.filename, source.read(info))) for info in source.infolist()), moment)
     return out.getvalue()
 
 

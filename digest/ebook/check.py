@@ -7,6 +7,7 @@ violation; ``digest build`` refuses to publish a book with one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from digest.core.errors import NotKindleReady, UnreadableBookError
 from digest.core.external import run_external
+from digest.ebook.a11y_rules import accessibility_findings, conformance_declared
+from digest.ebook.ace import run_ace
 from digest.ebook.check_rules import Finding, kindle_findings, read_book
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,8 @@ class BookReport:
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = ()
     """What could not be checked, and why (e.g. no java for EPUBCheck)."""
+    conforms: bool = False
+    """Whether the book declares EPUB Accessibility 1.1 (the rules then hold it to that claim)."""
 
     @property
     def violations(self) -> tuple[Finding, ...]:
@@ -62,8 +67,8 @@ class CheckReport:
         return all(book.ok for book in self.books)
 
 
-def check_path(path: Path, *, epubcheck: bool = True) -> CheckReport:
-    """Check one EPUB, or every EPUB of a built month folder."""
+def check_path(path: Path, *, epubcheck: bool = True, ace: bool = False) -> CheckReport:
+    """Check one EPUB, or every EPUB of a built month folder (``ace``: also with Ace by DAISY)."""
     if path.is_dir():
         books = sorted(path.glob("*.epub"))
         if not books:
@@ -72,16 +77,24 @@ def check_path(path: Path, *, epubcheck: bool = True) -> CheckReport:
         books = [path]
     else:
         raise UnreadableBookError(f"{path}: no such file or folder")
-    return CheckReport(tuple(check_epub(book, epubcheck=epubcheck) for book in books))
+    return CheckReport(tuple(with_ace(check_epub(book, epubcheck=epubcheck)) if ace
+                             else check_epub(book, epubcheck=epubcheck) for book in books))
+
+
+def with_ace(report: BookReport) -> BookReport:
+    """``report`` with Ace by DAISY's violations added (a crash or timeout of Ace is a note)."""
+    found, notes = run_ace(report.path)
+    return dataclasses.replace(report, findings=report.findings + found, notes=report.notes + notes)
 
 
 def check_epub(path: Path, *, epubcheck: bool = True, runner: EpubCheckRunner | None = None) -> BookReport:
-    """The Kindle rules and EPUBCheck (``runner``: how to run it; a fresh java by default)."""
-    findings = kindle_findings(read_book(path))
+    """The Kindle and accessibility rules and EPUBCheck (``runner``: how to run it; a fresh java by default)."""
+    book = read_book(path)
+    findings, accessible = kindle_findings(book) + accessibility_findings(book), conformance_declared(book)
     if not epubcheck:
-        return BookReport(path, findings, ("EPUBCheck not run (--no-epubcheck)",))
+        return BookReport(path, findings, ("EPUBCheck not run (--no-epubcheck)",), accessible)
     found, notes = (runner or run_epubcheck)(path)
-    return BookReport(path, found + findings, notes)
+    return BookReport(path, found + findings, notes, accessible)
 
 
 def require_ready(report: BookReport) -> BookReport:

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 from ebooklib import epub
 
 from digest.core.models import Issue
 from digest.core.zips import reproducible_zip
+from digest.ebook.a11y_meta import accessibility_metadata
 from digest.ebook.render import STYLESHEET, Page, Theme
 from digest.ebook.toc import build_landmarks, build_toc
 
 COVER_IMAGE_ID = "cover-image"
 XHTML = "application/xhtml+xml"
-ACCESSIBILITY = (
-    ("schema:accessMode", "textual"),
-    ("schema:accessMode", "visual"),
-    ("schema:accessModeSufficient", "textual"),
-    ("schema:accessibilityFeature", "structuralNavigation"),
-    ("schema:accessibilityFeature", "tableOfContents"),
-    ("schema:accessibilityFeature", "readingOrder"),
-    ("schema:accessibilityFeature", "alternativeText"),
-    ("schema:accessibilityHazard", "none"),
-)
-ACCESSIBILITY_SUMMARY = (
-    "Text-based magazine issue with a two-level table of contents, headings that follow the "
-    "structure of each article, and text alternatives for every informative image."
-)
 
 
 def cover_href(issue: Issue) -> str:
@@ -60,9 +48,8 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     for section in issue.sections:
         book.add_metadata("DC", "subject", section.section.title)
     _series(book, issue)
-    for prop, value in ACCESSIBILITY:
+    for prop, value in accessibility_metadata(issue, pages):
         book.add_metadata(None, "meta", value, {"property": prop})
-    book.add_metadata(None, "meta", ACCESSIBILITY_SUMMARY, {"property": "schema:accessibilitySummary"})
 
     cover = epub.EpubCover(uid=COVER_IMAGE_ID, file_name=cover_href(issue))
     cover.media_type = issue.cover.media_type
@@ -101,4 +88,11 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
     epub.write_epub(buffer, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
                                    "mtime": issue.month.issue_date})
-    return reproducible_zip(buffer, issue.month.issue_date)
+    return reproducible_zip(buffer, issue.month.issue_date, functools.partial(_package_language, pub.language))
+
+
+def _package_language(language: str, name: str, content: bytes) -> bytes:
+    """The package document's own xml:lang (ebooklib writes none; Ace requires it)."""
+    if not name.endswith(".opf"):
+        return content
+    return content.replace(b"<package ", f'<package xml:lang="{language}" '.encode(), 1)
