@@ -51,11 +51,18 @@ def test_articles_per_issue_keeps_the_newest_and_pinned_ones(sample_config):
 
 def test_an_article_over_the_text_cap_is_left_out_in_one_line(sample_config):
     config = limited(sample_config, article_kb=5)
-    huge = entry("Huge", html="<p>" + "word " * 2_000 + "</p>")
+    huge = entry("Huge", html="<p>" + "word " * 2_100 + "</p>")
     selection = cap_text(config, (entry("Small", day=3), huge, entry("Also small", day=5)))
     assert titles(selection) == ["Small", "Also small"]
     [line] = selection.capped
     assert line.startswith("limits.article_kb (5) exceeded: 1 article left out: 'Huge' (AWS Architecture Blog, 10 kB)")
+
+
+def test_the_text_cap_counts_the_words_not_the_markup(sample_config):
+    config = limited(sample_config, article_kb=5)
+    page = entry("Whole page", html="<script>" + "x" * 50_000 + "</script><p>" + "word " * 500 + "</p>")
+    selection = cap_text(config, (page,))
+    assert titles(selection) == ["Whole page"] and selection.capped == ()
 
 
 def test_the_issue_text_cap_leaves_out_the_oldest(sample_config):

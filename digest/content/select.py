@@ -84,7 +84,9 @@ def cap_text(config: Config, entries: tuple[Entry, ...]) -> Selection:
     """Leave out articles whose text is over ``limits.article_kb``, then the oldest ones past
     ``limits.issue_text_mb`` in all; run on full texts (after enrichment)."""
     limits = config.limits
-    sizes = {id(entry): len((entry.content or entry.summary).encode("utf-8")) for entry in entries}
+    # The words a reader gets, not the markup: a whole web page as an entry's content carries
+    # scripts and attributes many times the size of its text, and the cleaner drops them.
+    sizes = {id(entry): len(html_text(entry.content or entry.summary).encode("utf-8")) for entry in entries}
     too_long = [entry for entry in entries if sizes[id(entry)] > limits.article_kb * 1000]
     short_enough = [entry for entry in entries if sizes[id(entry)] <= limits.article_kb * 1000]
     capped = []

@@ -199,9 +199,9 @@ class Limits:
     articles: int = 250
     """At most this many articles in an issue, the newest kept."""
     article_kb: int = 1000
-    """An article whose text (its cleaned XHTML, images aside) exceeds this many kB is left out."""
+    """An article whose visible text (markup, scripts and images aside) exceeds this many kB is left out."""
     issue_text_mb: float = 25.0
-    """The text of all articles together, in MB; past it the oldest articles are left out
+    """The visible text of all articles together, in MB; past it the oldest articles are left out
     (images have their own ``[images] budget_mb``)."""
 
 
