@@ -171,7 +171,8 @@ def write_config(root: Path, server: LoopbackServer, max_mb: float = 0.2) -> Pat
                  {"name": "Bad", "url": server.url("/bad.xml"), "section": "main", "summary_only": True}],
         fetch={"retries": 1, "timeout": 1, "max_mb": max_mb,
                "allow_private_hosts": [server.host]}, output={"dir": "out"},
-        store={"path": "state/digest.sqlite3"})
+        store={"path": "state/digest.sqlite3", "private": "state/digest-private.sqlite3"},
+        cache={"path": "state/digest-cache.sqlite3"})
 
 
 def snapshot(folder: Path) -> set[str]:
