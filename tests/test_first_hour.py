@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +45,10 @@ def digest(*args: str, cwd: Path, path: str | None = None) -> subprocess.Complet
 
 
 def first_month(out: str) -> str:
-    return next(line.split("--month ")[1].split()[0] for line in out.splitlines() if "digest build --month" in line)
+    """The month of the issue file init says it created (its next steps need no --month)."""
+    found = re.search(r"^created .*issues/(\d{4}-\d{2})\.toml$", out, re.MULTILINE)
+    assert found, out
+    return found.group(1)
 
 
 # Finding 3: the sample feed gives a first build with nothing to report.
