@@ -20,11 +20,12 @@ from PIL import Image
 from digest.content.imagebudget import Processor
 from digest.content.images import ImageProfile, ProcessedImage, process_image
 from digest.content.pdfbrief import read_pdf
-from digest.content.policy import MB, image_profile
+from digest.content.policy import image_profile
 from digest.content.repoarch import has_scripts, read_readme, readme_url
 from digest.core.config import Config
 from digest.core.errors import ImageError, SourceError
 from digest.core.models import CuratedLink, LinkBrief, Problem
+from digest.core.vocabulary import MB
 from digest.ingest.fetch import Fetcher
 from digest.ingest.linkdocs import read_documents
 from digest.ingest.sniffing import sniff

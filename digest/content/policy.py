@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from digest.content.images import ImageProfile
 from digest.core.config import Config
+from digest.core.vocabulary import MB
 from digest.ingest.fetch import FetchPolicy
-
-MB = 1024 * 1024
 
 
 def fetch_policy(config: Config) -> FetchPolicy:
