@@ -37,7 +37,12 @@ def main() -> None:
     parser.add_argument("--sweep", default="10,100,1000", help="article counts of the sweep ('' for none)")
     parser.add_argument("--sweep-images", type=int, default=1, help="images per article in the 1000-article step")
     parser.add_argument("--write-docs", action="store_true", help="write docs/benchmarks.md")
+    parser.add_argument("--no-calibre", dest="calibre", action="store_false",
+                        help="digest's runs only (for quick measurements; no ratios)")
+    parser.add_argument("--no-trees", dest="trees", action="store_false", help="leave out the tree-building table")
     args = parser.parse_args()
+    if args.write_docs and not (args.calibre and args.trees):
+        parser.error("--write-docs needs the whole bench (calibre's runs and the tree table)")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as temp, CorpusServer() as server, \
             CorpusServer(mirror=server, delay=SLOW_HOST_DELAY) as slow:
@@ -52,13 +57,14 @@ def main() -> None:
               f"({server.corpus.image_bytes / 1e6:.0f} MB of originals) and {server.corpus.dead_links} dead image "
               f"links, served at {server.base} (slow host {slow.base})", flush=True)
         variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-        runs = compare(work, server, args.articles, variants, requests)
+        runs = compare(work, server, args.articles, variants, requests, calibre=args.calibre)
         real_runs = []
         if args.real and realcorpus.available():
             server.corpus = realcorpus.build_real_corpus(server.base, max(args.real, 0))
             print(f"real corpus: {server.corpus.articles} pages with {server.corpus.dead_links} <img> tags, "
                   "none of them downloadable", flush=True)
-            real_runs = compare(work / "real", server, server.corpus.articles, ["real"], requests)
+            real_runs = compare(work / "real", server, server.corpus.articles, ["real"], requests,
+                                calibre=args.calibre)
         elif args.real:
             print(f"real corpus: not found at {realcorpus.CORPUS}, left out", flush=True)
         print(table(runs + real_runs), flush=True)
@@ -71,11 +77,12 @@ def main() -> None:
                 continue
             server.corpus = build_corpus(count, images, server.base, web=web)
             sweep.extend(scaling_step(work / f"sweep-{count}", server, count, requests,
-                                      calibre=count <= args.articles))
+                                      calibre=args.calibre and count <= args.articles))
             print(table(sweep, title="scaling (feed variant)"), flush=True)
-    print("tree building (hostile HTML):", flush=True)
-    trees = treebuild.measure()
-    print(treebuild.table(trees), flush=True)
+    trees = treebuild.measure() if args.trees else []
+    if trees:
+        print("tree building (hostile HTML):", flush=True)
+        print(treebuild.table(trees), flush=True)
     elapsed = time.monotonic() - started
     print(f"bench finished in {elapsed / 60:.1f} min")
     if args.write_docs:
@@ -86,7 +93,7 @@ def main() -> None:
 
 
 def compare(work: Path, server: CorpusServer, articles: int, variants: list[str],
-            requests: Callable[[], Counter]) -> list[Run]:
+            requests: Callable[[], Counter], *, calibre: bool = True) -> list[Run]:
     """Each tool on each variant; digest cold (empty store) then warm (same store, nothing changed)."""
     runs = []
     for name in variants:
@@ -96,9 +103,10 @@ def compare(work: Path, server: CorpusServer, articles: int, variants: list[str]
         for state in ("cold", "warm"):
             runs.append(run_digest(config, f"{name}, {state}", articles, requests))
             print(runs[-1].summary(), flush=True)
-        recipe = calibre_recipe(work / f"calibre-{name}", server.base, pages=pages, real=name == "real")
-        runs.append(run_calibre(recipe, {"feed": "embedded"}.get(name, name), articles, requests))
-        print(runs[-1].summary(), flush=True)
+        if calibre:
+            recipe = calibre_recipe(work / f"calibre-{name}", server.base, pages=pages, real=name == "real")
+            runs.append(run_calibre(recipe, {"feed": "embedded"}.get(name, name), articles, requests))
+            print(runs[-1].summary(), flush=True)
     return runs
 
 

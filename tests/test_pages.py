@@ -153,7 +153,9 @@ def test_every_page_of_a_real_world_issue_fits_the_screen(screen, tmp_path, monk
             tmp_path, publication={"title": "Real World Monthly", "publisher": "Readers", "slug": "real"},
             sources=[{"name": "Real", "url": server.url("/feed.xml"), "section": "main", "summary_only": True,
                       "min_words": 50, "languages": REAL_LANGUAGES}],
-            output={"dir": "out"}, fetch={"retries": 0, "allow_private_hosts": [server.host]}))
+            output={"dir": "out"}, fetch={"retries": 0, "allow_private_hosts": [server.host]},
+            # One feed carries all 181 pages: above the default cap of 100 entries per source.
+            limits={"entries_per_source": len(keys)}))
         with make_fetcher(config, None) as fetcher:
             composed = compose_issue(config, Month(2018, 1), fetcher=fetcher)
     assert len(composed.issue.articles) > 100, len(composed.issue.articles)

@@ -22,6 +22,7 @@ from digest.core.month import Month
 from digest.core.vocabulary import LINK_KINDS
 from digest.ebook.epub import build_epub
 from digest.ebook.epub2 import periodical_epub
+from digest.ebook.render import brief_files
 from digest.ingest.issuefile import load_issue
 from digest.pipeline import compose_issue
 
@@ -85,7 +86,11 @@ def test_nav_lists_each_kind_of_link_as_a_place_in_the_further_reading_page(samp
     further = next(li for li in nav.iterfind(".//x:nav[@id='toc']/x:ol/x:li", NS)
                    if li.findtext("x:a", namespaces=NS) == "Further reading")
     hrefs = [a.get("href") for a in further.iterfind("x:ol/x:li/x:a", NS)]
-    assert hrefs == [f"further.xhtml#{g.id}" for g in sample_builds["2018-01"].issue.curated]
+    issue = sample_builds["2018-01"].issue
+    briefs = brief_files(issue)
+    # The places on the page first (reading order), then the pages of the briefed links after it.
+    assert briefs, "the sample's curated links include whitepapers and architectures with pages"
+    assert hrefs == [f"further.xhtml#{g.id}" for g in issue.curated] + list(briefs.values())
 
 
 def test_opf_carries_the_series_and_issue_number(sample_builds):

@@ -59,8 +59,10 @@ def assert_refused(result, *expected: str) -> None:
 ])
 def test_numbers_must_be_finite_and_in_range(project_copy, table, key):
     append(project_copy, table)
+    lines = (project_copy / "digest.toml").read_text(encoding="utf-8").splitlines()
+    line = 1 + max(n for n, text in enumerate(lines) if text.startswith(key.split(".")[1] + " ="))
     result = build(project_copy, "--month", "2018-01")
-    assert_refused(result, f"error: {project_copy / 'digest.toml'}: {key}: must be")
+    assert_refused(result, f"error: {project_copy / 'digest.toml'}:{line}: {key}: must be")
 
 
 def test_output_dir_naming_a_file_is_refused(project_copy):
