@@ -22,7 +22,7 @@ from digest.content.linkpages import link_pages
 from digest.content.linksources import merge_links, split_links
 from digest.content.policy import fetch_policy
 from digest.content.select import cap_text, drop_short, select_entries
-from digest.core.cache import MB, Cache, memory_cache
+from digest.core.cache import Cache, memory_cache
 from digest.core.config import Config
 from digest.core.errors import BuildError
 from digest.core.models import BuildResult, Issue, Problem, Skipped
@@ -30,6 +30,7 @@ from digest.core.month import Month
 from digest.core.progress import stage as showing_stage
 from digest.core.store import Store
 from digest.core.stores import Stores, build_stores, stored_sizes
+from digest.core.vocabulary import MB
 from digest.ebook.epub import build_epub, cover_href
 from digest.ebook.gate import check_and_convert
 from digest.ebook.primed import primed_checkers

@@ -12,7 +12,7 @@ from digest.core.cache import Pruned
 from digest.core.models import BuildResult
 from digest.core.month import Month
 from digest.core.scaffold import Scaffold
-from digest.core.vocabulary import LINK_NOUNS, count
+from digest.core.vocabulary import LINK_NOUNS, count, size_text
 from digest.deliver.ledger import LedgerEntry
 from digest.deliver.send import SendReport
 from digest.deliver.subscribers import Subscriber
@@ -37,13 +37,13 @@ def format_build_report(result: BuildResult) -> str:
     if result.files:
         lines.append(f"files in {result.files[0].parent}:")
         width = max(len(path.name) for path in result.files)
-        lines.extend(f"  {path.name:<{width}}  {_size(path.stat().st_size):>9}" for path in result.files)
+        lines.extend(f"  {path.name:<{width}}  {size_text(path.stat().st_size):>9}" for path in result.files)
     lines.append(f"check: {kindle_verdict(result.check_notes)}")
     lines.extend(f"  warning: {line}" for line in result.check_warnings)
     if result.site is not None:
         lines.append(f"site: {result.site}")
-    lines.append(f"store: record {_size(result.stored.record)}, cache {_size(result.stored.cache)}"
-                 + (f" ({_size(result.stored.pruned)} least recently used pruned)" if result.stored.pruned else ""))
+    lines.append(f"store: record {size_text(result.stored.record)}, cache {size_text(result.stored.cache)}"
+                 + (f" ({size_text(result.stored.pruned)} least recently used pruned)" if result.stored.pruned else ""))
     for note in result.notes:
         lines.append(f"note: {note}")
     if result.skipped:
@@ -70,12 +70,6 @@ def kindle_verdict(notes: tuple[str, ...]) -> str:
     if notes:
         return f"{len(RULES)} Kindle rules passed; " + "; ".join(notes)
     return f"Kindle-ready (EPUBCheck and {len(RULES)} Kindle rules passed)"
-
-
-def _size(size: int) -> str:
-    if size < 1000:
-        return f"{size} bytes"
-    return f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
 
 
 def build_report_json(result: BuildResult) -> str:
@@ -108,8 +102,8 @@ def build_report_json(result: BuildResult) -> str:
 
 def format_prune_report(pruned: Pruned, *, dry_run: bool) -> str:
     verb = "would remove" if dry_run else "removed"
-    return (f"cache: {verb} {count(pruned.rows, 'row')} ({_size(pruned.freed)}), "
-            f"{_size(pruned.kept)} {'would stay' if dry_run else 'left'}")
+    return (f"cache: {verb} {count(pruned.rows, 'row')} ({size_text(pruned.freed)}), "
+            f"{size_text(pruned.kept)} {'would stay' if dry_run else 'left'}")
 
 
 def format_fetch_report(gathered: Gathered) -> str:

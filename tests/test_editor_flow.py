@@ -136,7 +136,7 @@ def test_init_new_issue_link_add_build(runner, tmp_path):
 
     # The same issue again, for people: the report names files with sizes, the check and the site.
     shown = run(runner, "build", *runner_in_pub, "--month", str(last_month)).output
-    assert f"{epub_path.name}  " in shown and " kB" in shown
+    assert f"{epub_path.name}  " in shown and " KB" in shown
     assert "check: Kindle-ready" in shown and f"site: {report['site']}" in shown and "built in " in shown
 
     # The next issue (the month after the latest issue file, without --month) continues the numbering.

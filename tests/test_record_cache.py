@@ -13,12 +13,13 @@ from click.testing import CliRunner
 from conftest import DATA
 
 from digest.cli import cli
-from digest.core.cache import CACHE_MIGRATIONS, MB
+from digest.core.cache import CACHE_MIGRATIONS
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.core.store import inflate, open_store
 from digest.core.stores import build_stores, open_cache, open_private, open_record
 from digest.core.urls import canonical_url
+from digest.core.vocabulary import MB
 from digest.deliver.ledger import ledger
 from digest.deliver.subscribers import list_subscribers
 

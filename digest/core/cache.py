@@ -19,7 +19,6 @@ from digest.core.store import Store, now, open_store
 
 log = logging.getLogger(__name__)
 
-MB = 1_000_000  # ``max_mb`` is in decimal megabytes, as the reports print sizes
 
 # Append only, as the record's MIGRATIONS (digest.core.store).
 CACHE_MIGRATIONS: list[tuple[int, str, str]] = [

@@ -22,11 +22,12 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.core.cache import CACHE_MIGRATIONS, MB, Cache, Pruned, file_size
+from digest.core.cache import CACHE_MIGRATIONS, Cache, Pruned, file_size
 from digest.core.config import Config
 from digest.core.errors import StoreError, UnusableStore
 from digest.core.models import StoredSizes
 from digest.core.store import DELIVERIES, SUBSCRIBERS, Store, open_store
+from digest.core.vocabulary import MB
 
 log = logging.getLogger(__name__)
 

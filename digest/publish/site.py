@@ -22,7 +22,7 @@ from lxml import etree
 from digest.core.config import Config
 from digest.core.errors import BuildError
 from digest.core.theme import DEFAULT_TEMPLATES
-from digest.core.vocabulary import MEDIA_TYPES
+from digest.core.vocabulary import MEDIA_TYPES, size_text
 from digest.ebook.render import template_environment
 from digest.publish.catalog import PublishedIssue, published_issues
 from digest.publish.staging import publication_root, write_atomically
@@ -118,14 +118,8 @@ def write_site(config: Config, files: dict[str, bytes]) -> tuple[Path, ...]:
 
 def _environment(user_dir: Path | None) -> jinja2.Environment:
     env = template_environment(([user_dir / SITE_TEMPLATES] if user_dir else []) + [DEFAULT_TEMPLATES / SITE_TEMPLATES])
-    env.filters["filesize"] = _filesize
+    env.filters["filesize"] = size_text
     return env
-
-
-def _filesize(size: int) -> str:
-    if size < 1024 * 1024:
-        return f"{max(size, 1) / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _render(env: jinja2.Environment, template: str, context: dict, *, xml: bool = False, **extra) -> bytes:

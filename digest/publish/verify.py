@@ -15,12 +15,12 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from digest.core.errors import BundleError
+from digest.core.vocabulary import MB
 from digest.core.zips import OverCap, hash_stream, read_capped
 from digest.publish.bundle import MANIFEST
 from digest.publish.catalog import MANIFEST_CAP, MONTH_DIR_RE, load_manifest, parse_manifest
 from digest.publish.staging import settle
 
-MB = 1_000_000
 FILE_CAP = 500 * MB
 """Largest file or member hashed: a month's three ebooks (EPUB under Send to Kindle's 50 MB)
 and their month zip fit several times over."""
