@@ -27,6 +27,7 @@ from loopback import LoopbackServer, Reply
 from test_faults import item, rss
 
 from digest.cli import cli
+from digest.content.policy import fetch_policy
 from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.core.month import Month
@@ -188,9 +189,11 @@ def test_headers_dripped_forever_end_at_the_deadline_with_one_report_line(tmp_pa
     stop = threading.Event()
     with LoopbackServer() as server:
         server.routes["/drip.xml"] = dripping(stop)
+        # The deadline as a publication sets it: [fetch] url_timeout.
         config = load_config(write_publication(
-            tmp_path, sources=[{"name": "Drip", "url": server.url("/drip.xml"), "section": "main"}]))
-        policy = FetchPolicy(read_timeout=5, total_timeout=2, retries=2, backoff=0.01, allow_private_hosts=LOOPBACK)
+            tmp_path, sources=[{"name": "Drip", "url": server.url("/drip.xml"), "section": "main"}],
+            fetch={"timeout": 5, "url_timeout": 2, "retries": 2, "allow_private_hosts": list(LOOPBACK)}))
+        policy = fetch_policy(config)
         started = time.monotonic()
         with Fetcher(policy) as fetcher:
             gathered = gather(config, functools.partial(read_source, fetcher=fetcher))

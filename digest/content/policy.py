@@ -12,6 +12,7 @@ def fetch_policy(config: Config) -> FetchPolicy:
     """``[fetch]`` as the Fetcher's policy."""
     fetching = config.fetching
     return FetchPolicy(connect_timeout=fetching.timeout, read_timeout=fetching.timeout,
+                       total_timeout=fetching.url_timeout,
                        retries=fetching.retries, per_host=fetching.per_host,
                        max_bytes=int(fetching.max_mb * MB), allow_private_hosts=fetching.allow_private_hosts,
                        dead_link_days=fetching.dead_link_days, unreachable_days=fetching.unreachable_days,

@@ -152,6 +152,9 @@ class Output:
 class Fetching:
     timeout: float = 20.0
     """Seconds to wait for a connection or for the next bytes of a response."""
+    url_timeout: float = 60.0
+    """Seconds one URL may take in all: connection, headers, body, retries and their waits (a server
+    that drips bytes cannot hold a build longer than this)."""
     retries: int = 2
     """Extra attempts after a connection error, a 5xx or a 429."""
     per_host: int = 2

@@ -233,6 +233,7 @@ def _load_fetching(table: TableReader) -> Fetching:
                           "host:port (\"127.0.0.1:8080\") or a URL (\"http://localhost:8080/\")")
     fetching = Fetching(
         timeout=table.number("timeout", minimum=0.1, maximum=600),
+        url_timeout=table.number("url_timeout", minimum=1, maximum=3600),
         retries=table.integer("retries", minimum=0, maximum=10),
         per_host=table.integer("per_host", minimum=1, maximum=32),
         max_mb=table.number("max_mb", minimum=0.001, maximum=1024),
