@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from digest.core.vocabulary import size_text
+
 # Deflating what is compressed already costs time and saves nothing: store it.
 ALREADY_COMPRESSED = (".jpg", ".jpeg", ".png", ".gif", ".epub", ".azw3", ".mobi", ".zip")
 
@@ -56,7 +58,7 @@ class OverCap(Exception):
 
     def __init__(self, size: int, cap: int, what: str = ""):
         self.size, self.cap, self.what = size, cap, what
-        super().__init__(f"{size / 1e6:.0f} MB or more, over the {cap / 1e6:.0f} MB cap")
+        super().__init__(f"{size_text(size)} or more, over the {size_text(cap)} cap")
 
 
 def read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:

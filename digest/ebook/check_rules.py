@@ -21,7 +21,7 @@ from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
 from digest.core.errors import UnreadableBookError
-from digest.core.vocabulary import BOOK_BUDGET_MB, SEND_TO_KINDLE_LIMIT_MB
+from digest.core.vocabulary import BOOK_BUDGET_MB, MB, SEND_TO_KINDLE_LIMIT_MB
 from digest.core.zips import OverCap, read_members
 from digest.ebook import check_css as css
 
@@ -32,7 +32,8 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CONTAINER_ROOTFILE = "{urn:oasis:names:tc:opendocument:xmlns:container}rootfile"
 
-MB = 1_000_000
+KINDLE_MB = 1_000_000
+"""Amazon's megabyte, as the send and book limits are read (decimal, the stricter reading)."""
 MEMBER_CAP = 100 * MB
 """Largest file of a book unpacked for the check (the whole book must stay under 50 MB)."""
 TOTAL_CAP = 300 * MB
@@ -215,10 +216,10 @@ def language(book: Book) -> Iterator[Finding]:
 
 
 def file_size(book: Book) -> Iterator[Finding]:
-    megabytes, limit = f"{book.size / MB:.1f} MB", f"{SEND_TO_KINDLE_LIMIT_MB} MB"
-    if book.size > SEND_TO_KINDLE_LIMIT_MB * MB:
+    megabytes, limit = f"{book.size / KINDLE_MB:.1f} MB", f"{SEND_TO_KINDLE_LIMIT_MB} MB"
+    if book.size > SEND_TO_KINDLE_LIMIT_MB * KINDLE_MB:
         yield Finding("file-size", book.path.name, f"is {megabytes}; Send to Kindle takes at most {limit}")
-    elif book.size > BOOK_BUDGET_MB * MB:
+    elif book.size > BOOK_BUDGET_MB * KINDLE_MB:
         yield Finding("file-size", book.path.name, f"is {megabytes}, close to the {limit} Send to Kindle limit",
                       "warning")
 
