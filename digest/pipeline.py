@@ -31,7 +31,7 @@ from digest.core.progress import stage as showing_stage
 from digest.core.store import Store
 from digest.core.stores import Stores, build_stores, stored_sizes
 from digest.core.vocabulary import MB
-from digest.ebook.epub import build_epub, cover_href
+from digest.ebook.epub import cover_href, write_epub
 from digest.ebook.gate import check_and_convert
 from digest.ebook.primed import primed_checkers
 from digest.ebook.quarantine import vet_articles
@@ -79,15 +79,12 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         restore_record(config, stores.record)  # a lost record: no published article is carried again
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing)
-        issue = composition.issue
-        with showing_stage("book"):
-            epub_bytes = build_epub(issue, composition.pages, composition.theme)
-
         final = month_dir(config, month)
         epub_name = f"{file_stem(config, month)}.epub"
         with staged(final) as stage:
             epub_path = stage / epub_name
-            epub_path.write_bytes(epub_bytes)
+            with showing_stage("book"):
+                write_epub(composition.issue, composition.pages, composition.theme, epub_path)
             with showing_stage("check and conversions"):
                 gated = check_and_convert(stores.cache, config.output, final, epub_path, composition.issue,
                                           composition.pages, composition.theme, strict=strict,

@@ -175,7 +175,8 @@ class BookImage:
 
     href: str
     media_type: str
-    data: bytes
+    data: bytes | Path
+    """The file's bytes, or the file holding them (written to the book one at a time)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ untrusted ones with a cap on what each member may unpack to."""
 from __future__ import annotations
 
 import hashlib
-import io
 import shutil
 import zipfile
 from collections.abc import Callable, Iterable
@@ -41,16 +40,16 @@ def write_zip(target: BinaryIO, members: Iterable[Member], moment: datetime) -> 
                 archive.writestr(entry, content)
 
 
-def reproducible_zip(data: BinaryIO, moment: datetime,
-                     edit: Callable[[str, bytes], bytes] = lambda name, content: content) -> bytes:
-    """The same zip with fixed metadata (ebooklib stamps every entry with 'now'); order is kept.
+def reproducible_zip(source: BinaryIO, target: BinaryIO, moment: datetime,
+                     edit: Callable[[str, bytes], bytes | Path] = lambda name, content: content) -> None:
+    """``source`` copied into ``target`` with fixed metadata (ebooklib stamps every entry with 'now');
+    order is kept.
 
-    ``data`` is read where it is (a BytesIO is not copied): a 45 MB book is held twice, not three times.
-    ``edit`` may change an entry's content on the way (given its name and bytes)."""
-    source = zipfile.ZipFile(data)
-    out = io.BytesIO()
-    write_zip(out, ((info.filename, edit(info.filename, source.read(info))) for info in source.infolist()), moment)
-    return out.getvalue()
+    Members are read one at a time, so neither zip is ever held whole. ``edit`` may change an
+    entry's content on the way (given its name and bytes), or name a file to stream in its place."""
+    with zipfile.ZipFile(source) as archive:
+        write_zip(target, ((info.filename, edit(info.filename, archive.read(info)))
+                           for info in archive.infolist()), moment)
 
 
 class OverCap(Exception):

@@ -1,9 +1,10 @@
-"""Assemble the EPUB 3 with ebooklib and make its bytes reproducible."""
+"""Assemble the EPUB 3 with ebooklib and write it, byte-reproducible, straight to a file."""
 
 from __future__ import annotations
 
 import functools
-import io
+import tempfile
+from pathlib import Path
 
 from ebooklib import epub
 
@@ -33,8 +34,25 @@ def _series(book: epub.EpubBook, issue: Issue) -> None:
     book.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": position})
 
 
-def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
-    """The EPUB file's bytes."""
+def write_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme, target: Path) -> None:
+    """Write the EPUB file to ``target``, never holding the whole book in memory.
+
+    ebooklib drafts the book with empty image entries into a temp file; the reproducible copy
+    then streams each image from its own file (see digest.content.imagecache.ImageSpool) in
+    place of the empty entry, one at a time."""
+    book = _book(issue, pages, theme)
+    images = {f"{book.FOLDER_NAME}/{image.href}": image.data for image in issue.images}
+    with tempfile.TemporaryFile() as draft:
+        # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
+        epub.write_epub(draft, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
+                                      "mtime": issue.month.issue_date})
+        draft.seek(0)
+        with target.open("wb") as out:
+            reproducible_zip(draft, out, issue.month.issue_date,
+                             functools.partial(_final_content, issue.publication.language, images))
+
+
+def _book(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> epub.EpubBook:
     pub = issue.publication
     book = epub.EpubBook()
     book.set_identifier(issue.identifier)
@@ -58,9 +76,9 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     book.add_metadata(None, "meta", "", {"name": "cover", "content": COVER_IMAGE_ID})
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css",
                                 content=theme.css.encode("utf-8")))
-    for index, image in enumerate(issue.images):
+    for index, image in enumerate(issue.images):  # filled in by write_epub
         book.add_item(epub.EpubItem(uid=f"img{index + 1:03d}", file_name=image.href, media_type=image.media_type,
-                                    content=image.data))
+                                    content=b""))
 
     items = []
     for page in pages:
@@ -84,15 +102,14 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     book.guide = [{"type": lm.type if lm.type != "bodymatter" else "text", "href": lm.href, "title": lm.title}
                   for lm in landmarks]
 
-    buffer = io.BytesIO()
-    # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
-    epub.write_epub(buffer, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
-                                   "mtime": issue.month.issue_date})
-    return reproducible_zip(buffer, issue.month.issue_date, functools.partial(_package_language, pub.language))
+    return book
 
 
-def _package_language(language: str, name: str, content: bytes) -> bytes:
-    """The package document's own xml:lang (ebooklib writes none; Ace requires it)."""
+def _final_content(language: str, images: dict[str, bytes | Path], name: str, content: bytes) -> bytes | Path:
+    """An image's own content in place of its empty draft entry; the package document with its
+    own xml:lang (ebooklib writes none; Ace requires it)."""
+    if name in images:
+        return images[name]
     if not name.endswith(".opf"):
         return content
     return content.replace(b"<package ", f'<package xml:lang="{language}" '.encode(), 1)
