@@ -11,6 +11,7 @@ import functools
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from digest.content.assemble import assemble_issue
 from digest.content.cleanmemo import CleanBodies
@@ -25,6 +26,7 @@ from digest.content.select import cap_text, drop_short, select_entries
 from digest.core.cache import Cache, memory_cache
 from digest.core.config import Config
 from digest.core.errors import BuildError
+from digest.core.leftovers import private_folder
 from digest.core.models import BuildResult, Issue, Problem, Skipped
 from digest.core.month import Month
 from digest.core.progress import stage as showing_stage
@@ -75,10 +77,12 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
     # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed).
-    with primed_checkers() as checkers, build_stores(config) as stores, make_fetcher(config, stores) as fetcher:
+    with primed_checkers() as checkers, build_stores(config) as stores, make_fetcher(config, stores) as fetcher, \
+            private_folder("images") as image_folder:
         restore_record(config, stores.record)  # a lost record: no published article is carried again
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
-                                    fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing)
+                                    fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing,
+                                    image_folder=image_folder)
         final = month_dir(config, month)
         epub_name = f"{file_stem(config, month)}.epub"
         with staged(final) as stage:
@@ -110,13 +114,15 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
 
 def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_empty: bool = False,
                   fetcher: Fetcher | None = None, record: Store | None = None, cache: Cache | None = None,
-                  reader: SourceReader | None = None, jing: JingRunner | None = None) -> Composition:
+                  reader: SourceReader | None = None, jing: JingRunner | None = None,
+                  image_folder: Path | None = None) -> Composition:
     """Read the issue file and every source, select the month, assemble and render the pages.
 
     Without a ``fetcher`` nothing is downloaded; without a ``record`` no entry is remembered and
     no earlier issue's article left out; without a ``cache`` one lives for this call only.
     ``reader`` reads one source; the preview passes one that remembers remote feeds. ``jing``
     validates article bodies in a java already running (else one is started for them).
+    Fitted images wait in ``image_folder`` for the book (without one they are held in memory).
     """
     spec = load_issue(config, month)
     cache = cache if cache is not None else memory_cache()
@@ -133,11 +139,11 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
                          f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, merge_links(spec.links, fed_links), fetcher)
-        images, clean = ImageCache(cache), CleanBodies(cache).clean
+        images, clean = ImageCache(cache, image_folder), CleanBodies(cache).clean
         papers = link_pages(config, links, fetcher, process=images.process)
         enriched = enrich(config, selection.articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
-                          fixed_bytes=sum(len(image.data) for image in papers.images.values()),
+                          fixed_bytes=sum(image.size for image in papers.images.values()),
                           process=images.process, extract=ExtractionCache(cache).extract,
                           remembered=images.remembered, clean=clean)
     problems = (*gathered.problems, *link_problems, *papers.problems, *enriched.problems)

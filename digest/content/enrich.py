@@ -159,6 +159,6 @@ def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher
     elif fit.profile != profile:
         log.info("images lowered to quality %d, box %dx%d to fit the budget",
                  fit.profile.jpeg_quality, fit.profile.max_width, fit.profile.max_height)
-    saved = sum(i.original_bytes - len(i.data) for i in fit.images.values())
+    saved = sum(i.original_bytes - i.size for i in fit.images.values())
     log.info("%d images, %d bytes saved by the image pipeline", len(fit.images), saved)
     return dict(fit.images), problems
