@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -74,23 +74,50 @@ def read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> by
     return data
 
 
-def read_members(archive: zipfile.ZipFile, member_cap: int, total_cap: int) -> dict[str, bytes]:
-    """Every file of ``archive``, each unpacked no further than ``member_cap``, all no further
-    than ``total_cap``; OverCap names the member, or "its files in all"."""
-    files: dict[str, bytes] = {}
-    total = 0
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        room = total_cap - total
-        try:
-            files[info.filename] = read_capped(archive, info, min(member_cap, room))
-        except OverCap as exc:
-            if room >= member_cap:
-                raise OverCap(exc.size, member_cap, info.filename) from None
-            raise OverCap(total + exc.size, total_cap, "its files in all") from None
-        total += len(files[info.filename])
-    return files
+class Members(Mapping[str, bytes]):
+    """The files of the zip at ``path``, each unpacked no further than ``member_cap``, all no
+    further than ``total_cap``; OverCap names the member, or "its files in all".
+
+    Every file is read through once here, so a broken one is found at once; those ``keep``
+    names stay in memory, the others (a book's images) are read again one at a time when asked for."""
+
+    def __init__(self, path: Path, member_cap: int, total_cap: int, keep: Callable[[str], bool]):
+        self.path, self.member_cap = path, member_cap
+        self._kept: dict[str, bytes] = {}
+        self._names: dict[str, None] = {}
+        total = 0
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                room = total_cap - total
+                try:
+                    data = read_capped(archive, info, min(member_cap, room))
+                except OverCap as exc:
+                    if room >= member_cap:
+                        raise OverCap(exc.size, member_cap, info.filename) from None
+                    raise OverCap(total + exc.size, total_cap, "its files in all") from None
+                total += len(data)
+                self._names[info.filename] = None
+                if keep(info.filename):
+                    self._kept[info.filename] = data
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self._kept:
+            return self._kept[name]
+        if name not in self._names:
+            raise KeyError(name)
+        with zipfile.ZipFile(self.path) as archive:
+            return read_capped(archive, archive.getinfo(name), self.member_cap)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def hash_stream(source: IO[bytes], cap: int) -> tuple[int, str]:

@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from digest.core.errors import UnreadableBookError
 from digest.core.vocabulary import BOOK_BUDGET_MB, MB, SEND_TO_KINDLE_LIMIT_MB
-from digest.core.zips import OverCap, read_members
+from digest.core.zips import Members, OverCap
 from digest.ebook import check_css as css
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -44,6 +44,7 @@ COVER_MIN = (625, 1000)
 XML_DECLARATION = re.compile(rb"""^(\xef\xbb\xbf)?<\?xml[^>]*encoding\s*=\s*["']utf-8["']""", re.I)
 XML_COMMENT = re.compile(rb"<!--(.*?)-->", re.S)
 XML_FILES = (".xhtml", ".html", ".htm", ".opf", ".ncx", ".xml", ".svg")
+TEXT_FILES = (*XML_FILES, ".css")
 REMOTE = re.compile(r"^\s*(https?:|ftp:|//)", re.I)
 # Elements whose attribute pulls a resource into the page (links to read elsewhere, <a href>, do not).
 LOADING_ATTRIBUTES = (("img", "src"), ("script", "src"), ("iframe", "src"), ("embed", "src"),
@@ -86,7 +87,8 @@ class Item:
 class Book:
     path: Path
     size: int
-    files: dict[str, bytes]
+    files: Members
+    """Its text files held, the others (images) read when asked for."""
     opf: etree._Element
     items: tuple[Item, ...]
     documents: dict[str, etree._Element]
@@ -96,8 +98,7 @@ class Book:
 def read_book(path: Path) -> Book:
     try:
         size = path.stat().st_size
-        with zipfile.ZipFile(path) as archive:
-            files = read_members(archive, MEMBER_CAP, TOTAL_CAP)
+        files = Members(path, MEMBER_CAP, TOTAL_CAP, keep=lambda name: name.lower().endswith(TEXT_FILES))
     except FileNotFoundError:
         raise UnreadableBookError(f"{path}: no such file") from None
     except OverCap as exc:
@@ -242,9 +243,10 @@ def xml_declarations(book: Book) -> Iterator[Finding]:
 
 
 def xml_comments(book: Book) -> Iterator[Finding]:
-    for name, data in book.files.items():
+    for name in book.files:
         if not name.lower().endswith(XML_FILES):
             continue
+        data = book.files[name]
         for match in XML_COMMENT.finditer(data):
             if b"--" in match.group(1) or match.group(1).endswith(b"-"):
                 line = data.count(b"\n", 0, match.start()) + 1
