@@ -1,6 +1,6 @@
 """The whole build, top to bottom.
 
-config -> gather (feeds + archive) -> select -> curate -> enrich (full text, images)
+config -> gather (feeds + archive) -> select -> full text -> curate -> images
 -> assemble -> render -> EPUB -> staged: check, Kindle formats, bundle -> swap -> site.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 from digest.content.assemble import assemble_issue
 from digest.content.cleanmemo import CleanBodies
-from digest.content.enrich import enrich
+from digest.content.enrich import enrich, full_text
 from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
-from digest.content.language import StoredLanguages
+from digest.content.language import StoredLanguages, language_model
 from digest.content.linkpages import link_pages
 from digest.content.linksources import merge_links, split_links
 from digest.content.policy import fetch_policy
@@ -132,21 +132,24 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
     earlier = published_elsewhere(record, month) if record is not None else frozenset()
     languages = StoredLanguages(cache).detect
-    selection, fed_links = split_links(config, select_entries(config, spec, gathered.entries, earlier, languages),
-                                       earlier)
-    if not selection.articles and not allow_empty:
-        raise BuildError(f"no articles for {month.label}: nothing to publish "
-                         f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
+    with language_model():  # for the feeds' texts and the fetched full texts, gone before the images
+        selection, fed_links = split_links(
+            config, select_entries(config, spec, gathered.entries, earlier, languages), earlier)
+        if not selection.articles and not allow_empty:
+            raise BuildError(f"no articles for {month.label}: nothing to publish "
+                             f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
+        with showing_stage("full text"):
+            articles, text_problems = full_text(config, selection.articles, fetcher, ExtractionCache(cache).extract,
+                                                languages)
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, merge_links(spec.links, fed_links), fetcher)
         images, clean = ImageCache(cache, image_folder), CleanBodies(cache).clean
         papers = link_pages(config, links, fetcher, process=images.process)
-        enriched = enrich(config, selection.articles, fetcher,
+        enriched = enrich(config, articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
                           fixed_bytes=sum(image.size for image in papers.images.values()),
-                          process=images.process, extract=ExtractionCache(cache).extract,
-                          remembered=images.remembered, clean=clean)
-    problems = (*gathered.problems, *link_problems, *papers.problems, *enriched.problems)
+                          process=images.process, remembered=images.remembered, clean=clean)
+    problems = (*gathered.problems, *text_problems, *link_problems, *papers.problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     long_enough = drop_short(config, spec, enriched.entries)
@@ -155,7 +158,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     for line in capped:
         log.info("%s", line)  # the build report shows it
     issue = assemble_issue(config, spec, within_caps.articles, papers.links, {**enriched.images, **papers.images},
-                           languages, clean)
+                           clean=clean)
     validate = ValidatedFragments(cache, functools.partial(fragment_errors, warm=jing)).errors
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))
