@@ -79,14 +79,17 @@ class Members(Mapping[str, bytes]):
     further than ``total_cap``; OverCap names the member, or "its files in all".
 
     Every file is read through once here, so a broken one is found at once; those ``keep``
-    names stay in memory, the others (a book's images) are read again one at a time when asked for."""
+    names stay in memory, the others (a book's images) are read again one at a time when asked
+    for, from the archive kept open until ``close`` (opening it per read parsed the directory of a
+    5,000-file book each time: 40 s instead of 0.2 for the rules)."""
 
     def __init__(self, path: Path, member_cap: int, total_cap: int, keep: Callable[[str], bool]):
-        self.path, self.member_cap = path, member_cap
+        self.member_cap = member_cap
         self._kept: dict[str, bytes] = {}
         self._names: dict[str, None] = {}
         total = 0
-        with zipfile.ZipFile(path) as archive:
+        self._archive = archive = zipfile.ZipFile(path)
+        try:
             for info in archive.infolist():
                 if info.is_dir():
                     continue
@@ -101,14 +104,19 @@ class Members(Mapping[str, bytes]):
                 self._names[info.filename] = None
                 if keep(info.filename):
                     self._kept[info.filename] = data
+        except BaseException:
+            archive.close()
+            raise
+
+    def close(self) -> None:
+        self._archive.close()
 
     def __getitem__(self, name: str) -> bytes:
         if name in self._kept:
             return self._kept[name]
         if name not in self._names:
             raise KeyError(name)
-        with zipfile.ZipFile(self.path) as archive:
-            return read_capped(archive, archive.getinfo(name), self.member_cap)
+        return read_capped(self._archive, self._archive.getinfo(name), self.member_cap)
 
     def __contains__(self, name: object) -> bool:
         return name in self._names

@@ -13,6 +13,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +96,9 @@ class Book:
     """Every XHTML content document, parsed leniently so one flaw does not hide the others."""
 
 
-def read_book(path: Path) -> Book:
+@contextmanager
+def read_book(path: Path) -> Iterator[Book]:
+    """The book at ``path``, open for the rules while the block runs (they read its images from it)."""
     try:
         size = path.stat().st_size
         files = Members(path, MEMBER_CAP, TOTAL_CAP, keep=lambda name: name.lower().endswith(TEXT_FILES))
@@ -106,20 +109,21 @@ def read_book(path: Path) -> Book:
                                   f"{SEND_TO_KINDLE_LIMIT_MB} MB; a zip bomb?)") from None
     except (OSError, EOFError, zlib.error, NotImplementedError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise UnreadableBookError(f"{path}: not an EPUB (cannot read it as a zip: {exc})") from None
-    try:
-        container = etree.fromstring(files["META-INF/container.xml"])
-        opf_name = container.find(f".//{CONTAINER_ROOTFILE}").get("full-path")
-        opf = etree.fromstring(files[opf_name])
-    except (KeyError, AttributeError, etree.XMLSyntaxError) as exc:
-        raise UnreadableBookError(f"{path}: not an EPUB (no readable package document: {exc})") from None
-    folder = posixpath.dirname(opf_name)
-    items = tuple(
-        Item(el.get("id", ""), posixpath.normpath(posixpath.join(folder, el.get("href", ""))), el.get("href", ""),
-             el.get("media-type", ""), frozenset(el.get("properties", "").split()))
-        for el in opf.iterfind(f"{{{OPF_NS}}}manifest/{{{OPF_NS}}}item"))
-    documents = {item.name: etree.fromstring(files[item.name], XML_PARSER) for item in items
-                 if item.media_type == "application/xhtml+xml" and files.get(item.name, b"").strip()}
-    return Book(path, size, files, opf, items, {k: v for k, v in documents.items() if v is not None})
+    with closing(files):
+        try:
+            container = etree.fromstring(files["META-INF/container.xml"])
+            opf_name = container.find(f".//{CONTAINER_ROOTFILE}").get("full-path")
+            opf = etree.fromstring(files[opf_name])
+        except (KeyError, AttributeError, etree.XMLSyntaxError) as exc:
+            raise UnreadableBookError(f"{path}: not an EPUB (no readable package document: {exc})") from None
+        folder = posixpath.dirname(opf_name)
+        items = tuple(
+            Item(el.get("id", ""), posixpath.normpath(posixpath.join(folder, el.get("href", ""))), el.get("href", ""),
+                 el.get("media-type", ""), frozenset(el.get("properties", "").split()))
+            for el in opf.iterfind(f"{{{OPF_NS}}}manifest/{{{OPF_NS}}}item"))
+        documents = {item.name: etree.fromstring(files[item.name], XML_PARSER) for item in items
+                     if item.media_type == "application/xhtml+xml" and files.get(item.name, b"").strip()}
+        yield Book(path, size, files, opf, items, {k: v for k, v in documents.items() if v is not None})
 
 
 def _line(element: etree._Element, name: str) -> str:
