@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
+import threading
 from pathlib import Path
 
 from digest import __version__
@@ -61,7 +61,7 @@ class ImageCache:
         path = self.folder / f"{image.sha256}.{image.extension}"
         if not path.exists():
             # Two workers may fit the same picture at once: each writes its own file, then one wins whole.
-            part = path.with_name(f"{path.name}.{os.getpid()}-{id(image)}")
+            part = path.with_name(f"{path.name}.{threading.get_ident()}")
             part.write_bytes(image.read())
             part.replace(path)
         return dataclasses.replace(image, data=path)
