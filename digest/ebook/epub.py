@@ -38,7 +38,7 @@ def write_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme, target: Path
     """Write the EPUB file to ``target``, never holding the whole book in memory.
 
     ebooklib drafts the book with empty image entries into a temp file; the reproducible copy
-    then streams each image from its own file (see digest.content.imagecache.ImageSpool) in
+    then streams each image from its own file (see digest.content.imagecache) in
     place of the empty entry, one at a time."""
     book = _book(issue, pages, theme)
     images = {f"{book.FOLDER_NAME}/{image.href}": image.data for image in issue.images}
