@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,15 @@ class Reply:
 
 
 Route = Reply | Callable[[BaseHTTPRequestHandler], Reply | None]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-reply (digest refusing a body at its cap) is what the tests
+    provoke, not a server error: no traceback for it in the test output."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class LoopbackServer:
@@ -46,7 +56,7 @@ class LoopbackServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

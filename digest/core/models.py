@@ -176,7 +176,8 @@ class BookImage:
     href: str
     media_type: str
     data: bytes | Path
-    """The file's bytes, or the file holding them (written to the book one at a time)."""
+    """The file's bytes, or the file holding them (written to the book one at a time; a build's
+    files last as long as the build: read the book for its images afterwards)."""
 
 
 @dataclass(frozen=True)
