@@ -31,8 +31,9 @@ from digest.core.progress import stage as showing_stage
 from digest.core.store import Store
 from digest.core.stores import Stores, build_stores, stored_sizes
 from digest.core.vocabulary import MB
-from digest.ebook.epub import build_epub, cover_href
+from digest.ebook.epub import cover_href, draft_epub
 from digest.ebook.gate import check_and_convert
+from digest.ebook.memo import epub_once
 from digest.ebook.primed import primed_checkers
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
@@ -80,11 +81,11 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing)
         issue = composition.issue
-        with showing_stage("book"):
-            epub_bytes = build_epub(issue, composition.pages, composition.theme)
-
         final = month_dir(config, month)
         epub_name = f"{file_stem(config, month)}.epub"
+        with showing_stage("book"):
+            epub_bytes = epub_once(stores.cache, final / epub_name,
+                                   draft_epub(issue, composition.pages, composition.theme))
         with staged(final) as stage:
             epub_path = stage / epub_name
             epub_path.write_bytes(epub_bytes)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
 
 from ebooklib import epub
 
@@ -33,8 +37,36 @@ def _series(book: epub.EpubBook, issue: Issue) -> None:
     book.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": position})
 
 
+@dataclass(frozen=True)
+class DraftBook:
+    """A book's files as ebooklib wrote them, before the slow part: compressing them reproducibly."""
+
+    draft: io.BytesIO
+    moment: datetime
+    language: str
+
+    def digest(self) -> str:
+        """SHA-256 of what the final file holds (names, contents, date): equal digests, equal bytes."""
+        sha = hashlib.sha256(self.moment.isoformat().encode())
+        with zipfile.ZipFile(self.draft) as draft:
+            for info in draft.infolist():
+                content = _package_language(self.language, info.filename, draft.read(info))
+                sha.update(b"%d %s %d\n" % (len(info.filename.encode()), info.filename.encode(), len(content)))
+                sha.update(content)
+        return sha.hexdigest()
+
+    def zipped(self) -> bytes:
+        """The EPUB file's bytes."""
+        return reproducible_zip(self.draft, self.moment, functools.partial(_package_language, self.language))
+
+
 def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     """The EPUB file's bytes."""
+    return draft_epub(issue, pages, theme).zipped()
+
+
+def draft_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> DraftBook:
+    """The book's files, to be zipped (see DraftBook)."""
     pub = issue.publication
     book = epub.EpubBook()
     book.set_identifier(issue.identifier)
@@ -88,7 +120,7 @@ def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
     # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
     epub.write_epub(buffer, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
                                    "mtime": issue.month.issue_date})
-    return reproducible_zip(buffer, issue.month.issue_date, functools.partial(_package_language, pub.language))
+    return DraftBook(buffer, issue.month.issue_date, pub.language)
 
 
 def _package_language(language: str, name: str, content: bytes) -> bytes:
