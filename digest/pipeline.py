@@ -56,6 +56,8 @@ from digest.publish.staging import file_stem, month_dir, publication_root, stage
 
 log = logging.getLogger(__name__)
 
+JAVA_ASKED = "java-asked"
+"""Cache memo kind: whether a month's last build had java check anything."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,10 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
                 allow_empty: bool = False) -> BuildResult:
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
-    # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed).
-    with primed_checkers() as checkers, build_stores(config) as stores, make_fetcher(config, stores) as fetcher:
+    with build_stores(config) as stores, make_fetcher(config, stores) as fetcher, \
+            primed_checkers(ahead=stores.cache.recall(JAVA_ASKED, str(month)) != "no") as checkers:
+        # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed),
+        # unless the last build of this month had it check nothing.
         restore_record(config, stores.record)  # a lost record: no published article is carried again
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing)
@@ -100,9 +104,11 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
             # Rendered before the swap so a broken site template leaves everything as it was.
-            site = render_site(config, published_issues(config, staged=read_manifest(stage)))
+            site = render_site(config, published_issues(config, staged=read_manifest(stage)),
+                               TemplateCode(stores.cache))
         record_published(stores.record, month, issue.articles,
                          [link for group in issue.curated for link in group.links])
+        stores.cache.remember(JAVA_ASKED, str(month), "yes" if checkers.asked else "no")
         pruned = stores.cache.prune(config.cache.max_mb * MB)
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),
