@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from digest.content.assemble import assemble_issue
 from digest.content.cleanmemo import CleanBodies
+from digest.content.covermemo import StoredCovers
 from digest.content.enrich import enrich
 from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
@@ -159,7 +160,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     for line in capped:
         log.info("%s", line)  # the build report shows it
     issue = assemble_issue(config, spec, within_caps.articles, papers.links, {**enriched.images, **papers.images},
-                           languages, clean)
+                           languages, clean, StoredCovers(cache).draw)
     validate = ValidatedFragments(cache, functools.partial(fragment_errors, warm=jing)).errors
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))

@@ -161,6 +161,8 @@ class Cover:
     media_type: str
     width: int
     height: int
+    thumbnail: bytes
+    """A small JPEG of the cover for catalogs and the download page (the bundle's thumbnail)."""
     description: str = ""
     """What the cover says, for a reader who cannot see it (empty for an editor's own image)."""
 

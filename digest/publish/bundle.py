@@ -8,14 +8,11 @@ back, ``yearbundle`` zips a year of them, ``verify`` checks files against them.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image
 
 from digest import __version__
 from digest.core.fields import web_url
@@ -28,7 +25,6 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
-THUMBNAIL_SIZE = (200, 320)
 TIME_SOURCE = ("issue-month: every date here is the first of the issue month, 00:00 UTC, "
                "not the build clock, so rebuilding the same inputs gives the same manifest")
 
@@ -52,7 +48,7 @@ def write_bundle(stage: Path, stem: str, issue: Issue, *, skipped: Iterable[Skip
     """
     ext = issue.cover.extension
     (stage / f"{stem}-cover.{ext}").write_bytes(issue.cover.data)
-    (stage / f"{stem}-thumbnail.jpg").write_bytes(_thumbnail(issue.cover.data))
+    (stage / f"{stem}-thumbnail.jpg").write_bytes(issue.cover.thumbnail)
     files = [_describe(p) for p in sorted(stage.iterdir(), key=_bundle_order)
              if p.is_file() and not p.name.startswith(".")]
     zip_name = f"{stem}.zip"
@@ -82,16 +78,6 @@ def _describe(path: Path) -> BundleFile:
     data = path.read_bytes()
     media_type = MEDIA_TYPES.get(path.suffix.lstrip("."), "application/octet-stream")
     return BundleFile(path.name, _role(path.name), media_type, len(data), hashlib.sha256(data).hexdigest())
-
-
-def _thumbnail(cover: bytes) -> bytes:
-    """A small JPEG for catalogs and the download page (OPDS thumbnail link)."""
-    with Image.open(io.BytesIO(cover)) as image:
-        small = image.convert("RGB")
-        small.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    small.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
 
 
 def _manifest(issue: Issue, files: list[BundleFile], zip_name: str, skipped: tuple[Skipped, ...],
