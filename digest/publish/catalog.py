@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,12 +77,14 @@ class PublishedIssue:
 
 
 
-def published_issues(config: Config, *, staged: PublishedIssue | None = None) -> tuple[PublishedIssue, ...]:
+def published_issues(config: Config, *, staged: PublishedIssue | None = None,
+                     unread: Collection[str] = ()) -> tuple[PublishedIssue, ...]:
     """Every month in place, newest first, read from its manifest.
 
     ``staged`` is a month read from its staging folder (``read_manifest``) that is about
     to replace or join those in place: it is listed instead of the published copy, so the
-    site can be rendered before the swap.
+    site can be rendered before the swap. Months named in ``unread`` (``YYYY-MM``) are left
+    out without reading their manifests.
     """
     root = publication_root(config)
     settle_all(root)  # a build killed while swapping a month: finish its swap first
@@ -89,7 +92,7 @@ def published_issues(config: Config, *, staged: PublishedIssue | None = None) ->
         if root.is_dir() else []
     replaced = str(staged.month) if staged is not None else None
     issues = [read_manifest(folder) for folder in folders
-              if folder.name != replaced and (folder / MANIFEST).is_file()]
+              if folder.name != replaced and folder.name not in unread and (folder / MANIFEST).is_file()]
     if staged is not None:
         issues.append(staged)
     return tuple(sorted(issues, key=lambda i: i.month, reverse=True))
