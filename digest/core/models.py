@@ -176,6 +176,7 @@ class BookImage:
     """A content image inside the book."""
 
     href: str
+    """Named after its content (a prefix of its SHA-256): the EPUB memo (ebook.epub.DraftBook) relies on it."""
     media_type: str
     data: bytes
 
