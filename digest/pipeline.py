@@ -50,7 +50,7 @@ from digest.ingest.gather import Gathered, SourceReader, gather
 from digest.ingest.httpcache import StoreCache, StoreFailures
 from digest.ingest.issuefile import load_issue
 from digest.publish.bundle import write_bundle
-from digest.publish.catalog import published_issues, read_manifest
+from digest.publish.catalog import ValidManifests, published_issues, read_manifest
 from digest.publish.recordfix import restore_record
 from digest.publish.site import render_site, write_site
 from digest.publish.staging import file_stem, month_dir, publication_root, staged
@@ -105,7 +105,8 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
                                    problems=composition.problems, notes=notes)
             # Rendered before the swap so a broken site template leaves everything as it was.
-            site = render_site(config, published_issues(config, staged=read_manifest(stage)),
+            valid = ValidManifests(stores.cache)
+            site = render_site(config, published_issues(config, staged=read_manifest(stage, valid), valid=valid),
                                TemplateCode(stores.cache))
         record_published(stores.record, month, issue.articles,
                          [link for group in issue.curated for link in group.links])
