@@ -5,9 +5,10 @@
 The corpus is bench's (bench.corpus: 100 articles with their images and web extras, or the
 real pages of bench.realcorpus), served on loopback as ``python -m bench`` serves it, and the
 project is bench's too (bench.tools.digest_project). Each build is a measured process of its
-own (bench.measure). The first build is cold even in a DIR used before: the corpus is served
-on a new loopback port each time, so every URL is new. ``--profile`` writes a cProfile of the last warm rebuild to FILE
-(read it with ``python -m pstats FILE``).
+own (bench.measure). In a DIR used before, the first build fetches everything again (the
+corpus is served on a new loopback port, so every URL is new) but finds what the cache keys
+by content (fitted images, memos): a new DIR gives the cold figure. ``--profile`` writes a
+cProfile of the last warm rebuild to FILE (read it with ``python -m pstats FILE``).
 """
 
 from __future__ import annotations
