@@ -16,6 +16,7 @@ BIN    := $(VENV)/bin
 MONTH  ?= $(lastword $(sort $(patsubst issues/%.toml,%,$(wildcard issues/[0-9][0-9][0-9][0-9]-[0-9][0-9].toml))))
 CONFIG ?= digest.toml
 PORT   ?= 8000
+TEST_WORKERS ?= auto
 LOCK      := requirements.lock
 TEST_LOCK := requirements-test.lock
 PIP_LOCK  := requirements-pip.lock
@@ -81,12 +82,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check digest
 	$(BIN)/mypy
 
+# One worker per core (pytest-xdist), each taking whole test files: a file's fixtures (a sample
+# build, a benchmark corpus) are made once. TEST_WORKERS=0 runs the suite in one process.
 test: $(VENV)/.installed-test system-deps $(ACE) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Leaves out the tests marked slow (pyproject.toml): EPUBCheck, calibre, Chromium, whole builds.
 test-fast: $(VENV)/.installed-test
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 # BENCH_ARGS=--write-docs also rewrites docs/benchmarks.md with the figures of this run.
 bench: deps

@@ -1,6 +1,6 @@
 """The whole build, top to bottom.
 
-config -> gather (feeds + archive) -> select -> curate -> enrich (full text, images)
+config -> gather (feeds + archive) -> select -> full text -> curate -> images
 -> assemble -> render -> EPUB -> staged: check, Kindle formats, bundle -> swap -> site.
 """
 
@@ -11,14 +11,15 @@ import functools
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from digest.content.assemble import assemble_issue
 from digest.content.cleanmemo import CleanBodies
 from digest.content.covermemo import StoredCovers
-from digest.content.enrich import enrich
+from digest.content.enrich import enrich, full_text
 from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
-from digest.content.language import StoredLanguages
+from digest.content.language import StoredLanguages, language_model
 from digest.content.linkpages import link_pages
 from digest.content.linksources import merge_links, split_links
 from digest.content.policy import fetch_policy
@@ -26,13 +27,14 @@ from digest.content.select import cap_text, drop_short, select_entries
 from digest.core.cache import Cache, memory_cache
 from digest.core.config import Config
 from digest.core.errors import BuildError
+from digest.core.leftovers import private_folder
 from digest.core.models import BuildResult, Issue, Problem, Skipped
 from digest.core.month import Month
 from digest.core.progress import stage as showing_stage
 from digest.core.store import Store
 from digest.core.stores import Stores, build_stores, stored_sizes
 from digest.core.vocabulary import MB
-from digest.ebook.epub import cover_href, draft_epub
+from digest.ebook.epub import cover_href
 from digest.ebook.gate import check_and_convert
 from digest.ebook.memo import epub_once
 from digest.ebook.primed import primed_checkers
@@ -79,21 +81,21 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
     with build_stores(config) as stores, make_fetcher(config, stores) as fetcher, \
-            primed_checkers(ahead=stores.cache.recall(JAVA_ASKED, str(month)) != "no") as checkers:
+            primed_checkers(ahead=stores.cache.recall(JAVA_ASKED, str(month)) != "no") as checkers, \
+            private_folder("images") as image_folder:
         # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed),
         # unless the last build of this month had it check nothing.
         restore_record(config, stores.record)  # a lost record: no published article is carried again
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
-                                    fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing)
-        issue = composition.issue
+                                    fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing,
+                                    image_folder=image_folder)
         final = month_dir(config, month)
         epub_name = f"{file_stem(config, month)}.epub"
-        with showing_stage("book"):
-            epub_bytes = epub_once(stores.cache, final / epub_name,
-                                   draft_epub(issue, composition.pages, composition.theme))
         with staged(final) as stage:
             epub_path = stage / epub_name
-            epub_path.write_bytes(epub_bytes)
+            with showing_stage("book"):
+                epub_once(stores.cache, final / epub_name, composition.issue, composition.pages,
+                          composition.theme, epub_path)
             with showing_stage("check and conversions"):
                 gated = check_and_convert(stores.cache, config.output, final, epub_path, composition.issue,
                                           composition.pages, composition.theme, strict=strict,
@@ -122,13 +124,15 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
 
 def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_empty: bool = False,
                   fetcher: Fetcher | None = None, record: Store | None = None, cache: Cache | None = None,
-                  reader: SourceReader | None = None, jing: JingRunner | None = None) -> Composition:
+                  reader: SourceReader | None = None, jing: JingRunner | None = None,
+                  image_folder: Path | None = None) -> Composition:
     """Read the issue file and every source, select the month, assemble and render the pages.
 
     Without a ``fetcher`` nothing is downloaded; without a ``record`` no entry is remembered and
     no earlier issue's article left out; without a ``cache`` one lives for this call only.
     ``reader`` reads one source; the preview passes one that remembers remote feeds. ``jing``
     validates article bodies in a java already running (else one is started for them).
+    Fitted images wait in ``image_folder`` for the book (without one they are held in memory).
     """
     spec = load_issue(config, month)
     cache = cache if cache is not None else memory_cache()
@@ -138,21 +142,24 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
     earlier = published_elsewhere(record, month) if record is not None else frozenset()
     languages = StoredLanguages(cache).detect
-    selection, fed_links = split_links(config, select_entries(config, spec, gathered.entries, earlier, languages),
-                                       earlier)
-    if not selection.articles and not allow_empty:
-        raise BuildError(f"no articles for {month.label}: nothing to publish "
-                         f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
+    with language_model():  # for the feeds' texts and the fetched full texts, gone before the images
+        selection, fed_links = split_links(
+            config, select_entries(config, spec, gathered.entries, earlier, languages), earlier)
+        if not selection.articles and not allow_empty:
+            raise BuildError(f"no articles for {month.label}: nothing to publish "
+                             f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
+        with showing_stage("full text"):
+            articles, text_problems = full_text(config, selection.articles, fetcher, ExtractionCache(cache).extract,
+                                                languages)
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, merge_links(spec.links, fed_links), fetcher)
-        images, clean = ImageCache(cache), CleanBodies(cache).clean
+        images, clean = ImageCache(cache, image_folder), CleanBodies(cache).clean
         papers = link_pages(config, links, fetcher, process=images.process)
-        enriched = enrich(config, selection.articles, fetcher,
+        enriched = enrich(config, articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
-                          fixed_bytes=sum(len(image.data) for image in papers.images.values()),
-                          process=images.process, extract=ExtractionCache(cache).extract,
-                          remembered=images.remembered, clean=clean)
-    problems = (*gathered.problems, *link_problems, *papers.problems, *enriched.problems)
+                          fixed_bytes=sum(image.size for image in papers.images.values()),
+                          process=images.process, remembered=images.remembered, clean=clean)
+    problems = (*gathered.problems, *text_problems, *link_problems, *papers.problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
     long_enough = drop_short(config, spec, enriched.entries)
@@ -161,7 +168,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     for line in capped:
         log.info("%s", line)  # the build report shows it
     issue = assemble_issue(config, spec, within_caps.articles, papers.links, {**enriched.images, **papers.images},
-                           languages, clean, StoredCovers(cache).draw)
+                           clean=clean, draw=StoredCovers(cache).draw)
     validate = ValidatedFragments(cache, functools.partial(fragment_errors, warm=jing)).errors
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))

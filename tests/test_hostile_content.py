@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 from loopback import LoopbackServer, Reply
 
-from digest.content.enrich import enrich
+from digest.content.enrich import full_text
 from digest.content.extract import extract_article
 from digest.content.pagelimits import MAX_NESTING, within_limits
 from digest.content.sanitize import clean_html
@@ -145,9 +145,9 @@ def test_served_hostile_pages_give_whole_articles_or_one_report_line(sample_conf
                                  content="<p>A summary. Continue reading</p>", categories=(), language="en"))
         policy = FetchPolicy(retries=0, allow_private_hosts=(server.host,))
         with Fetcher(policy, StoreCache(cache)) as fetcher:
-            result = enrich(sample_config, tuple(entries), fetcher)
-    by_title = {entry.title: entry for entry in result.entries}
+            completed, problems = full_text(sample_config, tuple(entries), fetcher)
+    by_title = {entry.title: entry for entry in completed}
     for name in HOSTILE_PAGES:
         assert "tail5x59" in by_title[name].content and "lead0x0" in by_title[name].content, name
     assert by_title["11 MB of text"].content == "<p>A summary. Continue reading</p>"
-    assert [(p.where, "cut short" in p.reason) for p in result.problems] == [(server.url("/post-4"), True)]
+    assert [(p.where, "cut short" in p.reason) for p in problems] == [(server.url("/post-4"), True)]

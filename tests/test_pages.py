@@ -22,7 +22,7 @@ from PIL import Image
 
 from digest.core.configfile import load_config
 from digest.core.month import Month
-from digest.ebook.epub import build_epub
+from digest.ebook.epub import write_epub
 from digest.pipeline import compose_issue, make_fetcher
 
 SCREEN = {"width": 758, "height": 1024}
@@ -47,11 +47,12 @@ def screen(browser):
     context.close()
 
 
-def unpack(epub: bytes, folder: Path) -> tuple[Path, list[str]]:
-    """The EPUB's files on disk and its spine (plus the nav document), as paths inside it."""
-    with zipfile.ZipFile(io.BytesIO(epub)) as book:
+def unpack(composed, folder: Path) -> tuple[Path, list[str]]:
+    """The composed issue's EPUB files on disk and its spine (plus the nav document), as paths inside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_epub(composed.issue, composed.pages, composed.theme, folder / "book.epub")
+    with zipfile.ZipFile(folder / "book.epub") as book:
         book.extractall(folder)
-    (folder / "book.epub").write_bytes(epub)
     view = Epub(folder / "book.epub")
     opf_dir = folder / "EPUB"
     return opf_dir, [*view.spine_hrefs(), "nav.xhtml"]
@@ -59,7 +60,7 @@ def unpack(epub: bytes, folder: Path) -> tuple[Path, list[str]]:
 
 def issue_pages(config_path: Path, month: str, folder: Path) -> tuple[Path, list[str]]:
     composed = compose_issue(load_config(config_path), Month.parse(month))
-    return unpack(build_epub(composed.issue, composed.pages, composed.theme), folder)
+    return unpack(composed, folder)
 
 
 def check_pages(tab, root: Path, pages: list[str]) -> int:
@@ -161,6 +162,6 @@ def test_every_page_of_a_real_world_issue_fits_the_screen(screen, tmp_path, monk
     assert len(composed.issue.articles) > 100, len(composed.issue.articles)
     # Pages in other languages than the publication's carry their own lang (for hyphenation).
     assert len({a.language for a in composed.issue.articles} - {"", "en"}) >= 3
-    root, pages = unpack(build_epub(composed.issue, composed.pages, composed.theme), tmp_path / "book")
+    root, pages = unpack(composed, tmp_path / "book")
     assert len(pages) > 100
     check_pages(screen, root, pages)  # news pages carry no code: the width is what is measured here

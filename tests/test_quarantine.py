@@ -16,7 +16,7 @@ from digest.ebook.quarantine import quarantine_articles, simplified, vet_article
 from digest.core.errors import BuildError, NotKindleReady
 from digest.core.month import Month
 from digest.core.cache import memory_cache
-from digest.ebook.epub import build_epub, cover_href
+from digest.ebook.epub import cover_href, write_epub
 from digest.ebook.render import article_file, render_pages
 from digest.ebook.validate import fragment_errors
 from digest.ebook.gate import check_and_convert
@@ -81,7 +81,7 @@ def test_the_final_gate_quarantines_what_epubcheck_names_and_ships(composition, 
     pages = render_pages(issue, composition.theme, cover_href(issue))
     output = dataclasses.replace(sample_config.output, formats=("epub",))  # the gate, without calibre
     path = tmp_path / "book.epub"
-    path.write_bytes(build_epub(issue, pages, composition.theme))
+    write_epub(issue, pages, composition.theme, path)
 
     def gate(strict: bool):
         return check_and_convert(store, output, tmp_path / "published", path, issue, pages, composition.theme,
@@ -90,7 +90,7 @@ def test_the_final_gate_quarantines_what_epubcheck_names_and_ships(composition, 
     with memory_cache() as store:
         with pytest.raises(NotKindleReady, match=article_file(victim)):
             gate(strict=True)
-        path.write_bytes(build_epub(issue, pages, composition.theme))
+        write_epub(issue, pages, composition.theme, path)
         fixed = gate(strict=False)
     assert fixed.report.ok and not fixed.report.findings and not fixed.report.notes  # EPUBCheck ran, found nothing
     assert any(p.where.startswith(repr(victim.title)) and "RSC-005" in p.reason for p in fixed.quarantined)

@@ -20,7 +20,7 @@ from digest.content.qrcodes import MODULE_PIXELS
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.core.vocabulary import LINK_KINDS
-from digest.ebook.epub import build_epub
+from digest.ebook.epub import write_epub
 from digest.ebook.epub2 import periodical_epub
 from digest.ebook.render import brief_files
 from digest.ingest.issuefile import load_issue
@@ -119,11 +119,12 @@ def test_ebook_meta_reads_the_same_date_in_every_format_and_the_series_in_the_ep
     assert fields[".epub"]["Series"] == "Architecture Monthly #1"
 
 
-def test_the_periodical_copy_for_calibre_keeps_the_series(sample_config):
+def test_the_periodical_copy_for_calibre_keeps_the_series(sample_config, tmp_path):
     composed = compose_issue(sample_config, Month.parse("2018-02"))
-    epub = build_epub(composed.issue, composed.pages, composed.theme)
-    periodical = periodical_epub(epub, composed.issue, composed.pages, composed.theme)
-    with zipfile.ZipFile(io.BytesIO(periodical)) as book:
+    epub, periodical = tmp_path / "book.epub", tmp_path / "periodical.epub"
+    write_epub(composed.issue, composed.pages, composed.theme, epub)
+    periodical_epub(epub, composed.issue, composed.pages, composed.theme, periodical)
+    with zipfile.ZipFile(periodical) as book:
         opf = etree.fromstring(book.read(next(n for n in book.namelist() if n.endswith(".opf"))))
     named = {m.get("name"): m.get("content") for m in opf.iter(f"{OPF}meta") if m.get("name")}
     assert named["calibre:series_index"] == "2" and named["calibre:series"] == "Architecture Monthly"

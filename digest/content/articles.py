@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 
 from digest.content.cleanmemo import Cleaner
 from digest.content.extract import TRUNCATION, WORDPRESS_FOOTER
-from digest.content.language import detect, primary
+from digest.content.language import primary
 from digest.content.sanitize import ImageResolver, clean_html, html_text
 from digest.core.fields import TITLE_CHARS, language_tag, one_line_text, short_title, web_url
 from digest.core.models import Article, Entry
-
-Detector = Callable[[str], str | None]
-"""What judges a text's language: ``detect``, or a store's memo of it (StoredLanguages.detect)."""
 
 DESCRIPTION_CHARS = 180
 UNTITLED_CHARS = 80
@@ -47,8 +43,7 @@ def _description(summary: str, text: str) -> str:
 
 def prepare_article(entry: Entry, number: int,
                     resolve_image: ImageResolver = lambda url: None,
-                    publication_language: str | None = None, detect_language: Detector = detect,
-                    clean: Cleaner = clean_html) -> Article:
+                    publication_language: str | None = None, clean: Cleaner = clean_html) -> Article:
     # Checked again here: archived entries were stored by versions that checked less.
     title = one_line_text(entry.title) or one_line(html_text(entry.content or entry.summary),
                                                    UNTITLED_CHARS) or "Untitled"
@@ -57,8 +52,8 @@ def prepare_article(entry: Entry, number: int,
     fragment = clean(entry.content or entry.summary, base_url=link,
                           id_prefix=article_id, resolve_image=resolve_image)
     summary_text = html_text(entry.summary) if entry.summary else ""
-    # A summary-only feed's entry was judged on its summary; the full text tells.
-    language = language_tag(detect_language(f"{title}\n{fragment.text[:3000]}")) or language_tag(entry.language)
+    # Judged on the text by selection, and again on a fetched full text (enrich.full_text).
+    language = language_tag(entry.language)
     if primary(language) == primary(publication_language):
         language = None
     return Article(

@@ -8,11 +8,10 @@ from collections.abc import Callable, Mapping
 
 import markdown
 
-from digest.content.articles import Detector, prepare_article
+from digest.content.articles import prepare_article
 from digest.content.cleanmemo import Cleaner
 from digest.content.cover import draw_cover, load_cover
 from digest.content.images import ProcessedImage
-from digest.content.language import detect, release_model
 from digest.content.qrcodes import qr_image
 from digest.content.sanitize import clean_html
 from digest.content.select import pin_key
@@ -43,12 +42,11 @@ def issue_identifier(config: Config, spec: IssueSpec) -> str:
 def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
                    links: tuple[CuratedLink, ...] | None = None,
                    images: Mapping[str, ProcessedImage] | None = None,
-                   detect_language: Detector = detect, clean: Cleaner = clean_html,
-                   draw: Callable[..., Cover] = draw_cover) -> Issue:
+                   clean: Cleaner = clean_html, draw: Callable[..., Cover] = draw_cover) -> Issue:
     """``links`` default to the issue file's; ``images`` maps absolute image URLs to processed
-    images (articles' images missing from it become their alt text); ``detect_language``
-    judges each article's full text (the pipeline passes the store's memo of it, as of
-    ``draw``, which draws the cover)."""
+    images (articles' images missing from it become their alt text). Each article keeps the
+    language its entry was judged to be written in (by selection, or on its fetched full text).
+    ``draw`` draws the cover (the pipeline passes the cache's memo of it)."""
     pub = config.publication
     used: dict[str, BookImage] = {}
 
@@ -65,9 +63,7 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
 
     by_section: dict[str, list[Article]] = {s.id: [] for s in config.sections}
     for number, entry in enumerate(_in_section_order(config, entries), start=1):
-        by_section[entry.section].append(prepare_article(entry, number, resolve_image, pub.language,
-                                                           detect_language, clean))
-    release_model()
+        by_section[entry.section].append(prepare_article(entry, number, resolve_image, pub.language, clean))
     sections = tuple(IssueSection(s, tuple(by_section[s.id])) for s in config.sections if by_section[s.id])
 
     # A curated link is nothing but its URL: one a reader cannot safely follow is left out.

@@ -1,4 +1,5 @@
-"""Complete the selected entries from the web: full text for summaries, and their images.
+"""Complete the selected entries from the web: full text for summaries (``full_text``), then
+their images (``enrich``).
 
 Every failure here is a Problem for the report; the article then keeps its summary, or
 its image's alt text as a caption.
@@ -16,6 +17,7 @@ from digest.content.cleanmemo import Cleaner
 from digest.content.extract import Extracted, extract_article, needs_full_text
 from digest.content.imagebudget import Processor, fit_budget
 from digest.content.images import ImageProfile, ProcessedImage, process_image
+from digest.content.language import Detector, detect, entry_language
 from digest.content.policy import image_profile
 from digest.content.sanitize import clean_html
 from digest.core.config import Config
@@ -44,25 +46,28 @@ class Enriched:
 
 def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
            extra_images: Iterable[str] = (), fixed_bytes: int = 0,
-           process: Processor = process_image, extract: Extractor = extract_article,
+           process: Processor = process_image,
            remembered: Remembered | None = None, clean: Cleaner = clean_html) -> Enriched:
-    """Full text where needed, then every content image (and ``extra_images``), fitted to the budget.
+    """Every content image of ``entries`` (and ``extra_images``), fitted to the budget.
 
-    ``process`` fits one image (see fit_budget), ``extract`` finds the article in a page,
-    ``clean`` sanitizes a body to find its images; the build passes ones that remember their
-    results, and ``remembered``, which finds a fitted
+    ``process`` fits one image (see fit_budget), ``clean`` sanitizes a body to find its images;
+    the build passes ones that remember their results, and ``remembered``, which finds a fitted
     image by the hash of the stored original, so an image already fitted is not even read.
     """
     if fetcher is None:
         return Enriched(entries, {}, ())
-    entries, problems = _full_text(config, entries, fetcher, extract)
     urls = list(dict.fromkeys([*content_image_urls(entries, clean), *extra_images]))
-    images, image_problems = _images(config, entries, urls, fetcher, fixed_bytes, process, remembered)
-    return Enriched(entries, images, (*problems, *image_problems))
+    images, problems = _images(config, entries, urls, fetcher, fixed_bytes, process, remembered)
+    return Enriched(entries, images, tuple(problems))
 
 
-def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher,
-               extract: Extractor) -> tuple[tuple[Entry, ...], list]:
+def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
+              extract: Extractor = extract_article,
+              languages: Detector = detect) -> tuple[tuple[Entry, ...], list[Problem]]:
+    """Each summary's full text from its page, where one is needed; its language is judged again
+    on it (by ``languages``). ``extract`` finds the article in a page (the build passes a memo)."""
+    if fetcher is None:
+        return entries, []
     summary_only = {s.name for s in config.sources if s.summary_only}
     wanted = [e for e in entries if e.link.startswith(("http://", "https://"))
               and (e.source in summary_only or needs_full_text(e.content))]
@@ -88,7 +93,8 @@ def _full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher,
             continue
         if needs_full_text(entry.content, extracted.text_length) or entry.source in summary_only:
             replaced[entry.guid] = dataclasses.replace(
-                entry, content=extracted.html, authors=entry.authors or extracted.authors)
+                entry, content=extracted.html, authors=entry.authors or extracted.authors,
+                language=entry_language(entry.title, extracted.html, entry.language, languages))
     log.info("full text fetched for %d of %d summary-only entries", len(replaced), len(wanted))
     return tuple(replaced.get(e.guid, e) for e in entries), problems
 
@@ -159,6 +165,6 @@ def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher
     elif fit.profile != profile:
         log.info("images lowered to quality %d, box %dx%d to fit the budget",
                  fit.profile.jpeg_quality, fit.profile.max_width, fit.profile.max_height)
-    saved = sum(i.original_bytes - len(i.data) for i in fit.images.values())
+    saved = sum(i.original_bytes - i.size for i in fit.images.values())
     log.info("%d images, %d bytes saved by the image pipeline", len(fit.images), saved)
     return dict(fit.images), problems

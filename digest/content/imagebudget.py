@@ -102,7 +102,7 @@ def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProf
         images, new_failures = _process_all(originals, remaining, candidate, process, recall)
         failures.update(new_failures)
         remaining = [source for source in remaining if source not in new_failures]
-        total = fixed_bytes + sum(len(image.data) for image in
+        total = fixed_bytes + sum(image.size for image in
                                   {image.sha256: image for image in images.values()}.values())
         fits = total <= budget_bytes
         log.info("images at quality %d, box %dx%d: %d bytes in total (budget %d)",
@@ -123,7 +123,7 @@ def _clearly_over(originals: Mapping[str, bytes], sources: list[str], profile: I
     fitted, _ = _process_all(originals, sample, profile, process, recall)
     if not fitted:
         return False
-    estimate = sum(len(image.data) for image in fitted.values()) * len(sources) / len(sample)
+    estimate = sum(image.size for image in fitted.values()) * len(sources) / len(sample)
     log.info("images at quality %d, box %dx%d: about %d bytes estimated from %d of %d",
              profile.jpeg_quality, profile.max_width, profile.max_height, estimate, len(sample), len(sources))
     return estimate > room * ESTIMATE_MARGIN

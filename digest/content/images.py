@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
 
@@ -81,7 +82,8 @@ class ImageProfile:
 class ProcessedImage:
     """An image ready to go into the book."""
 
-    data: bytes
+    data: bytes | Path
+    """The encoded file's bytes, or the file they were written to (see digest.content.imagecache)."""
     media_type: str
     width: int
     height: int
@@ -91,6 +93,13 @@ class ProcessedImage:
     @property
     def extension(self) -> str:
         return "jpg" if self.media_type == "image/jpeg" else "png"
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if isinstance(self.data, bytes) else self.data.stat().st_size
+
+    def read(self) -> bytes:
+        return self.data if isinstance(self.data, bytes) else self.data.read_bytes()
 
 
 def content_hash(data: bytes) -> str:

@@ -10,11 +10,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from digest import __version__
 from digest.content.sanitize import html_text
 from digest.core.cache import Cache
+
+Detector = Callable[[str], str | None]
+"""What judges a text's language: ``detect``, or a store's memo of it (StoredLanguages.detect)."""
 
 MIN_LETTERS = 40
 MIN_CONFIDENCE = 0.95
@@ -27,10 +31,15 @@ def _identifier():
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def release_model() -> None:
-    """Drop the model (about 100 MB of arrays) once the entries are judged; the next
-    detection loads it again. The build's peak memory comes later, with the images."""
-    _identifier.cache_clear()
+@contextmanager
+def language_model() -> Iterator[None]:
+    """Judge every text inside the block: the model (about 100 MB of arrays) is loaded once, on
+    the first judgement, and dropped on the way out. A second load held beside a whole issue's
+    entries was a build's peak memory; the images come after the block."""
+    try:
+        yield
+    finally:
+        _identifier.cache_clear()
 
 
 def primary(tag: str | None) -> str | None:
@@ -47,7 +56,7 @@ def detect(text: str) -> str | None:
 
 
 def entry_language(title: str, html: str, declared: str | None,
-                   languages: Callable[[str], str | None] = detect) -> str | None:
+                   languages: Detector = detect) -> str | None:
     """The text's language when it is clear, else the declared one (``languages`` detects it)."""
     text = title + "\n" + html_text(html)[:3000]
     return languages(text) or primary(declared)

@@ -148,7 +148,7 @@ class _Reader:
         wide = self.process(data, sideways, source=source)
         if wide.width < upright.width * TURN_GAIN:
             return upright, False
-        with Image.open(io.BytesIO(wide.data)) as opened:
+        with Image.open(io.BytesIO(wide.read())) as opened:
             buffer = io.BytesIO()
             # Counter-clockwise: the drawing's top at the left edge, as books print turned figures.
             opened.transpose(Image.Transpose.ROTATE_90).save(buffer, format="PNG")

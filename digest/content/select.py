@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from digest.content.language import detect, entry_language, primary, release_model
+from digest.content.language import detect, entry_language, primary
 from digest.content.sanitize import html_text
 from digest.core.config import Config, Source
 from digest.core.models import Entry, IssueSpec, Selection, Skipped
@@ -69,7 +69,6 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
         # The text's own language (judged above, through the memo), so the page can tell a
         # hyphenator and a voice which it is; judging it again here loaded the model on every rebuild.
         kept.append(replace(entry, language=language))
-    release_model()
 
     capped = [f"limits.entries_per_source ({cap}) reached by {source}: {count:,} more of its "
               f"{month.label} entries left out, the newest {cap} kept" for source, count in over_cap.items()]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-KINDS = ("kindle", "epubcheck", "validate")
+KINDS = ("kindle", "epubcheck", "validate", "images")
 """The private folders a run makes (``private_folder``); only these are swept from the temp folder."""
 _swept = False
 

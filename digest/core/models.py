@@ -178,7 +178,8 @@ class BookImage:
     href: str
     """Named after its content (a prefix of its SHA-256): the EPUB memo (ebook.epub.DraftBook) relies on it."""
     media_type: str
-    data: bytes
+    data: bytes | Path
+    """The file's bytes, or the file holding them (written to the book one at a time)."""
 
 
 @dataclass(frozen=True)

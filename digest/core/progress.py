@@ -1,6 +1,7 @@
 """Progress on a terminal, silence in CI logs.
 
-A build shows one spinner line per stage (feeds, pages and images, check, conversions)
+A build shows one spinner line per stage (feeds, full text, pages and images, check,
+conversions)
 and leaves a line with its time when the stage ends; counted work inside a stage (pages
 fetched, images fitted) updates that line. Outside a stage, counted work draws a bar.
 """

@@ -4,10 +4,9 @@ untrusted ones with a cap on what each member may unpack to."""
 from __future__ import annotations
 
 import hashlib
-import io
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -41,16 +40,16 @@ def write_zip(target: BinaryIO, members: Iterable[Member], moment: datetime) -> 
                 archive.writestr(entry, content)
 
 
-def reproducible_zip(data: BinaryIO, moment: datetime,
-                     edit: Callable[[str, bytes], bytes] = lambda name, content: content) -> bytes:
-    """The same zip with fixed metadata (ebooklib stamps every entry with 'now'); order is kept.
+def reproducible_zip(source: BinaryIO, target: BinaryIO, moment: datetime,
+                     edit: Callable[[str, bytes], bytes | Path] = lambda name, content: content) -> None:
+    """``source`` copied into ``target`` with fixed metadata (ebooklib stamps every entry with 'now');
+    order is kept.
 
-    ``data`` is read where it is (a BytesIO is not copied): a 45 MB book is held twice, not three times.
-    ``edit`` may change an entry's content on the way (given its name and bytes)."""
-    source = zipfile.ZipFile(data)
-    out = io.BytesIO()
-    write_zip(out, ((info.filename, edit(info.filename, source.read(info))) for info in source.infolist()), moment)
-    return out.getvalue()
+    Members are read one at a time, so neither zip is ever held whole. ``edit`` may change an
+    entry's content on the way (given its name and bytes), or name a file to stream in its place."""
+    with zipfile.ZipFile(source) as archive:
+        write_zip(target, ((info.filename, edit(info.filename, archive.read(info)))
+                           for info in archive.infolist()), moment)
 
 
 class OverCap(Exception):
@@ -75,23 +74,58 @@ def read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> by
     return data
 
 
-def read_members(archive: zipfile.ZipFile, member_cap: int, total_cap: int) -> dict[str, bytes]:
-    """Every file of ``archive``, each unpacked no further than ``member_cap``, all no further
-    than ``total_cap``; OverCap names the member, or "its files in all"."""
-    files: dict[str, bytes] = {}
-    total = 0
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        room = total_cap - total
+class Members(Mapping[str, bytes]):
+    """The files of the zip at ``path``, each unpacked no further than ``member_cap``, all no
+    further than ``total_cap``; OverCap names the member, or "its files in all".
+
+    Every file is read through once here, so a broken one is found at once; those ``keep``
+    names stay in memory, the others (a book's images) are read again one at a time when asked
+    for, from the archive kept open until ``close`` (opening it per read parsed the directory of a
+    5,000-file book each time: 40 s instead of 0.2 for the rules)."""
+
+    def __init__(self, path: Path, member_cap: int, total_cap: int, keep: Callable[[str], bool]):
+        self.member_cap = member_cap
+        self._kept: dict[str, bytes] = {}
+        self._names: dict[str, None] = {}
+        total = 0
+        self._archive = archive = zipfile.ZipFile(path)
         try:
-            files[info.filename] = read_capped(archive, info, min(member_cap, room))
-        except OverCap as exc:
-            if room >= member_cap:
-                raise OverCap(exc.size, member_cap, info.filename) from None
-            raise OverCap(total + exc.size, total_cap, "its files in all") from None
-        total += len(files[info.filename])
-    return files
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                room = total_cap - total
+                try:
+                    data = read_capped(archive, info, min(member_cap, room))
+                except OverCap as exc:
+                    if room >= member_cap:
+                        raise OverCap(exc.size, member_cap, info.filename) from None
+                    raise OverCap(total + exc.size, total_cap, "its files in all") from None
+                total += len(data)
+                self._names[info.filename] = None
+                if keep(info.filename):
+                    self._kept[info.filename] = data
+        except BaseException:
+            archive.close()
+            raise
+
+    def close(self) -> None:
+        self._archive.close()
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self._kept:
+            return self._kept[name]
+        if name not in self._names:
+            raise KeyError(name)
+        return read_capped(self._archive, self._archive.getinfo(name), self.member_cap)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def hash_stream(source: IO[bytes], cap: int) -> tuple[int, str]:

@@ -89,8 +89,8 @@ def with_ace(report: BookReport) -> BookReport:
 
 def check_epub(path: Path, *, epubcheck: bool = True, runner: EpubCheckRunner | None = None) -> BookReport:
     """The Kindle and accessibility rules and EPUBCheck (``runner``: how to run it; a fresh java by default)."""
-    book = read_book(path)
-    findings, accessible = kindle_findings(book) + accessibility_findings(book), conformance_declared(book)
+    with read_book(path) as book:
+        findings, accessible = kindle_findings(book) + accessibility_findings(book), conformance_declared(book)
     if not epubcheck:
         return BookReport(path, findings, ("EPUBCheck not run (--no-epubcheck)",), accessible)
     found, notes = (runner or run_epubcheck)(path)

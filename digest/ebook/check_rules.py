@@ -13,6 +13,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 
 from digest.core.errors import UnreadableBookError
 from digest.core.vocabulary import BOOK_BUDGET_MB, MB, SEND_TO_KINDLE_LIMIT_MB
-from digest.core.zips import OverCap, read_members
+from digest.core.zips import Members, OverCap
 from digest.ebook import check_css as css
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -44,6 +45,7 @@ COVER_MIN = (625, 1000)
 XML_DECLARATION = re.compile(rb"""^(\xef\xbb\xbf)?<\?xml[^>]*encoding\s*=\s*["']utf-8["']""", re.I)
 XML_COMMENT = re.compile(rb"<!--(.*?)-->", re.S)
 XML_FILES = (".xhtml", ".html", ".htm", ".opf", ".ncx", ".xml", ".svg")
+TEXT_FILES = (*XML_FILES, ".css")
 REMOTE = re.compile(r"^\s*(https?:|ftp:|//)", re.I)
 # Elements whose attribute pulls a resource into the page (links to read elsewhere, <a href>, do not).
 LOADING_ATTRIBUTES = (("img", "src"), ("script", "src"), ("iframe", "src"), ("embed", "src"),
@@ -86,18 +88,20 @@ class Item:
 class Book:
     path: Path
     size: int
-    files: dict[str, bytes]
+    files: Members
+    """Its text files held, the others (images) read when asked for."""
     opf: etree._Element
     items: tuple[Item, ...]
     documents: dict[str, etree._Element]
     """Every XHTML content document, parsed leniently so one flaw does not hide the others."""
 
 
-def read_book(path: Path) -> Book:
+@contextmanager
+def read_book(path: Path) -> Iterator[Book]:
+    """The book at ``path``, open for the rules while the block runs (they read its images from it)."""
     try:
         size = path.stat().st_size
-        with zipfile.ZipFile(path) as archive:
-            files = read_members(archive, MEMBER_CAP, TOTAL_CAP)
+        files = Members(path, MEMBER_CAP, TOTAL_CAP, keep=lambda name: name.lower().endswith(TEXT_FILES))
     except FileNotFoundError:
         raise UnreadableBookError(f"{path}: no such file") from None
     except OverCap as exc:
@@ -105,20 +109,21 @@ def read_book(path: Path) -> Book:
                                   f"{SEND_TO_KINDLE_LIMIT_MB} MB; a zip bomb?)") from None
     except (OSError, EOFError, zlib.error, NotImplementedError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise UnreadableBookError(f"{path}: not an EPUB (cannot read it as a zip: {exc})") from None
-    try:
-        container = etree.fromstring(files["META-INF/container.xml"])
-        opf_name = container.find(f".//{CONTAINER_ROOTFILE}").get("full-path")
-        opf = etree.fromstring(files[opf_name])
-    except (KeyError, AttributeError, etree.XMLSyntaxError) as exc:
-        raise UnreadableBookError(f"{path}: not an EPUB (no readable package document: {exc})") from None
-    folder = posixpath.dirname(opf_name)
-    items = tuple(
-        Item(el.get("id", ""), posixpath.normpath(posixpath.join(folder, el.get("href", ""))), el.get("href", ""),
-             el.get("media-type", ""), frozenset(el.get("properties", "").split()))
-        for el in opf.iterfind(f"{{{OPF_NS}}}manifest/{{{OPF_NS}}}item"))
-    documents = {item.name: etree.fromstring(files[item.name], XML_PARSER) for item in items
-                 if item.media_type == "application/xhtml+xml" and files.get(item.name, b"").strip()}
-    return Book(path, size, files, opf, items, {k: v for k, v in documents.items() if v is not None})
+    with closing(files):
+        try:
+            container = etree.fromstring(files["META-INF/container.xml"])
+            opf_name = container.find(f".//{CONTAINER_ROOTFILE}").get("full-path")
+            opf = etree.fromstring(files[opf_name])
+        except (KeyError, AttributeError, etree.XMLSyntaxError) as exc:
+            raise UnreadableBookError(f"{path}: not an EPUB (no readable package document: {exc})") from None
+        folder = posixpath.dirname(opf_name)
+        items = tuple(
+            Item(el.get("id", ""), posixpath.normpath(posixpath.join(folder, el.get("href", ""))), el.get("href", ""),
+                 el.get("media-type", ""), frozenset(el.get("properties", "").split()))
+            for el in opf.iterfind(f"{{{OPF_NS}}}manifest/{{{OPF_NS}}}item"))
+        documents = {item.name: etree.fromstring(files[item.name], XML_PARSER) for item in items
+                     if item.media_type == "application/xhtml+xml" and files.get(item.name, b"").strip()}
+        yield Book(path, size, files, opf, items, {k: v for k, v in documents.items() if v is not None})
 
 
 def _line(element: etree._Element, name: str) -> str:
@@ -242,9 +247,10 @@ def xml_declarations(book: Book) -> Iterator[Finding]:
 
 
 def xml_comments(book: Book) -> Iterator[Finding]:
-    for name, data in book.files.items():
+    for name in book.files:
         if not name.lower().endswith(XML_FILES):
             continue
+        data = book.files[name]
         for match in XML_COMMENT.finditer(data):
             if b"--" in match.group(1) or match.group(1).endswith(b"-"):
                 line = data.count(b"\n", 0, match.start()) + 1

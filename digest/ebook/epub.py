@@ -1,13 +1,17 @@
-"""Assemble the EPUB 3 with ebooklib and make its bytes reproducible."""
+"""Assemble the EPUB 3 with ebooklib and write it, byte-reproducible, straight to a file."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import io
+import tempfile
 import zipfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
 
 from ebooklib import epub
 
@@ -39,40 +43,66 @@ def _series(book: epub.EpubBook, issue: Issue) -> None:
 
 @dataclass(frozen=True)
 class DraftBook:
-    """A book's files as ebooklib wrote them, before the slow part: compressing them reproducibly."""
+    """A book's files as ebooklib wrote them (images as empty entries), before the slow part:
+    compressing them reproducibly."""
 
-    draft: io.BytesIO
+    draft: BinaryIO
     moment: datetime
     language: str
-    named_by_content: frozenset[str] = frozenset()
-    """Files whose name tells their content (the issue's images, see BookImage.href): not read to be hashed."""
+    images: Mapping[str, bytes | Path]
+    """Each image's entry name and content: bytes, or the file holding them (see
+    digest.content.imagecache). Their names tell their content (see BookImage.href)."""
 
     def digest(self) -> str:
-        """SHA-256 of what the final file holds (names, contents, date): equal digests, equal bytes."""
+        """SHA-256 of what the final file holds (names, contents, date): equal digests, equal bytes.
+
+        An image counts by its name and size, so the images are never read to be hashed."""
         sha = hashlib.sha256(self.moment.isoformat().encode())
+        self.draft.seek(0)
         with zipfile.ZipFile(self.draft) as draft:
             for info in draft.infolist():
                 name = info.filename.encode()
-                if info.filename in self.named_by_content:
-                    sha.update(b"%d %s %d\n" % (len(name), name, info.file_size))
+                image = self.images.get(info.filename)
+                if image is not None:
+                    size = image.stat().st_size if isinstance(image, Path) else len(image)
+                    sha.update(b"%d %s %d\n" % (len(name), name, size))
                     continue
-                content = _package_language(self.language, info.filename, draft.read(info))
+                content = _with_language(self.language, info.filename, draft.read(info))
                 sha.update(b"%d %s %d\n" % (len(name), name, len(content)))
                 sha.update(content)
         return sha.hexdigest()
 
-    def zipped(self) -> bytes:
-        """The EPUB file's bytes."""
-        return reproducible_zip(self.draft, self.moment, functools.partial(_package_language, self.language))
+    def write(self, target: Path) -> None:
+        """Zip the EPUB file to ``target``, streaming each image in place of its empty entry."""
+        self.draft.seek(0)
+        with target.open("wb") as out:
+            reproducible_zip(self.draft, out, self.moment,
+                             functools.partial(_final_content, self.language, self.images))
 
 
-def build_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
-    """The EPUB file's bytes."""
-    return draft_epub(issue, pages, theme).zipped()
+def write_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme, target: Path) -> None:
+    """Write the EPUB file to ``target``, never holding the whole book in memory.
+
+    ebooklib drafts the book with empty image entries into a temp file; the reproducible copy
+    then streams each image from its own file (see digest.content.imagecache) in
+    place of the empty entry, one at a time."""
+    with draft_epub(issue, pages, theme) as book:
+        book.write(target)
 
 
-def draft_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> DraftBook:
-    """The book's files, to be zipped (see DraftBook)."""
+@contextmanager
+def draft_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> Iterator[DraftBook]:
+    """The book drafted by ebooklib into a temp file (kept while in use), to be zipped (see DraftBook)."""
+    book = _book(issue, pages, theme)
+    with tempfile.TemporaryFile() as draft:
+        # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
+        epub.write_epub(draft, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
+                                      "mtime": issue.month.issue_date})
+        yield DraftBook(draft, issue.month.issue_date, issue.publication.language,
+                        {f"{book.FOLDER_NAME}/{image.href}": image.data for image in issue.images})
+
+
+def _book(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> epub.EpubBook:
     pub = issue.publication
     book = epub.EpubBook()
     book.set_identifier(issue.identifier)
@@ -96,9 +126,9 @@ def draft_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> DraftBook
     book.add_metadata(None, "meta", "", {"name": "cover", "content": COVER_IMAGE_ID})
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css",
                                 content=theme.css.encode("utf-8")))
-    for index, image in enumerate(issue.images):
+    for index, image in enumerate(issue.images):  # filled in by DraftBook.write
         book.add_item(epub.EpubItem(uid=f"img{index + 1:03d}", file_name=image.href, media_type=image.media_type,
-                                    content=image.data))
+                                    content=b""))
 
     items = []
     for page in pages:
@@ -122,16 +152,16 @@ def draft_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> DraftBook
     book.guide = [{"type": lm.type if lm.type != "bodymatter" else "text", "href": lm.href, "title": lm.title}
                   for lm in landmarks]
 
-    buffer = io.BytesIO()
-    # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
-    epub.write_epub(buffer, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
-                                   "mtime": issue.month.issue_date})
-    return DraftBook(buffer, issue.month.issue_date, pub.language,
-                     frozenset(f"{book.FOLDER_NAME}/{image.href}" for image in issue.images))
+    return book
 
 
-def _package_language(language: str, name: str, content: bytes) -> bytes:
-    """The package document's own xml:lang (ebooklib writes none; Ace requires it)."""
+def _final_content(language: str, images: Mapping[str, bytes | Path], name: str, content: bytes) -> bytes | Path:
+    """An image's own content in place of its empty draft entry; any other file as _with_language gives it."""
+    return images[name] if name in images else _with_language(language, name, content)
+
+
+def _with_language(language: str, name: str, content: bytes) -> bytes:
+    """The package document with its own xml:lang (ebooklib writes none; Ace requires it)."""
     if not name.endswith(".opf"):
         return content
     return content.replace(b"<package ", f'<package xml:lang="{language}" '.encode(), 1)

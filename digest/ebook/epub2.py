@@ -10,9 +10,9 @@ the converter's temp folder.
 from __future__ import annotations
 
 import dataclasses
-import io
 import posixpath
 import zipfile
+from pathlib import Path
 
 from lxml import etree
 
@@ -29,9 +29,15 @@ MASTHEAD_ID = "masthead-image"
 MASTHEAD_HREF = "images/masthead.gif"
 
 
-def periodical_epub(epub: bytes, issue: Issue, pages: tuple[Page, ...], theme: Theme) -> bytes:
-    """The same book as ``epub``, with the OPF and NCX calibre needs for a periodical."""
-    source = zipfile.ZipFile(io.BytesIO(epub))
+def periodical_epub(epub: Path, issue: Issue, pages: tuple[Page, ...], theme: Theme, target: Path) -> None:
+    """Write to ``target`` the same book as ``epub``, with the OPF and NCX calibre needs for a
+    periodical; copied a member at a time."""
+    with zipfile.ZipFile(epub) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        _copy_as_periodical(source, copy, issue, pages, theme)
+
+
+def _copy_as_periodical(source: zipfile.ZipFile, target: zipfile.ZipFile, issue: Issue, pages: tuple[Page, ...],
+                        theme: Theme) -> None:
     opf_name = _opf_name(source)
     opf = etree.fromstring(source.read(opf_name))
     dropped, ncx_href = _as_periodical_opf(opf, issue.publication.title)
@@ -43,13 +49,10 @@ def periodical_epub(epub: bytes, issue: Issue, pages: tuple[Page, ...], theme: T
     }
     skip = {posixpath.join(folder, href) for href in dropped}
 
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            if info.filename not in skip:
-                target.writestr(info, replaced.get(info.filename) or source.read(info))
-        target.writestr(posixpath.join(folder, MASTHEAD_HREF), draw_masthead(issue.publication.title))
-    return out.getvalue()
+    for info in source.infolist():
+        if info.filename not in skip:
+            target.writestr(info, replaced.get(info.filename) or source.read(info))
+    target.writestr(posixpath.join(folder, MASTHEAD_HREF), draw_masthead(issue.publication.title))
 
 
 def _opf_name(book: zipfile.ZipFile) -> str:

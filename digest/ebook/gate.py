@@ -22,7 +22,7 @@ from digest.core.errors import ConversionError
 from digest.core.external import stopped_on_interrupt
 from digest.core.models import Issue, Problem
 from digest.ebook.check import BookReport, EpubCheckRunner, files_named, not_ready, require_ready
-from digest.ebook.epub import build_epub, cover_href
+from digest.ebook.epub import cover_href, write_epub
 from digest.ebook.kindle import KindleFiles
 from digest.ebook.memo import kindle_formats_once, kindle_ready_once
 from digest.ebook.quarantine import quarantine_articles
@@ -69,7 +69,7 @@ def check_and_convert(cache: Cache, output: Output, published: Path, epub: Path,
     log.warning("%d article(s) failed the final check, quarantined and the book rebuilt: %s",
                 len(problems), "; ".join(f"{p.where}: {p.reason}" for p in problems))
     pages = render_pages(issue, theme, cover_href(issue))
-    epub.write_bytes(build_epub(issue, pages, theme))
+    write_epub(issue, pages, theme, epub)
     report = require_ready(kindle_ready_once(cache, epub, epubcheck))
     kindle = kindle_formats_once(cache, output, published, epub, issue, pages, theme)
     return Gated(issue, pages, tuple(problems), report, kindle)

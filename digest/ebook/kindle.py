@@ -66,7 +66,7 @@ def build_kindle_formats(output: Output, epub: Path, issue: Issue, pages: tuple[
             source = epub
             if fmt == "mobi":
                 source = work / f"{epub.stem}-periodical.epub"
-                source.write_bytes(periodical_epub(epub.read_bytes(), issue, pages, theme))
+                periodical_epub(epub, issue, pages, theme, source)
             target = epub.with_suffix(f".{fmt}")
             started = time.monotonic()
             # A config folder each: two calibres running at once must not share one.

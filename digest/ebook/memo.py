@@ -21,26 +21,26 @@ from digest.core.config import Output
 from digest.core.models import Issue
 from digest.core.vocabulary import KINDLE_FORMATS
 from digest.ebook.check import BookReport, EpubCheckRunner, check_epub
-from digest.ebook.epub import DraftBook
+from digest.ebook.epub import draft_epub
 from digest.ebook.kindle import KindleFiles, build_kindle_formats
 from digest.ebook.render import Page, Theme
 
 log = logging.getLogger(__name__)
 
 
-def epub_once(cache: Cache, published: Path, book: DraftBook) -> bytes:
-    """The book's EPUB bytes: those of ``published`` (the EPUB now online) when the cache recorded
-    it as zipped from the same files and it still has the SHA-256 recorded then, else zipped anew."""
-    key = f"{book.digest()} {__version__}"
-    recorded = cache.recall("epub", key)
-    if recorded is not None and published.is_file():
-        data = published.read_bytes()
-        if hashlib.sha256(data).hexdigest() == recorded:
-            log.info("%s: same files as the published book, its bytes reused", published.name)
-            return data
-    data = book.zipped()
-    cache.remember("epub", key, hashlib.sha256(data).hexdigest())
-    return data
+def epub_once(cache: Cache, published: Path, issue: Issue, pages: tuple[Page, ...], theme: Theme,
+              target: Path) -> None:
+    """write_epub to ``target``, or a copy of ``published`` (the EPUB now online) when the cache
+    recorded it as zipped from the same files and it still has the SHA-256 recorded then."""
+    with draft_epub(issue, pages, theme) as book:
+        key = f"{book.digest()} {__version__}"
+        recorded = cache.recall("epub", key)
+        if recorded is not None and published.is_file() and _sha256(published) == recorded:
+            log.info("%s: same files as the published book, copied", published.name)
+            shutil.copyfile(published, target)
+            return
+        book.write(target)
+    cache.remember("epub", key, _sha256(target))
 
 
 def kindle_ready_once(cache: Cache, epub: Path, epubcheck: EpubCheckRunner | None = None) -> BookReport:
@@ -84,4 +84,5 @@ def kindle_formats_once(cache: Cache, output: Output, published: Path, epub: Pat
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as file:  # in chunks: a book is never held whole
+        return hashlib.file_digest(file, "sha256").hexdigest()

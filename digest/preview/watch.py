@@ -88,7 +88,10 @@ def write_pages(composition: Composition, folder: Path) -> None:
     for href, data in ((cover_href(composition.issue), composition.issue.cover.data),
                        *((image.href, image.data) for image in composition.issue.images)):
         (folder / href).parent.mkdir(parents=True, exist_ok=True)
-        (folder / href).write_bytes(data)
+        if isinstance(data, Path):
+            shutil.copyfile(data, folder / href)
+        else:
+            (folder / href).write_bytes(data)
 
 
 class OncePerSession(logging.Filter):
