@@ -94,10 +94,10 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         with staged(final) as stage:
             epub_path = stage / epub_name
             with showing_stage("book"):
-                epub_once(stores.cache, final / epub_name, composition.issue, composition.pages,
-                          composition.theme, epub_path)
+                sha256 = epub_once(stores.cache, final / epub_name, composition.issue, composition.pages,
+                                   composition.theme, epub_path)
             with showing_stage("check and conversions"):
-                gated = check_and_convert(stores.cache, config.output, final, epub_path, composition.issue,
+                gated = check_and_convert(stores.cache, config.output, final, epub_path, sha256, composition.issue,
                                           composition.pages, composition.theme, strict=strict,
                                           epubcheck=checkers.epubcheck)
             composition = dataclasses.replace(composition, issue=gated.issue, pages=gated.pages,
@@ -105,7 +105,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             issue, checked, kindle = gated.issue, gated.report, gated.kindle
             notes = (*composition.capped, *checked.notes, *kindle.notes)
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
-                                   problems=composition.problems, notes=notes)
+                                   problems=composition.problems, notes=notes, known={epub_name: gated.sha256})
             # Rendered before the swap so a broken site template leaves everything as it was.
             valid = ValidManifests(stores.cache)
             site = render_site(config, published_issues(config, staged=read_manifest(stage, valid), valid=valid),
