@@ -15,6 +15,7 @@ from pathlib import Path
 
 from digest.content.assemble import assemble_issue
 from digest.content.cleanmemo import CleanBodies
+from digest.content.covermemo import StoredCovers
 from digest.content.enrich import enrich, full_text
 from digest.content.extractcache import ExtractionCache
 from digest.content.imagecache import ImageCache
@@ -33,8 +34,9 @@ from digest.core.progress import stage as showing_stage
 from digest.core.store import Store
 from digest.core.stores import Stores, build_stores, stored_sizes
 from digest.core.vocabulary import MB
-from digest.ebook.epub import cover_href, write_epub
+from digest.ebook.epub import cover_href
 from digest.ebook.gate import check_and_convert
+from digest.ebook.memo import epub_once
 from digest.ebook.primed import primed_checkers
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
@@ -50,13 +52,15 @@ from digest.ingest.gather import Gathered, SourceReader, gather
 from digest.ingest.httpcache import StoreCache, StoreFailures
 from digest.ingest.issuefile import load_issue
 from digest.publish.bundle import write_bundle
-from digest.publish.catalog import published_issues, read_manifest
+from digest.publish.catalog import ValidManifests, published_issues, read_manifest
 from digest.publish.recordfix import restore_record
 from digest.publish.site import render_site, write_site
 from digest.publish.staging import file_stem, month_dir, publication_root, staged
 
 log = logging.getLogger(__name__)
 
+JAVA_ASKED = "java-asked"
+"""Cache memo kind: whether a month's last build had java check anything."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,11 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
                 allow_empty: bool = False) -> BuildResult:
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
-    # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed).
-    with primed_checkers() as checkers, build_stores(config) as stores, make_fetcher(config, stores) as fetcher, \
+    with build_stores(config) as stores, make_fetcher(config, stores) as fetcher, \
+            primed_checkers(ahead=stores.cache.recall(JAVA_ASKED, str(month)) != "no") as checkers, \
             private_folder("images") as image_folder:
+        # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed),
+        # unless the last build of this month had it check nothing.
         restore_record(config, stores.record)  # a lost record: no published article is carried again
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing,
@@ -88,9 +94,10 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
         with staged(final) as stage:
             epub_path = stage / epub_name
             with showing_stage("book"):
-                write_epub(composition.issue, composition.pages, composition.theme, epub_path)
+                sha256 = epub_once(stores.cache, final / epub_name, composition.issue, composition.pages,
+                                   composition.theme, epub_path)
             with showing_stage("check and conversions"):
-                gated = check_and_convert(stores.cache, config.output, final, epub_path, composition.issue,
+                gated = check_and_convert(stores.cache, config.output, final, epub_path, sha256, composition.issue,
                                           composition.pages, composition.theme, strict=strict,
                                           epubcheck=checkers.epubcheck)
             composition = dataclasses.replace(composition, issue=gated.issue, pages=gated.pages,
@@ -98,11 +105,14 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             issue, checked, kindle = gated.issue, gated.report, gated.kindle
             notes = (*composition.capped, *checked.notes, *kindle.notes)
             bundled = write_bundle(stage, file_stem(config, month), issue, skipped=composition.skipped,
-                                   problems=composition.problems, notes=notes)
+                                   problems=composition.problems, notes=notes, known={epub_name: gated.sha256})
             # Rendered before the swap so a broken site template leaves everything as it was.
-            site = render_site(config, published_issues(config, staged=read_manifest(stage)))
+            valid = ValidManifests(stores.cache)
+            site = render_site(config, published_issues(config, staged=read_manifest(stage, valid), valid=valid),
+                               TemplateCode(stores.cache))
         record_published(stores.record, month, issue.articles,
                          [link for group in issue.curated for link in group.links])
+        stores.cache.remember(JAVA_ASKED, str(month), "yes" if checkers.asked else "no")
         pruned = stores.cache.prune(config.cache.max_mb * MB)
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),
@@ -158,7 +168,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     for line in capped:
         log.info("%s", line)  # the build report shows it
     issue = assemble_issue(config, spec, within_caps.articles, papers.links, {**enriched.images, **papers.images},
-                           clean=clean)
+                           clean=clean, draw=StoredCovers(cache).draw)
     validate = ValidatedFragments(cache, functools.partial(fragment_errors, warm=jing)).errors
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from digest.core.configfile import load_config  # noqa: E402
 from digest.core.month import Month  # noqa: E402
-from digest.ebook.epub import build_epub  # noqa: E402
+from digest.ebook.epub import write_epub  # noqa: E402
 from digest.pipeline import compose_issue, make_fetcher  # noqa: E402
 
 SCREEN = {"width": 758, "height": 1024}
@@ -81,7 +81,14 @@ def build_sample(folder: Path) -> bytes:
     """The bundled January 2018 sample issue, as the EPUB's bytes (no fetching needed)."""
     copy_project(folder)
     composed = compose_issue(load_config(folder / "digest.toml"), MONTH)
-    return build_epub(composed.issue, composed.pages, composed.theme)
+    return epub_bytes(composed, folder)
+
+
+def epub_bytes(composed, folder: Path) -> bytes:
+    """The composed issue's EPUB (written to a file in ``folder``, as the build writes it)."""
+    book = folder / "book.epub"
+    write_epub(composed.issue, composed.pages, composed.theme, book)
+    return book.read_bytes()
 
 
 def build_demo(folder: Path) -> bytes:
@@ -117,7 +124,7 @@ def build_demo(folder: Path) -> bytes:
         loaded = load_config(config)
         with make_fetcher(loaded, None) as fetcher:
             composed = compose_issue(loaded, MONTH, fetcher=fetcher)
-        return build_epub(composed.issue, composed.pages, composed.theme)
+        return epub_bytes(composed, folder)
     finally:
         server.shutdown()
 

@@ -1,5 +1,5 @@
 """A build imports the heavy parsers only when it uses them: a rebuild whose caches answer
-everything does not pay for trafilatura, readability, BeautifulSoup, feedparser or pypdf."""
+everything does not pay for trafilatura, readability, BeautifulSoup, feedparser, pypdf or jsonschema."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("trafilatura", "bs4", "feedparser", "pypdf", "py3langid", "numpy", "readability")
+HEAVY = ("trafilatura", "bs4", "feedparser", "pypdf", "py3langid", "numpy", "readability", "jsonschema")
 
 
 def test_importing_the_pipeline_and_the_cli_leaves_the_heavy_parsers_out():

@@ -15,7 +15,7 @@ from digest.ebook.check import check_epub, run_epubcheck
 from digest.ebook.primed import WarmJava, primed_checkers
 from digest.core.configfile import load_config
 from digest.core.month import Month
-from digest.ebook import check, validate
+from digest.ebook import check, primed, validate
 from digest.pipeline import build_issue
 from digest.ebook.validate import fragment_errors
 from test_check import BREAKS, mutate
@@ -81,3 +81,22 @@ def test_a_build_checks_its_book_and_bodies_in_the_warm_process_only(project_cop
     config = load_config(project_copy / "digest.toml")
     result = build_issue(config, Month(2018, 1))
     assert result.check_notes == () and result.epub.is_file()
+
+
+def test_a_java_not_started_ahead_starts_when_first_asked(sample_epub):
+    with primed_checkers(ahead=False) as checkers:
+        epubcheck = checkers.epubcheck
+        assert isinstance(epubcheck, WarmJava) and epubcheck._process is None and not checkers.asked
+        assert epubcheck(sample_epub) == ((), ())
+        assert checkers.asked and epubcheck._process.poll() is None
+
+
+@pytest.mark.slow  # three builds
+def test_a_rebuild_starts_no_java_when_the_last_build_of_the_month_asked_it_nothing(project_copy, monkeypatch):
+    config = load_config(project_copy / "digest.toml")
+    first = build_issue(config, Month(2018, 1))
+    build_issue(config, Month(2018, 1))  # everything remembered: java started ahead, asked nothing
+    started = []
+    monkeypatch.setattr(primed, "start_external", lambda args: started.append(args) or pytest.fail("java started"))
+    again = build_issue(config, Month(2018, 1))
+    assert started == [] and again.epub.read_bytes() == first.epub.read_bytes()

@@ -16,6 +16,7 @@ from digest.ebook.quarantine import quarantine_articles, simplified, vet_article
 from digest.core.errors import BuildError, NotKindleReady
 from digest.core.month import Month
 from digest.core.cache import memory_cache
+from digest.core.zips import file_sha256
 from digest.ebook.epub import cover_href, write_epub
 from digest.ebook.render import article_file, render_pages
 from digest.ebook.validate import fragment_errors
@@ -84,8 +85,8 @@ def test_the_final_gate_quarantines_what_epubcheck_names_and_ships(composition, 
     write_epub(issue, pages, composition.theme, path)
 
     def gate(strict: bool):
-        return check_and_convert(store, output, tmp_path / "published", path, issue, pages, composition.theme,
-                                 strict=strict)
+        return check_and_convert(store, output, tmp_path / "published", path, file_sha256(path), issue, pages,
+                                 composition.theme, strict=strict)
 
     with memory_cache() as store:
         with pytest.raises(NotKindleReady, match=article_file(victim)):

@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 import sqlite3
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +17,7 @@ from digest.cli import cli
 from digest.core.cache import CACHE_MIGRATIONS
 from digest.core.configfile import load_config
 from digest.core.month import Month
-from digest.core.store import inflate, open_store
+from digest.core.store import inflate, now, open_store
 from digest.core.stores import build_stores, open_cache, open_private, open_record
 from digest.core.urls import canonical_url
 from digest.core.vocabulary import MB
@@ -165,6 +166,24 @@ def test_prune_drops_the_least_recently_used_and_never_what_the_running_build_us
         cache.store.execute("UPDATE build_memo SET used_at = '2020-01-01'")
     with open_cache(path) as cache:  # a later run: no longer in use, so pruned
         assert cache.prune(MB // 2).rows == 1 and count(cache.store, "build_memo") == 0
+
+
+def test_a_row_used_again_within_a_day_keeps_its_stamp_and_is_still_kept_while_in_use(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    recent = now(timedelta(hours=1))
+    with open_cache(path) as cache:
+        for key, used in (("old", "2020-01-01"), ("recent", recent)):
+            cache.remember("memo", key, key * MB)
+            cache.store.execute("UPDATE build_memo SET used_at = ? WHERE key = ?", (used, key))
+    with open_cache(path) as cache:
+        assert cache.recall("memo", "recent") and cache.recall("memo", "old")
+        cache.flush()
+        stamps = {row["key"]: row["used_at"] for row in cache.store.query("SELECT key, used_at FROM build_memo")}
+        assert stamps["recent"] == recent and stamps["old"] >= cache.opened  # rewritten once a day at most
+        assert cache.prune(0).rows == 0  # both in use, whatever their stamps say
+    with open_cache(path) as cache:  # a later run that uses neither: the older stamp goes first
+        assert cache.prune(4 * MB // 3).rows == 1
+        assert [row["key"] for row in cache.store.query("SELECT key FROM build_memo")] == ["old"]  # stamped last
 
 
 @pytest.mark.slow  # the sample issues, built once per session

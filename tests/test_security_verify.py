@@ -13,10 +13,12 @@ from click.testing import CliRunner
 from factory import write_publication
 
 from digest.cli import cli
+from digest.core.cache import memory_cache
 from digest.core.configfile import load_config
 from digest.core.errors import BundleError
 from digest.core.month import Month
 from digest.pipeline import build_issue
+from digest.publish.catalog import ValidManifests, parse_manifest
 from digest.publish.verify import verify
 
 
@@ -101,3 +103,15 @@ def test_a_hostile_manifest_inside_a_zip_is_refused(folder, tmp_path):
             zipped.write(path, f"2018-01/{path.name}")
     with pytest.raises(BundleError, match=r"hostile.zip!2018-01/manifest.json: not a valid digest manifest"):
         verify(archive)
+
+
+def test_a_manifest_remembered_as_valid_is_trusted_byte_for_byte_only(bundle):
+    data = (bundle / "manifest.json").read_bytes()
+    valid = ValidManifests(memory_cache())
+    assert not valid.known(data)
+    assert parse_manifest(data, "manifest.json", valid) == json.loads(data)
+    assert valid.known(data)  # a rebuild reading it again skips the schema
+    manifest = json.loads(data)
+    manifest["files"] = [1]
+    with pytest.raises(BundleError, match="not a valid digest manifest"):
+        parse_manifest(json.dumps(manifest).encode(), "manifest.json", valid)

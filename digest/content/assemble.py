@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import markdown
 
@@ -17,7 +17,17 @@ from digest.content.sanitize import clean_html
 from digest.content.select import pin_key
 from digest.core.config import Config
 from digest.core.fields import web_url
-from digest.core.models import Article, BookImage, CuratedGroup, CuratedLink, Entry, Issue, IssueSection, IssueSpec
+from digest.core.models import (
+    Article,
+    BookImage,
+    Cover,
+    CuratedGroup,
+    CuratedLink,
+    Entry,
+    Issue,
+    IssueSection,
+    IssueSpec,
+)
 from digest.core.urls import canonical_url
 from digest.core.vocabulary import LINK_KINDS
 
@@ -32,10 +42,11 @@ def issue_identifier(config: Config, spec: IssueSpec) -> str:
 def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
                    links: tuple[CuratedLink, ...] | None = None,
                    images: Mapping[str, ProcessedImage] | None = None,
-                   clean: Cleaner = clean_html) -> Issue:
+                   clean: Cleaner = clean_html, draw: Callable[..., Cover] = draw_cover) -> Issue:
     """``links`` default to the issue file's; ``images`` maps absolute image URLs to processed
     images (articles' images missing from it become their alt text). Each article keeps the
-    language its entry was judged to be written in (by selection, or on its fetched full text)."""
+    language its entry was judged to be written in (by selection, or on its fetched full text).
+    ``draw`` draws the cover (the pipeline passes the cache's memo of it)."""
     pub = config.publication
     used: dict[str, BookImage] = {}
 
@@ -77,7 +88,7 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
     volume = spec.volume or spec.month.year - first.year + 1
     title = spec.title or f"{pub.title}, {spec.month.label}"
     headlines = list(spec.cover_headlines) or cover_headlines(sections, spec.pinned, config.output.cover_headlines)
-    cover = load_cover(spec.cover) if spec.cover else draw_cover(
+    cover = load_cover(spec.cover) if spec.cover else draw(
         pub.title, pub.subtitle, spec.month.label, f"Vol. {volume} · No. {number}", headlines, pub.publisher)
     return Issue(
         publication=pub, month=spec.month, number=number, volume=volume, title=title,

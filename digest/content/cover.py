@@ -14,6 +14,7 @@ from digest.core.theme import FONTS
 
 COVER_SIZE = (1600, 2560)
 MASTHEAD_SIZE = (600, 100)
+THUMBNAIL_SIZE = (200, 320)
 MASTHEAD_MARGIN = 8
 INK, PAPER, ACCENT = (20, 20, 20), (255, 255, 255), (90, 90, 90)
 _PROBE = ImageDraw.Draw(Image.new("L", (1, 1)))
@@ -135,7 +136,16 @@ def load_cover(path: Path) -> Cover:
 def _as_jpeg(image: Image.Image, description: str = "") -> Cover:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88, optimize=True)
-    return Cover(buffer.getvalue(), "image/jpeg", *image.size, description)
+    return Cover(buffer.getvalue(), "image/jpeg", *image.size, _thumbnail(buffer.getvalue()), description)
+
+
+def _thumbnail(cover: bytes) -> bytes:
+    with Image.open(io.BytesIO(cover)) as image:
+        small = image.convert("RGB")
+        small.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int = 3) -> list[str]:

@@ -9,6 +9,7 @@ elements obey the XHTML content model.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,6 +110,10 @@ def clean_html(html: str, *, base_url: str, id_prefix: str,
     return Fragment(xhtml, " ".join(" ".join(root.itertext()).split()))
 
 
+# Selection, language detection, the summary test, the length caps and the article each read an
+# entry's text: remembered, one parse per body instead of five. Big enough for a large issue's
+# entries, small enough to bound what the preview's long-lived process keeps.
+@functools.lru_cache(maxsize=2048)
 def html_text(html: str) -> str:
     """The visible words of an HTML fragment, whitespace collapsed (no scripts or styles)."""
     root = parse_fragment(html, skipped=INVISIBLE)

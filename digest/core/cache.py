@@ -13,12 +13,15 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from digest.core.store import Store, now, open_store
 
 log = logging.getLogger(__name__)
 
+# How old a used row's stamp must be before it is written again (see the module docstring).
+STAMP_GRAIN = timedelta(days=1)
 
 # Append only, as the record's MIGRATIONS (digest.core.store).
 CACHE_MIGRATIONS: list[tuple[int, str, str]] = [
@@ -83,7 +86,7 @@ class Cache:
     def __init__(self, store: Store):
         self.store = store
         self.opened = now()
-        """Rows used since then belong to the build in progress: ``prune`` keeps them."""
+        """Rows stamped since then, and those noted as used, belong to the build in progress: ``prune`` keeps them."""
         self._used: dict[str, set[tuple[str, ...]]] = {table: set() for table in TABLES}
         self._lock = threading.Lock()
 
@@ -106,34 +109,40 @@ class Cache:
         self.store.execute("INSERT OR REPLACE INTO build_memo (kind, key, value, recorded_at, used_at) "
                            "VALUES (?, ?, ?, ?, ?)", (kind, key, value, stamp, stamp))
 
-    def flush(self) -> None:
-        """Write when this build used the rows it read."""
+    def _used_rows(self) -> dict[str, set[tuple[str, ...]]]:
         with self._lock:
-            used, self._used = self._used, {table: set() for table in TABLES}
-        stamp = now()
+            return {table: set(keys) for table, keys in self._used.items()}
+
+    def flush(self) -> None:
+        """Write when this build used the rows it read, where the stamp is older than STAMP_GRAIN."""
+        stamp, stale = now(), now(STAMP_GRAIN)
         with self.store.transaction() as tx:
-            for table, keys in used.items():
+            for table, keys in self._used_rows().items():
                 columns = TABLES[table][0]
-                tx.executemany(f"UPDATE {table} SET used_at = ? WHERE "
+                tx.executemany(f"UPDATE {table} SET used_at = ? WHERE used_at < ? AND "
                                + " AND ".join(f"{column} = ?" for column in columns),
-                               [(stamp, *key) for key in keys])
+                               [(stamp, stale, *key) for key in keys])
 
     def prune(self, max_bytes: int, *, dry_run: bool = False) -> Pruned:
         """Drop the least recently used rows until the payload is at most ``max_bytes``.
 
-        Rows used since the cache was opened are kept whatever their weight: the build in
-        progress needs them (and two digest runs on one record never prune at once, see
-        digest.core.stores)."""
+        Rows used or stamped since the cache was opened are kept whatever their weight: the
+        build in progress needs them (and two digest runs on one record never prune at once,
+        see digest.core.stores)."""
         self.flush()
+        used = self._used_rows()
         rows = sorted((row["used_at"], table, tuple(row[c] for c in TABLES[table][0]), int(row["size"]))
                       for table, (columns, size) in TABLES.items()
                       for row in self.store.query(f"SELECT {', '.join(columns)}, used_at, {size} AS size FROM {table}"))
         total = sum(row[3] for row in rows)
-        in_use = sum(row[3] for row in rows if row[0] >= self.opened)
+        needed = [row[0] >= self.opened or row[2] in used[row[1]] for row in rows]
+        in_use = sum(row[3] for row, need in zip(rows, needed) if need)
         doomed: list[tuple[str, tuple[str, ...], int]] = []
-        for used_at, table, key, size in rows:
-            if total <= max_bytes or used_at >= self.opened:
+        for (_, table, key, size), need in zip(rows, needed):
+            if total <= max_bytes:
                 break
+            if need:
+                continue
             doomed.append((table, key, size))
             total -= size
         freed = sum(size for _, _, size in doomed)

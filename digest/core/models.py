@@ -161,6 +161,8 @@ class Cover:
     media_type: str
     width: int
     height: int
+    thumbnail: bytes
+    """A small JPEG of the cover for catalogs and the download page (the bundle's thumbnail)."""
     description: str = ""
     """What the cover says, for a reader who cannot see it (empty for an editor's own image)."""
 
@@ -174,6 +176,7 @@ class BookImage:
     """A content image inside the book."""
 
     href: str
+    """Named after its content (a prefix of its SHA-256): the EPUB memo (ebook.epub.DraftBook) relies on it."""
     media_type: str
     data: bytes | Path
     """The file's bytes, or the file holding them (written to the book one at a time; a build's

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from digest.core.errors import StoreError, UnusableStore
@@ -238,9 +238,9 @@ class Store:
         self.close()
 
 
-def now() -> str:
-    """The time stamp stored in every table: UTC, ISO 8601, whole seconds."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+def now(ago: timedelta = timedelta(0)) -> str:
+    """The time stamp stored in every table: UTC, ISO 8601, whole seconds (``ago`` earlier)."""
+    return (datetime.now(timezone.utc) - ago).replace(microsecond=0).isoformat()
 
 
 def open_store(path: Path | str, *, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS,

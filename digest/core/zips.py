@@ -128,6 +128,12 @@ class Members(Mapping[str, bytes]):
         return len(self._names)
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex of the file at ``path``, read in chunks (a book is never held whole)."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
 def hash_stream(source: IO[bytes], cap: int) -> tuple[int, str]:
     """(size, SHA-256 hex) of ``source`` read in 1 MB chunks; OverCap past ``cap`` bytes."""
     digest, size = hashlib.sha256(), 0

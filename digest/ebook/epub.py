@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from ebooklib import epub
 
@@ -34,22 +41,65 @@ def _series(book: epub.EpubBook, issue: Issue) -> None:
     book.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": position})
 
 
+@dataclass(frozen=True)
+class DraftBook:
+    """A book's files as ebooklib wrote them (images as empty entries), before the slow part:
+    compressing them reproducibly."""
+
+    draft: BinaryIO
+    moment: datetime
+    language: str
+    images: Mapping[str, bytes | Path]
+    """Each image's entry name and content: bytes, or the file holding them (see
+    digest.content.imagecache). Their names tell their content (see BookImage.href)."""
+
+    def digest(self) -> str:
+        """SHA-256 of what the final file holds (names, contents, date): equal digests, equal bytes.
+
+        An image counts by its name and size, so the images are never read to be hashed."""
+        sha = hashlib.sha256(self.moment.isoformat().encode())
+        self.draft.seek(0)
+        with zipfile.ZipFile(self.draft) as draft:
+            for info in draft.infolist():
+                name = info.filename.encode()
+                image = self.images.get(info.filename)
+                if image is not None:
+                    size = image.stat().st_size if isinstance(image, Path) else len(image)
+                    sha.update(b"%d %s %d\n" % (len(name), name, size))
+                    continue
+                content = _with_language(self.language, info.filename, draft.read(info))
+                sha.update(b"%d %s %d\n" % (len(name), name, len(content)))
+                sha.update(content)
+        return sha.hexdigest()
+
+    def write(self, target: Path) -> None:
+        """Zip the EPUB file to ``target``, streaming each image in place of its empty entry."""
+        self.draft.seek(0)
+        with target.open("wb") as out:
+            reproducible_zip(self.draft, out, self.moment,
+                             functools.partial(_final_content, self.language, self.images))
+
+
 def write_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme, target: Path) -> None:
     """Write the EPUB file to ``target``, never holding the whole book in memory.
 
     ebooklib drafts the book with empty image entries into a temp file; the reproducible copy
     then streams each image from its own file (see digest.content.imagecache) in
     place of the empty entry, one at a time."""
+    with draft_epub(issue, pages, theme) as book:
+        book.write(target)
+
+
+@contextmanager
+def draft_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> Iterator[DraftBook]:
+    """The book drafted by ebooklib into a temp file (kept while in use), to be zipped (see DraftBook)."""
     book = _book(issue, pages, theme)
-    images = {f"{book.FOLDER_NAME}/{image.href}": image.data for image in issue.images}
     with tempfile.TemporaryFile() as draft:
         # compresslevel 0: this zip is only read back by reproducible_zip, which compresses once.
         epub.write_epub(draft, book, {"epub3_landmark": False, "epub3_pages": False, "compresslevel": 0,
                                       "mtime": issue.month.issue_date})
-        draft.seek(0)
-        with target.open("wb") as out:
-            reproducible_zip(draft, out, issue.month.issue_date,
-                             functools.partial(_final_content, issue.publication.language, images))
+        yield DraftBook(draft, issue.month.issue_date, issue.publication.language,
+                        {f"{book.FOLDER_NAME}/{image.href}": image.data for image in issue.images})
 
 
 def _book(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> epub.EpubBook:
@@ -76,7 +126,7 @@ def _book(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> epub.EpubBook:
     book.add_metadata(None, "meta", "", {"name": "cover", "content": COVER_IMAGE_ID})
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css",
                                 content=theme.css.encode("utf-8")))
-    for index, image in enumerate(issue.images):  # filled in by write_epub
+    for index, image in enumerate(issue.images):  # filled in by DraftBook.write
         book.add_item(epub.EpubItem(uid=f"img{index + 1:03d}", file_name=image.href, media_type=image.media_type,
                                     content=b""))
 
@@ -105,11 +155,13 @@ def _book(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> epub.EpubBook:
     return book
 
 
-def _final_content(language: str, images: dict[str, bytes | Path], name: str, content: bytes) -> bytes | Path:
-    """An image's own content in place of its empty draft entry; the package document with its
-    own xml:lang (ebooklib writes none; Ace requires it)."""
-    if name in images:
-        return images[name]
+def _final_content(language: str, images: Mapping[str, bytes | Path], name: str, content: bytes) -> bytes | Path:
+    """An image's own content in place of its empty draft entry; any other file as _with_language gives it."""
+    return images[name] if name in images else _with_language(language, name, content)
+
+
+def _with_language(language: str, name: str, content: bytes) -> bytes:
+    """The package document with its own xml:lang (ebooklib writes none; Ace requires it)."""
     if not name.endswith(".opf"):
         return content
     return content.replace(b"<package ", f'<package xml:lang="{language}" '.encode(), 1)

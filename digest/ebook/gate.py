@@ -21,6 +21,7 @@ from digest.core.config import Output
 from digest.core.errors import ConversionError
 from digest.core.external import stopped_on_interrupt
 from digest.core.models import Issue, Problem
+from digest.core.zips import file_sha256
 from digest.ebook.check import BookReport, EpubCheckRunner, files_named, not_ready, require_ready
 from digest.ebook.epub import cover_href, write_epub
 from digest.ebook.kindle import KindleFiles
@@ -42,26 +43,28 @@ class Gated:
     quarantined: tuple[Problem, ...]
     report: BookReport
     kindle: KindleFiles
+    sha256: str
+    """The published EPUB's (rewritten by a quarantine, else the one given)."""
 
 
-def check_and_convert(cache: Cache, output: Output, published: Path, epub: Path, issue: Issue,
+def check_and_convert(cache: Cache, output: Output, published: Path, epub: Path, sha256: str, issue: Issue,
                       pages: tuple[Page, ...], theme: Theme, *, strict: bool,
                       epubcheck: EpubCheckRunner | None = None) -> Gated:
-    """Check ``epub`` (EPUBCheck run by ``epubcheck``) and convert it; ``published`` is the month
-    folder now online (see memo)."""
+    """Check ``epub`` (its SHA-256 ``sha256``; EPUBCheck run by ``epubcheck``) and convert it;
+    ``published`` is the month folder now online (see memo)."""
     kindle: KindleFiles | None
     # Leaving the block on SIGTERM or Ctrl-C stops calibre and java before the pool waits for them.
     with ThreadPoolExecutor(max_workers=BOOK_WORKERS) as pool, stopped_on_interrupt():
-        checking = pool.submit(kindle_ready_once, cache, epub, epubcheck)
+        checking = pool.submit(kindle_ready_once, cache, epub, sha256, epubcheck)
         try:
-            kindle = kindle_formats_once(cache, output, published, epub, issue, pages, theme, pool)
+            kindle = kindle_formats_once(cache, output, published, epub, sha256, issue, pages, theme, pool)
         except ConversionError:
             if checking.result().ok:
                 raise
             kindle = None  # a book that fails the check is the failure to report, or is rebuilt below
         report = checking.result()
     if report.ok and kindle is not None:
-        return Gated(issue, pages, (), report, kindle)
+        return Gated(issue, pages, (), report, kindle, sha256)
     reasons = None if strict else _article_faults(issue, report)
     if not reasons:  # not the articles' fault, or strict
         raise not_ready(report)
@@ -70,9 +73,10 @@ def check_and_convert(cache: Cache, output: Output, published: Path, epub: Path,
                 len(problems), "; ".join(f"{p.where}: {p.reason}" for p in problems))
     pages = render_pages(issue, theme, cover_href(issue))
     write_epub(issue, pages, theme, epub)
-    report = require_ready(kindle_ready_once(cache, epub, epubcheck))
-    kindle = kindle_formats_once(cache, output, published, epub, issue, pages, theme)
-    return Gated(issue, pages, tuple(problems), report, kindle)
+    sha256 = file_sha256(epub)
+    report = require_ready(kindle_ready_once(cache, epub, sha256, epubcheck))
+    kindle = kindle_formats_once(cache, output, published, epub, sha256, issue, pages, theme)
+    return Gated(issue, pages, tuple(problems), report, kindle, sha256)
 
 
 def _article_faults(issue: Issue, report: BookReport) -> dict[str, tuple[str, ...]] | None:

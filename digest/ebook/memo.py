@@ -8,7 +8,6 @@ entry also carries digest's version, so an upgrade redoes everything once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -20,17 +19,39 @@ from digest.core.cache import Cache
 from digest.core.config import Output
 from digest.core.models import Issue
 from digest.core.vocabulary import KINDLE_FORMATS
+from digest.core.zips import file_sha256
 from digest.ebook.check import BookReport, EpubCheckRunner, check_epub
+from digest.ebook.epub import draft_epub
 from digest.ebook.kindle import KindleFiles, build_kindle_formats
 from digest.ebook.render import Page, Theme
 
 log = logging.getLogger(__name__)
 
 
-def kindle_ready_once(cache: Cache, epub: Path, epubcheck: EpubCheckRunner | None = None) -> BookReport:
+def epub_once(cache: Cache, published: Path, issue: Issue, pages: tuple[Page, ...], theme: Theme,
+              target: Path) -> str:
+    """write_epub to ``target``, or a copy of ``published`` (the EPUB now online) when the cache
+    recorded it as zipped from the same files and it still has the SHA-256 recorded then.
+
+    Returns the SHA-256 of ``target``, for the steps after (the check, the conversions, the
+    bundle) not to read the book again to hash it."""
+    with draft_epub(issue, pages, theme) as book:
+        key = f"{book.digest()} {__version__}"
+        recorded = cache.recall("epub", key)
+        if recorded is not None and published.is_file() and file_sha256(published) == recorded:
+            log.info("%s: same files as the published book, copied", published.name)
+            shutil.copyfile(published, target)
+            return recorded
+        book.write(target)
+    sha256 = file_sha256(target)
+    cache.remember("epub", key, sha256)
+    return sha256
+
+
+def kindle_ready_once(cache: Cache, epub: Path, sha256: str, epubcheck: EpubCheckRunner | None = None) -> BookReport:
     """check_epub (EPUBCheck, run by ``epubcheck``, and the Kindle rules), unless a book with
-    these exact bytes already passed it cleanly."""
-    key = f"{_sha256(epub)} {__version__}"
+    these exact bytes (``sha256``, the EPUB's) already passed it cleanly."""
+    key = f"{sha256} {__version__}"
     if cache.recall("kindle-ready", key) is not None:
         log.info("%s: identical to a book that passed the Kindle-ready check, not checked again", epub.name)
         return BookReport(epub, ())
@@ -40,32 +61,28 @@ def kindle_ready_once(cache: Cache, epub: Path, epubcheck: EpubCheckRunner | Non
     return report
 
 
-def kindle_formats_once(cache: Cache, output: Output, published: Path, epub: Path, issue: Issue,
+def kindle_formats_once(cache: Cache, output: Output, published: Path, epub: Path, sha256: str, issue: Issue,
                         pages: tuple[Page, ...], theme: Theme, pool: Executor | None = None) -> KindleFiles:
     """build_kindle_formats, or copies of the published month's files when they came from the same EPUB.
 
     ``published`` is the month folder now online. Its files are reused only when the cache
-    recorded them as converted from an EPUB with this SHA-256 and these calibre options, and
+    recorded them as converted from an EPUB with this ``sha256`` and these calibre options, and
     each file still has the SHA-256 recorded then. ``pool`` runs the conversions (see build_kindle_formats).
     """
     wanted = [fmt for fmt in output.formats if fmt in KINDLE_FORMATS]
     if not wanted:
         return build_kindle_formats(output, epub, issue, pages, theme, pool)
-    key = " ".join([_sha256(epub), __version__, output.kindle_profile, *wanted])
+    key = " ".join([sha256, __version__, output.kindle_profile, *wanted])
     recorded = cache.recall("kindle-formats", key)
     if recorded is not None:
         hashes = json.loads(recorded)
         sources = [published / name for name in hashes]
-        if all(path.is_file() and _sha256(path) == hashes[path.name] for path in sources):
+        if all(path.is_file() and file_sha256(path) == hashes[path.name] for path in sources):
             log.info("%s: EPUB unchanged, reusing the published %s", epub.name, ", ".join(hashes))
             for path in sources:
                 shutil.copyfile(path, epub.parent / path.name)
             return KindleFiles(tuple(epub.parent / path.name for path in sources))
     kindle = build_kindle_formats(output, epub, issue, pages, theme, pool)
     if not kindle.notes:
-        cache.remember("kindle-formats", key, json.dumps({path.name: _sha256(path) for path in kindle.files}))
+        cache.remember("kindle-formats", key, json.dumps({path.name: file_sha256(path) for path in kindle.files}))
     return kindle
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

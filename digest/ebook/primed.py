@@ -12,7 +12,8 @@ The process runs EpubCheckServer.java, beside this module, in java's source-file
 (java 11 or later; compiling it costs about half a second of CPU). When it cannot start or
 does not answer, a fresh ``java -jar`` runs instead: the same findings, only slower. On a
 rebuild whose check and bodies are remembered in the store the process is never asked
-anything: it only used CPU the build left idle.
+anything: it only used CPU the build left idle. So when the last build of the same month
+asked it nothing, the next one starts it only if it is asked after all (digest.pipeline).
 """
 
 from __future__ import annotations
@@ -54,44 +55,64 @@ class Checkers:
 
     epubcheck: EpubCheckRunner
     jing: JingRunner | None = None
+    java: WarmJava | None = None
+
+    @property
+    def asked(self) -> bool:
+        """Whether the build had java check anything (True when there is no warm java to tell)."""
+        return self.java is None or self.java.asked
 
 
 @contextmanager
-def primed_checkers() -> Iterator[Checkers]:
-    """EPUBCheck and Jing in a java warming up from now on; stopped when the block ends."""
+def primed_checkers(*, ahead: bool = True) -> Iterator[Checkers]:
+    """EPUBCheck and Jing in one java, stopped when the block ends: warming up from now on when
+    ``ahead``, else started when first asked (a rebuild whose checks are all remembered asks nothing)."""
     java, jar, nice = shutil.which("java"), epubcheck_jar(), shutil.which("nice")
     if java is None or jar is None or not SERVER.is_file():
         yield Checkers(run_epubcheck)
         return
     with private_folder("epubcheck") as folder:
-        primer = _write_primer(Path(folder) / "primer.epub")
+        warm = WarmJava([*([nice, "-n", PRIORITY] if nice else []), java, *JAVA_OPTIONS, "-cp", str(jar), str(SERVER)],
+                        Path(folder))
         try:
-            process = start_external([*([nice, "-n", PRIORITY] if nice else []), java, *JAVA_OPTIONS,
-                                      "-cp", str(jar), str(SERVER)])
-        except OSError as exc:
-            log.info("EPUBCheck not started ahead: %s", exc)
-            yield Checkers(run_epubcheck)
-            return
-        warm = WarmJava(process, Path(folder))
-        try:
-            warm.send("epubcheck", str(primer), str(Path(folder) / "primer.json"))
-            yield Checkers(warm, warm.jing)
+            if ahead:
+                warm.start()
+            yield Checkers(warm, warm.jing, warm)
         finally:
-            stop_external(process)
+            warm.stop()
 
 
 class WarmJava:
     """Sends requests to one EpubCheckServer process, one at a time, in order."""
 
-    def __init__(self, process: subprocess.Popen[bytes], folder: Path):
-        self._process, self._folder = process, folder
+    def __init__(self, command: list[str], folder: Path):
+        self._command, self._folder = command, folder
+        self._process: subprocess.Popen[bytes] | None = None
+        self._failed = False
+        self.asked = False
         self._sent = self._answered = 0
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)  # names each request's files, from any thread
 
+    def start(self) -> bool:
+        """Start the process, which checks a tiny book to warm up (once); False when java cannot start."""
+        if self._process is None and not self._failed:
+            try:
+                self._process = start_external(self._command)
+            except OSError as exc:
+                log.info("EPUBCheck not started ahead: %s", exc)
+                self._failed = True
+                return False
+            self.send("epubcheck", str(_write_primer(self._folder / "primer.epub")), str(self._folder / "primer.json"))
+        return self._process is not None
+
+    def stop(self) -> None:
+        if self._process is not None:
+            stop_external(self._process)
+
     def send(self, *fields: str) -> None:
         """Send a request without waiting for its answer (see EpubCheckServer.java)."""
-        assert self._process.stdin is not None
+        assert self._process is not None and self._process.stdin is not None
         self._process.stdin.write(("\t".join(fields) + "\n").encode())
         self._process.stdin.flush()
         self._sent += 1
@@ -123,8 +144,11 @@ class WarmJava:
         process died, crashed on it, or the request cannot be written on one line."""
         if any("\t" in field or "\n" in field for field in fields):
             return None
-        assert self._process.stdout is not None
         with self._lock:
+            self.asked = True
+            if not self.start():
+                return None
+            assert self._process is not None and self._process.stdout is not None
             watchdog = threading.Timer(EPUBCHECK_TIMEOUT, self._process.kill)
             watchdog.start()
             try:

@@ -7,28 +7,24 @@ back, ``yearbundle`` zips a year of them, ``verify`` checks files against them.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image
+from types import MappingProxyType
 
 from digest import __version__
 from digest.core.fields import web_url
 from digest.core.models import Issue, Problem, Skipped
 from digest.core.month import Month
 from digest.core.vocabulary import FORMATS, MEDIA_TYPES
-from digest.core.zips import write_zip
+from digest.core.zips import file_sha256, write_zip
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
-THUMBNAIL_SIZE = (200, 320)
 TIME_SOURCE = ("issue-month: every date here is the first of the issue month, 00:00 UTC, "
                "not the build clock, so rebuilding the same inputs gives the same manifest")
 
@@ -44,16 +40,19 @@ class BundleFile:
 
 
 def write_bundle(stage: Path, stem: str, issue: Issue, *, skipped: Iterable[Skipped] = (),
-                 problems: Iterable[Problem] = (), notes: Iterable[str] = ()) -> tuple[str, ...]:
+                 problems: Iterable[Problem] = (), notes: Iterable[str] = (),
+                 known: Mapping[str, str] = MappingProxyType({})) -> tuple[str, ...]:
     """Add cover, thumbnail, manifest and zip to the ebooks already in ``stage``.
 
     Returns the names of every file of the bundle. Whatever ebooks the build left in
     the stage are listed, so a format that calibre could not make is simply absent.
+    ``known`` maps file names to the SHA-256 the build already has (the EPUB's): those
+    files are not read again to be hashed.
     """
     ext = issue.cover.extension
     (stage / f"{stem}-cover.{ext}").write_bytes(issue.cover.data)
-    (stage / f"{stem}-thumbnail.jpg").write_bytes(_thumbnail(issue.cover.data))
-    files = [_describe(p) for p in sorted(stage.iterdir(), key=_bundle_order)
+    (stage / f"{stem}-thumbnail.jpg").write_bytes(issue.cover.thumbnail)
+    files = [_describe(p, known.get(p.name)) for p in sorted(stage.iterdir(), key=_bundle_order)
              if p.is_file() and not p.name.startswith(".")]
     zip_name = f"{stem}.zip"
     manifest = _manifest(issue, files, zip_name, tuple(skipped), tuple(problems), tuple(notes))
@@ -78,20 +77,9 @@ def _role(name: str) -> str:
     return next((role for role in ("cover", "thumbnail") if stem.endswith(f"-{role}")), "extra")
 
 
-def _describe(path: Path) -> BundleFile:
-    data = path.read_bytes()
+def _describe(path: Path, sha256: str | None) -> BundleFile:
     media_type = MEDIA_TYPES.get(path.suffix.lstrip("."), "application/octet-stream")
-    return BundleFile(path.name, _role(path.name), media_type, len(data), hashlib.sha256(data).hexdigest())
-
-
-def _thumbnail(cover: bytes) -> bytes:
-    """A small JPEG for catalogs and the download page (OPDS thumbnail link)."""
-    with Image.open(io.BytesIO(cover)) as image:
-        small = image.convert("RGB")
-        small.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    small.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
+    return BundleFile(path.name, _role(path.name), media_type, path.stat().st_size, sha256 or file_sha256(path))
 
 
 def _manifest(issue: Issue, files: list[BundleFile], zip_name: str, skipped: tuple[Skipped, ...],

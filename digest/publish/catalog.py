@@ -8,13 +8,16 @@ in, is about to be) in the output folder.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jsonschema
-
+from digest import __version__
+from digest.core.cache import Cache
 from digest.core.config import Config
 from digest.core.errors import BundleError
 from digest.core.month import Month
@@ -22,6 +25,9 @@ from digest.core.theme import theme_dir
 from digest.core.vocabulary import FORMATS, reading_minutes
 from digest.publish.bundle import MANIFEST, BundleFile
 from digest.publish.staging import publication_root, settle_all
+
+if TYPE_CHECKING:  # imported when a manifest is first validated: a rebuild finds them all remembered
+    import jsonschema
 
 MONTH_DIR_RE = re.compile(r"^\d{4}-\d{2}$")
 MANIFEST_CAP = 16_000_000
@@ -76,28 +82,30 @@ class PublishedIssue:
 
 
 
-def published_issues(config: Config, *, staged: PublishedIssue | None = None) -> tuple[PublishedIssue, ...]:
+def published_issues(config: Config, *, staged: PublishedIssue | None = None, unread: Collection[str] = (),
+                     valid: ValidManifests | None = None) -> tuple[PublishedIssue, ...]:
     """Every month in place, newest first, read from its manifest.
 
     ``staged`` is a month read from its staging folder (``read_manifest``) that is about
     to replace or join those in place: it is listed instead of the published copy, so the
-    site can be rendered before the swap.
+    site can be rendered before the swap. Months named in ``unread`` (``YYYY-MM``) are left
+    out without reading their manifests. ``valid`` remembers the manifests that passed the schema.
     """
     root = publication_root(config)
     settle_all(root)  # a build killed while swapping a month: finish its swap first
     folders = [d for d in sorted(root.iterdir()) if MONTH_DIR_RE.match(d.name) and d.is_dir()] \
         if root.is_dir() else []
     replaced = str(staged.month) if staged is not None else None
-    issues = [read_manifest(folder) for folder in folders
-              if folder.name != replaced and (folder / MANIFEST).is_file()]
+    issues = [read_manifest(folder, valid) for folder in folders
+              if folder.name != replaced and folder.name not in unread and (folder / MANIFEST).is_file()]
     if staged is not None:
         issues.append(staged)
     return tuple(sorted(issues, key=lambda i: i.month, reverse=True))
 
 
-def read_manifest(folder: Path) -> PublishedIssue:
+def read_manifest(folder: Path, valid: ValidManifests | None = None) -> PublishedIssue:
     """The month whose bundle is in ``folder`` (published or still staged)."""
-    data = load_manifest(folder / MANIFEST)
+    data = load_manifest(folder / MANIFEST, valid)
     try:
         zip_path = folder / data["zip"]
         return PublishedIssue(
@@ -115,7 +123,7 @@ def read_manifest(folder: Path) -> PublishedIssue:
         raise BundleError(f"{folder / MANIFEST}: not a digest manifest (missing or bad {exc})") from None
 
 
-def load_manifest(path: Path) -> dict:
+def load_manifest(path: Path, valid: ValidManifests | None = None) -> dict:
     """A manifest's JSON, valid against the project's schema."""
     try:
         with path.open("rb") as source:
@@ -126,21 +134,44 @@ def load_manifest(path: Path) -> dict:
         raise BundleError(f"{path}: cannot read: {exc}") from None
     if len(data) > MANIFEST_CAP:
         raise BundleError(f"{path}: over the {MANIFEST_CAP // 1_000_000} MB a manifest may hold")
-    return parse_manifest(data, str(path))
+    return parse_manifest(data, str(path), valid)
 
 
-def parse_manifest(data: bytes, where: str) -> dict:
+def parse_manifest(data: bytes, where: str, valid: ValidManifests | None = None) -> dict:
     """A manifest's JSON, valid against the project's schema (so its file names are plain names)."""
     try:
         manifest = json.loads(data)
     except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
         raise BundleError(f"{where}: invalid JSON: {exc}") from None
+    if valid is not None and valid.known(data):
+        return manifest
     errors = sorted(_manifest_validator().iter_errors(manifest), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         shown = "; ".join(f"{e.json_path}: {_shorten(e.message)}" for e in errors[:MAX_SCHEMA_ERRORS])
         more = f" (and {len(errors) - MAX_SCHEMA_ERRORS} more)" if len(errors) > MAX_SCHEMA_ERRORS else ""
         raise BundleError(f"{where}: not a valid digest manifest: {shown}{more}")
+    if valid is not None:
+        valid.add(data)
     return manifest
+
+
+class ValidManifests:
+    """Manifests that passed the schema, remembered in the cache by their SHA-256 (and digest's
+    version, which ships the schema): a build lists every month, and validating them all again
+    cost more than the rest of reading them."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+
+    def known(self, data: bytes) -> bool:
+        return self.cache.recall("valid-manifest", self._key(data)) is not None
+
+    def add(self, data: bytes) -> None:
+        self.cache.remember("valid-manifest", self._key(data), "valid")
+
+    @staticmethod
+    def _key(data: bytes) -> str:
+        return f"{hashlib.sha256(data).hexdigest()} {__version__}"
 
 
 MAX_SCHEMA_ERRORS = 3
@@ -148,6 +179,8 @@ MAX_SCHEMA_ERRORS = 3
 
 @functools.cache
 def _manifest_validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     schema = json.loads((theme_dir("schemas") / "manifest.schema.json").read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 

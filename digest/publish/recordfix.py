@@ -23,7 +23,7 @@ def restore_record(config: Config, record: Store) -> int:
     """Record what each published month the record does not know carried, from its manifest;
     the number of such months (none, unless the record was lost or started elsewhere)."""
     known = {row["issue_month"] for row in record.query("SELECT DISTINCT issue_month FROM published_articles")}
-    missing = [issue for issue in published_issues(config) if str(issue.month) not in known]
+    missing = published_issues(config, unread=known)
     for issue in missing:
         # Curated links too: a link source must not bring back what an issue already carried.
         replace_published(record, issue.month, [(canonical_url(a.url), a.url, a.title)

@@ -52,11 +52,13 @@ def publish_year_bundle(config: Config, year: int) -> Path:
     return target
 
 
-def render_site(config: Config, issues: Sequence[PublishedIssue] | None = None) -> dict[str, bytes]:
+def render_site(config: Config, issues: Sequence[PublishedIssue] | None = None,
+                code: jinja2.BytecodeCache | None = None) -> dict[str, bytes]:
     """Every site file's bytes, nothing written.
 
     ``issues`` are listed newest first, as ``published_issues`` returns them; by default
-    the ones in place.
+    the ones in place. ``code`` keeps the compiled templates (a build passes its cache's
+    TemplateCode, as for the theme).
     """
     pub = config.publication
     root = publication_root(config)
@@ -72,7 +74,7 @@ def render_site(config: Config, issues: Sequence[PublishedIssue] | None = None) 
 
     year_bundles = [(year, year_bundle_name(config, year), (root / year_bundle_name(config, year)).stat().st_size)
                     for year in years if (root / year_bundle_name(config, year)).is_file()]
-    env = _environment(config.output.templates_dir)
+    env = _environment(config.output.templates_dir, code)
     context = {"publication": pub, "issues": issues, "years": years, "year_bundles": year_bundles,
                "url": url, "feed_id": feed_id, "updated": issues[0].issued if issues else EPOCH,
                "labels": FORMAT_LABELS, "summary": issue_summary, "stylesheet": STYLESHEET, "media_types": MEDIA_TYPES,
@@ -116,8 +118,9 @@ def write_site(config: Config, files: dict[str, bytes]) -> tuple[Path, ...]:
     return tuple(changed)
 
 
-def _environment(user_dir: Path | None) -> jinja2.Environment:
-    env = template_environment(([user_dir / SITE_TEMPLATES] if user_dir else []) + [DEFAULT_TEMPLATES / SITE_TEMPLATES])
+def _environment(user_dir: Path | None, code: jinja2.BytecodeCache | None) -> jinja2.Environment:
+    env = template_environment(([user_dir / SITE_TEMPLATES] if user_dir else []) + [DEFAULT_TEMPLATES / SITE_TEMPLATES],
+                               code)
     env.filters["filesize"] = size_text
     return env
 
