@@ -124,8 +124,8 @@ def trafilatura_precise(page: Page) -> str:
 def readability_alone(page: Page) -> str:
     from readability import Document
 
-    from digest.content.extract import decode_html
-    from digest.content.sanitize import html_text
+    from digest.content.text.extract import decode_html
+    from digest.content.text.sanitize import html_text
 
     return html_text(Document(decode_html(page.html)).summary(html_partial=True))
 
@@ -136,8 +136,8 @@ def digest_pipeline(page: Page) -> str:
     Every image counts as downloaded: the corpus has none, and a missing image would
     leave its alt text in the page, which a reader with the images does not see.
     """
-    from digest.content.extract import extract_article
-    from digest.content.sanitize import clean_html
+    from digest.content.text.extract import extract_article
+    from digest.content.text.sanitize import clean_html
 
     extracted = extract_article(page.html, page.url)
     return clean_html(extracted.html, base_url=page.url, id_prefix="bench",

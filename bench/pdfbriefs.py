@@ -23,7 +23,7 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader, PdfWriter
 
-from digest.content.pdfbrief import read_pdf
+from digest.content.issue.pdfbrief import read_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "assets/sample-documents/d1.awsstatic.com/whitepapers/serverless-architectures-with-aws-lambda.pdf"

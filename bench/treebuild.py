@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from digest.content.sanitize import clean_html
+from digest.content.text.sanitize import clean_html
 
 SIBLINGS = (10_000, 20_000, 50_000, 100_000, 200_000)
 DEPTHS = (1_000, 10_000, 50_000)

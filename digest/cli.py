@@ -74,8 +74,8 @@ def build(config_path: Path, month: Month | None, out_dir: Path | None, strict: 
 @_handle_errors
 def init(directory: Path, title: str, language: str, timezone: str, feed: str) -> None:
     """Start a new publication in DIRECTORY (default: here); never overwrites a file."""
-    from digest.core.scaffold import NewPublication
-    from digest.editor import start_publication
+    from digest.editor.commands import start_publication
+    from digest.editor.scaffold import NewPublication
     from digest.report import format_init_report
     scaffold, draft = start_publication(directory, NewPublication(title=title, language=language,
                                                                   timezone=timezone, feed=feed))
@@ -90,8 +90,8 @@ def init(directory: Path, title: str, language: str, timezone: str, feed: str) -
 def new_issue(config_path: Path, month: Month | None) -> None:
     """Write issues/MONTH.toml: number and volume continued, the feeds' articles listed to exclude or pin."""
     from digest.core.configfile import load_config
-    from digest.editor import draft_issue
-    from digest.ingest.issuedraft import next_issue_month
+    from digest.editor.commands import draft_issue
+    from digest.editor.issuedraft import next_issue_month
     from digest.report import format_draft_report
     config = load_config(config_path)
     say(format_draft_report(*draft_issue(config, month or next_issue_month(config))))
@@ -113,7 +113,7 @@ def link() -> None:
 def link_add(config_path: Path, url: str, kind: str | None, month: Month | None) -> None:
     """Fetch URL's title, summary and image and append it to the issue file, keeping its comments."""
     from digest.core.configfile import load_config
-    from digest.editor import add_curated_link
+    from digest.editor.commands import add_curated_link
     from digest.report import format_link_report
     say(format_link_report(url, add_curated_link(load_config(config_path), url, kind=kind, month=month)))
 
@@ -124,8 +124,8 @@ def link_add(config_path: Path, url: str, kind: str | None, month: Month | None)
 @_handle_errors
 def sources(config_path: Path, month: Month | None) -> None:
     """List the configured sources and listings, and what each yields for a month."""
-    from digest.content.survey import survey_listings, survey_sources
     from digest.core.configfile import load_config
+    from digest.editor.survey import survey_listings, survey_sources
     from digest.pipeline import make_fetcher
     from digest.report import format_sources_report
     config = load_config(config_path)

@@ -71,7 +71,7 @@ out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, p
 
 def month_or_latest(config, month: Month | None) -> Month:
     """``--month``, or without it the latest issue file's month (as `make` takes it)."""
-    from digest.ingest.issuedraft import latest_issue_month
+    from digest.editor.issuedraft import latest_issue_month
 
     return month or latest_issue_month(config)
 

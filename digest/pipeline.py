@@ -13,17 +13,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.content.assemble import assemble_issue
-from digest.content.cleanmemo import CleanBodies
-from digest.content.covermemo import StoredCovers
-from digest.content.enrich import enrich, full_text
-from digest.content.extractcache import ExtractionCache
-from digest.content.imagecache import ImageCache
-from digest.content.language import StoredLanguages, language_model
-from digest.content.linkpages import link_pages
-from digest.content.linksources import merge_links, split_links
-from digest.content.policy import fetch_policy
-from digest.content.select import cap_text, drop_short, select_entries
+from digest.content.images.cache import ImageCache
+from digest.content.images.covermemo import StoredCovers
+from digest.content.issue.assemble import assemble_issue
+from digest.content.issue.enrich import enrich, full_text
+from digest.content.issue.linkpages import link_pages
+from digest.content.issue.linksources import merge_links, split_links
+from digest.content.issue.policy import fetch_policy
+from digest.content.issue.select import cap_text, drop_short, select_entries
+from digest.content.text.cleanmemo import CleanBodies
+from digest.content.text.extractcache import ExtractionCache
+from digest.content.text.language import StoredLanguages, language_model
 from digest.core.cache import Cache, memory_cache
 from digest.core.config import Config
 from digest.core.errors import BuildError

@@ -7,11 +7,9 @@ import shlex
 from collections import Counter
 from pathlib import Path
 
-from digest.content.survey import ListingSurvey, SourceSurvey
 from digest.core.cache import Pruned
 from digest.core.models import BuildResult
 from digest.core.month import Month
-from digest.core.scaffold import Scaffold
 from digest.core.vocabulary import LINK_NOUNS, count, size_text
 from digest.deliver.ledger import LedgerEntry
 from digest.deliver.send import SendReport
@@ -19,9 +17,11 @@ from digest.deliver.subscribers import Subscriber
 from digest.ebook.a11y_rules import CONFORMS_TO
 from digest.ebook.check import BookReport, CheckReport, finding_line
 from digest.ebook.check_rules import RULES, Finding
+from digest.editor.issuedraft import Draft
+from digest.editor.linkadd import AddedLink
+from digest.editor.scaffold import Scaffold
+from digest.editor.survey import ListingSurvey, SourceSurvey
 from digest.ingest.gather import Gathered
-from digest.ingest.issuedraft import Draft
-from digest.ingest.linkadd import AddedLink
 
 
 def format_build_report(result: BuildResult) -> str:

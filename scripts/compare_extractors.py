@@ -64,7 +64,7 @@ def readability_lxml(html: str, url: str) -> str:
 
 
 def digest_extract(html: str, url: str) -> str:
-    from digest.extract import extract_article
+    from digest.content.text.extract import extract_article
     return extract_article(html, url).html
 
 
@@ -73,7 +73,7 @@ CANDIDATES = {
     "trafilatura favor_precision": trafilatura_variant(favor_precision=True),
     "trafilatura favor_recall": trafilatura_variant(favor_recall=True),
     "readability-lxml": readability_lxml,
-    "digest.extract (chosen)": digest_extract,
+    "digest.content.text.extract (chosen)": digest_extract,
 }
 
 

@@ -16,8 +16,8 @@ from lxml import etree
 from test_check import Files, first_article, in_article, in_opf, mutate, replace_once
 
 from digest.cli import cli
-from digest.content.accessible import UNDESCRIBED
-from digest.content.sanitize import clean_html
+from digest.content.text.accessible import UNDESCRIBED
+from digest.content.text.sanitize import clean_html
 from digest.core.errors import MissingToolError
 from digest.ebook.a11y_rules import A11Y_ROLES, A11Y_RULES, CONFORMS_TO
 from digest.ebook.ace import ace_command, run_ace

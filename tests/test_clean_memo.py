@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from digest.content import cleanmemo
-from digest.content.cleanmemo import CleanBodies
-from digest.content.sanitize import clean_html
+from digest.content.text import cleanmemo
+from digest.content.text.cleanmemo import CleanBodies
+from digest.content.text.sanitize import clean_html
 from digest.core.stores import open_cache
 
 BODY = ('<h2 id="top">Queues</h2><p>A queue <b>absorbs</b> bursts.<img src="/a.png" alt="A burst"></p>'

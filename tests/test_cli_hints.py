@@ -18,10 +18,10 @@ from test_workflow import run_actionlint
 
 from digest.cli import cli
 from digest.core.configdoc import config_reference
-from digest.core.scaffold import workflow_text
 from digest.core.store import open_store
 from digest.core.stores import PRIVATE_MIGRATIONS
 from digest.deliver.subscribers import add_subscriber
+from digest.editor.scaffold import workflow_text
 
 
 def run(*args: str, code: int):

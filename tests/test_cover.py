@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image, ImageOps
 
-from digest.content.cover import MASTHEAD_SIZE, draw_cover, draw_masthead, fit_text, masthead_layout
+from digest.content.images.cover import MASTHEAD_SIZE, draw_cover, draw_masthead, fit_text, masthead_layout
 
 WORDS = ("Architecture", "Monthly", "Cloud", "Digest", "of", "the", "Serverless", "Review", "AWS", "Data",
          "Engineering", "Quarterly", "and", "Kindle", "Notes")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from digest.content.text.extract import decode_html, extract_article, needs_full_text
+from digest.content.text.sanitize import clean_html
 from digest.core.errors import ExtractionError
-from digest.content.extract import decode_html, extract_article, needs_full_text
-from digest.content.sanitize import clean_html
 
 PAGES = Path(__file__).parent / "data" / "pages"
 EXPECTED = json.loads((PAGES / "expected.json").read_text(encoding="utf-8"))

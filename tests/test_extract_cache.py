@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from digest.content.extract import extract_article
-from digest.content.extractcache import ExtractionCache
+from digest.content.text.extract import extract_article
+from digest.content.text.extractcache import ExtractionCache
 from digest.core.stores import open_cache
 
 PAGE = ("<!DOCTYPE html><html><head><title>Queues at scale</title><meta name='author' content='Grace Hopper'>"
@@ -30,7 +30,7 @@ def test_an_extracted_page_is_remembered_and_comes_back_the_same(tmp_path):
 
 
 def test_a_page_without_an_article_fails_again_from_the_cache_without_extracting(tmp_path, monkeypatch):
-    from digest.content import extractcache
+    from digest.content.text import extractcache
     from digest.core.errors import ExtractionError
 
     empty = b"<!DOCTYPE html><html><head><title>Menu</title></head><body><nav>Home | About</nav></body></html>"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from lxml import etree
 
 from bench.extraction import score_page
-from digest.content.extract import extract_article
-from digest.content.sanitize import clean_html
+from digest.content.text.extract import extract_article
+from digest.content.text.sanitize import clean_html
 
 URL = "https://travel.example.org/nz/south-island"
 FILLER = "<p>" + "New Zealand has two main islands and many smaller ones, shaped by plates. " * 6 + "</p>"
@@ -90,7 +90,7 @@ def test_the_benchmark_metric():
 
 
 def test_readability_takes_over_only_when_trafilatura_kept_one_block_of_a_longer_article():
-    from digest.content.fallback import longer_article
+    from digest.content.text.fallback import longer_article
 
     paragraphs = [f"Paragraph {n} explains how queue number {n} drains its backlog under sustained load. " * 3
                   for n in range(12)]

@@ -26,9 +26,9 @@ from test_workflow import run_actionlint
 
 from digest.core.configfile import load_config
 from digest.core.errors import ConfigError, SourceError
-from digest.core.installsource import DISTRIBUTION, checkout_source, recorded_source
-from digest.core.scaffold import NewPublication, create_publication, workflow_text
 from digest.ebook.check_rules import RULES
+from digest.editor.installsource import DISTRIBUTION, checkout_source, recorded_source
+from digest.editor.scaffold import NewPublication, create_publication, workflow_text
 from digest.ingest.fetch import Fetcher, FetchPolicy
 
 TIMEOUT = 600

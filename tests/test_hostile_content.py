@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 import pytest
 from loopback import LoopbackServer, Reply
 
-from digest.content.enrich import full_text
-from digest.content.extract import extract_article
-from digest.content.pagelimits import MAX_NESTING, within_limits
-from digest.content.sanitize import clean_html
+from digest.content.issue.enrich import full_text
+from digest.content.text.extract import extract_article
+from digest.content.text.pagelimits import MAX_NESTING, within_limits
+from digest.content.text.sanitize import clean_html
 from digest.core.errors import ExtractionError
 from digest.core.models import Entry
 from digest.core.stores import open_cache

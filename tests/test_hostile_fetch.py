@@ -27,7 +27,7 @@ from loopback import LoopbackServer, Reply
 from test_faults import item, rss
 
 from digest.cli import cli
-from digest.content.policy import fetch_policy
+from digest.content.issue.policy import fetch_policy
 from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.core.month import Month

@@ -20,8 +20,8 @@ import pytest
 from loopback import LoopbackServer, Reply
 from PIL import Image
 
-from digest.content.enrich import enrich
-from digest.content.images import ImageProfile, process_image
+from digest.content.images.fit import ImageProfile, process_image
+from digest.content.issue.enrich import enrich
 from digest.core.errors import ImageError
 from digest.core.models import Entry
 from digest.core.stores import open_cache
@@ -51,8 +51,8 @@ CHILD = """
 import json, resource, sys
 sys.path[:0] = [{tests!r}]
 from test_image_bombs import flat_png, ico_holding
-from digest.content.imagebudget import fit_budget
-from digest.content.images import ImageProfile
+from digest.content.images.budget import fit_budget
+from digest.content.images.fit import ImageProfile
 case = sys.argv[1]
 originals = {{"ico": {{"bomb.ico": ico_holding(flat_png(9000, 9000, 4))}},
              "six": {{f"photo-{{i}}.png": flat_png(6400, 6250) for i in range(6)}},

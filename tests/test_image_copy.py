@@ -10,8 +10,8 @@ import zlib
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageDraw
 
-from digest.content.imagecopy import estimated_quality
-from digest.content.images import ImageProfile, process_image
+from digest.content.images.fit import ImageProfile, process_image
+from digest.content.images.keep import estimated_quality
 from digest.core.errors import ImageError
 
 PROFILE = ImageProfile()

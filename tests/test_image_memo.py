@@ -8,16 +8,16 @@ import io
 from datetime import datetime, timezone
 
 import pytest
+from loopback import LoopbackServer, Reply
 from PIL import Image
 
-from digest.content import imagecache
-from digest.content.enrich import enrich
-from digest.content.imagecache import ImageCache
+from digest.content.images import cache as imagecache
+from digest.content.images.cache import ImageCache
+from digest.content.issue.enrich import enrich
 from digest.core.models import Entry
 from digest.core.stores import open_cache
 from digest.ingest.fetch import Fetcher, FetchPolicy, Response, StoredBody
 from digest.ingest.httpcache import StoreCache
-from loopback import LoopbackServer, Reply
 
 
 def encoded(image: Image.Image, image_format: str) -> bytes:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFont, ImageStat, features
 
+from digest.content.images.budget import degraded_profiles, fit_budget
+from digest.content.images.fit import ImageProfile, content_hash, process_image
 from digest.core.errors import ImageError
-from digest.content.imagebudget import degraded_profiles, fit_budget
-from digest.content.images import ImageProfile, content_hash, process_image
 
 PROFILE = ImageProfile()
 FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"

@@ -62,7 +62,22 @@ def test_no_import_cycles():
 
 def test_every_stage_is_a_folder_and_modules_stay_small():
     folders = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
-    assert folders == sorted(["core", "ingest", "content", "ebook", "publish", "deliver", "preview"])
+    assert folders == sorted(["core", "ingest", "content", "ebook", "publish", "deliver", "editor", "preview"])
     long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 350}
     assert long == {}
+
+
+CONTENT = ["text", "images", "issue"]  # the issue is made of text and images, never the other way round
+
+
+def test_content_folders_keep_their_order():
+    def place(module: str) -> int | None:
+        parts = module.split(".")
+        return CONTENT.index(parts[2]) if len(parts) > 3 and parts[1] == "content" else None
+
+    folders = sorted(p.name for p in (PACKAGE / "content").iterdir() if (p / "__init__.py").is_file())
+    assert folders == sorted(CONTENT)
+    upward = [f"{module} imports {target}" for module, targets in _modules().items() for target in targets
+              if place(module) is not None and place(target) is not None and place(target) > place(module)]
+    assert upward == []

@@ -18,7 +18,7 @@ from test_editor_flow import atom_feed
 from test_select import ENGLISH, entry, titles
 
 from digest.cli import cli
-from digest.content.select import cap_text, select_entries
+from digest.content.issue.select import cap_text, select_entries
 from digest.core.config import Limits
 from digest.core.configfile import load_config
 from digest.core.errors import ConfigError

@@ -6,15 +6,15 @@ import io
 import tomllib
 
 import pytest
+from loopback import LoopbackServer, Reply
 from pypdf import PdfWriter
 
 from digest.core.configfile import load_config
 from digest.core.errors import ConfigError
 from digest.core.month import Month
+from digest.editor.linkadd import add_link, guess_kind
 from digest.ingest.fetch import Fetcher, FetchPolicy
-from digest.ingest.linkadd import add_link, guess_kind
 from digest.ingest.linkmeta import LinkMetadata
-from loopback import LoopbackServer, Reply
 
 
 def pdf(title: str, pages: int) -> bytes:

@@ -11,19 +11,19 @@ import zipfile
 import zlib
 
 import pytest
+from factory import ROOT, write_publication
+from loopback import LoopbackServer, Reply
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, StreamObject
 
-from digest.content.linkpages import link_pages
-from digest.content.pdfbrief import read_pdf
-from digest.content.policy import fetch_policy
+from digest.content.issue.linkpages import link_pages
+from digest.content.issue.pdfbrief import read_pdf
+from digest.content.issue.policy import fetch_policy
 from digest.core.configfile import load_config
 from digest.core.errors import ExtractionError
 from digest.core.models import CuratedLink
 from digest.ingest.fetch import Fetcher
-from factory import ROOT, write_publication
-from loopback import LoopbackServer, Reply
 
 SAMPLE_PAPER = (ROOT / "assets/sample-documents/d1.awsstatic.com/whitepapers/"
                 "serverless-architectures-with-aws-lambda.pdf").read_bytes()

@@ -12,8 +12,8 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from digest.content.normalize import normalize
-from digest.content.sanitize import clean_html, html_text
+from digest.content.text.normalize import normalize
+from digest.content.text.sanitize import clean_html, html_text
 from digest.ebook.validate import fragment_errors
 
 CASES = {

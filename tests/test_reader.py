@@ -15,8 +15,8 @@ from conftest import NS, Epub
 from lxml import etree
 from PIL import Image
 
-from digest.content.assemble import cover_headlines
-from digest.content.qrcodes import MODULE_PIXELS
+from digest.content.images.qrcodes import MODULE_PIXELS
+from digest.content.issue.assemble import cover_headlines
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.core.vocabulary import LINK_KINDS

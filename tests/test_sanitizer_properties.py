@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from digest.content.sanitize import ALLOWED, GLOBAL_ATTRIBUTES, clean_html
+from digest.content.text.sanitize import ALLOWED, GLOBAL_ATTRIBUTES, clean_html
 from digest.ebook.validate import fragment_errors
 
 TAGS = sorted(set(ALLOWED) | {"script", "style", "iframe", "video", "picture", "source", "svg", "form", "input",

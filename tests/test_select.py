@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
+from digest.content.issue.select import select_entries
 from digest.core.models import Entry, IssueSpec
 from digest.core.month import Month
-from digest.content.select import select_entries
 
 ENGLISH = ("<p>This is a perfectly ordinary English paragraph about building distributed systems "
            "on the cloud, long enough for the language to be recognised.</p>")
@@ -110,7 +110,7 @@ def test_already_published_entries_are_not_repeated_unless_pinned(sample_config)
 
 
 def test_language_verdicts_remembered_in_the_store_select_the_same(sample_config, tmp_path):
-    from digest.content.language import StoredLanguages
+    from digest.content.text.language import StoredLanguages
     from digest.core.stores import open_cache
 
     bulgarian = entry("Новини", html="<p>Европейската комисия реши да предяви иск срещу България пред Съда на ЕС "
@@ -129,8 +129,8 @@ def test_language_verdicts_remembered_in_the_store_select_the_same(sample_config
 
 def test_a_second_selection_from_the_store_does_not_load_the_language_model(sample_config, tmp_path,
                                                                              monkeypatch):
-    from digest.content import language
-    from digest.content.language import StoredLanguages
+    from digest.content.text import language
+    from digest.content.text.language import StoredLanguages
     from digest.core.stores import open_cache
 
     loads = []  # one per text judged by the model (detect() loads it when it is not loaded)

@@ -12,9 +12,9 @@ from factory import write_publication
 from loopback import LoopbackServer, Reply
 from PIL import Image
 
-from digest.content import svg
-from digest.content.images import ImageProfile, process_image
-from digest.content.svg import rasterise_svg
+from digest.content.images import svg
+from digest.content.images.fit import ImageProfile, process_image
+from digest.content.images.svg import rasterise_svg
 from digest.core.configfile import load_config
 from digest.core.errors import ImageError
 from digest.core.month import Month

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.content import cleanmemo, language
+from digest.content.text import cleanmemo, language
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.ebook import validate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from digest.content.sanitize import clean_html
+from digest.content.text.sanitize import clean_html
 
 BASE = "https://blog.example.org/2018/01/post/"
 

@@ -1,6 +1,6 @@
 """The cache: work a rebuild need not redo, in a SQLite file of its own that may be lost at any time.
 
-HTTP bodies (digest.ingest.httpcache), fitted images (digest.content.imagecache) and the
+HTTP bodies (digest.ingest.httpcache), fitted images (digest.content.images.cache) and the
 memos (parsed feeds, extractions, languages, valid bodies, Kindle checks) live here, never in
 the record. Every row carries when a build last used it, so the cache stays under
 ``[cache] max_mb`` by dropping the least recently used rows first (``prune``). Reads only

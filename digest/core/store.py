@@ -101,7 +101,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         CREATE INDEX published_by_guid ON published_articles (guid);
     """),
-    # Work a rebuild of unchanged inputs need not redo (digest.content.imagecache, digest.ebook.memo): fitted images
+    # Work a rebuild of unchanged inputs need not redo (digest.content.images.cache, digest.ebook.memo): fitted images
     # by original bytes and profile, and outcomes keyed by a book's SHA-256.
     (6, "build_caches", """
         CREATE TABLE processed_images (
@@ -133,7 +133,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
     """),
     # The SHA-256 and size of each stored body, so a rebuild finds an image's fitted copy
-    # (digest.content.imagecache) without reading the original; NULL in a row saved before
+    # (digest.content.images.cache) without reading the original; NULL in a row saved before
     # this migration until the row is next read (digest.ingest.httpcache). The index covers
     # the lookup: columns stored after a large body are reached only through its overflow pages.
     (8, "http_cache_body_sha256", """

@@ -3,7 +3,7 @@
 EPUB Accessibility 1.1: schema.org's accessMode, accessModeSufficient, accessibilityFeature,
 accessibilityHazard and accessibilitySummary, and ``dcterms:conformsTo`` with
 ``a11y:certifiedBy`` only when the claim is true, that is when every image has a text
-alternative (the repairs of digest.content.accessible give one wherever a text exists; an
+alternative (the repairs of digest.content.text.accessible give one wherever a text exists; an
 image they could not describe is marked, and counted here).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from digest.content.accessible import UNDESCRIBED
+from digest.content.text.accessible import UNDESCRIBED
 from digest.core.models import Issue
 from digest.ebook.a11y_rules import CONFORMS_TO
 from digest.ebook.render import Page

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from lxml import etree
 
-from digest.content.accessible import UNDESCRIBED
+from digest.content.text.accessible import UNDESCRIBED
 from digest.ebook.check_rules import OPF_NS, XHTML_NS, Book, Finding, _line
 
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"

@@ -51,7 +51,7 @@ class DraftBook:
     language: str
     images: Mapping[str, bytes | Path]
     """Each image's entry name and content: bytes, or the file holding them (see
-    digest.content.imagecache). Their names tell their content (see BookImage.href)."""
+    digest.content.images.cache). Their names tell their content (see BookImage.href)."""
 
     def digest(self) -> str:
         """SHA-256 of what the final file holds (names, contents, date): equal digests, equal bytes.
@@ -84,7 +84,7 @@ def write_epub(issue: Issue, pages: tuple[Page, ...], theme: Theme, target: Path
     """Write the EPUB file to ``target``, never holding the whole book in memory.
 
     ebooklib drafts the book with empty image entries into a temp file; the reproducible copy
-    then streams each image from its own file (see digest.content.imagecache) in
+    then streams each image from its own file (see digest.content.images.cache) in
     place of the empty entry, one at a time."""
     with draft_epub(issue, pages, theme) as book:
         book.write(target)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from digest.content.cover import draw_masthead
+from digest.content.images.cover import draw_masthead
 from digest.core.errors import BuildError
 from digest.core.models import Issue
 from digest.ebook.render import Page, Theme

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from digest.content.normalize import HEADINGS, INLINE
-from digest.content.sanitize import html_text
+from digest.content.text.normalize import HEADINGS, INLINE
+from digest.content.text.sanitize import html_text
 from digest.core.errors import BuildError
 from digest.core.models import Article, Issue, IssueSection, Problem
 from digest.ebook.validate import FragmentValidator, fragment_errors

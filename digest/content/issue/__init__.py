@@ -1,0 +1,1 @@
+"""The issue put together: selection, articles, enrichment, curated links' pages, assembly into an Issue."""

@@ -1,0 +1,170 @@
+"""Complete the selected entries from the web: full text for summaries (``full_text``), then
+their images (``enrich``).
+
+Every failure here is a Problem for the report; the article then keeps its summary, or
+its image's alt text as a caption.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from digest.content.images.budget import Processor, fit_budget
+from digest.content.images.fit import ImageProfile, ProcessedImage, process_image
+from digest.content.issue.policy import image_profile
+from digest.content.text.cleanmemo import Cleaner
+from digest.content.text.extract import Extracted, extract_article, needs_full_text
+from digest.content.text.language import Detector, detect, entry_language
+from digest.content.text.sanitize import clean_html
+from digest.core.config import Config
+from digest.core.errors import ExtractionError, ImageError, SourceError
+from digest.core.models import Entry, Problem
+from digest.ingest.failures import problems_by_host
+from digest.ingest.fetch import Fetcher, StoredBody
+from digest.ingest.sniffing import sniff
+
+log = logging.getLogger(__name__)
+
+Extractor = Callable[[bytes, str], Extracted]
+Remembered = Callable[[str, int, ImageProfile], "ProcessedImage | None"]
+"""An image fitted in an earlier build, by its original's SHA-256 and size (ImageCache.remembered)."""
+# Text compresses to about a third in the EPUB's zip; close enough for the image budget.
+TEXT_COMPRESSION = 3
+
+
+@dataclass(frozen=True)
+class Enriched:
+    entries: tuple[Entry, ...]
+    images: Mapping[str, ProcessedImage]
+    """Processed image by the absolute URL the article used."""
+    problems: tuple[Problem, ...]
+
+
+def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
+           extra_images: Iterable[str] = (), fixed_bytes: int = 0,
+           process: Processor = process_image,
+           remembered: Remembered | None = None, clean: Cleaner = clean_html) -> Enriched:
+    """Every content image of ``entries`` (and ``extra_images``), fitted to the budget.
+
+    ``process`` fits one image (see fit_budget), ``clean`` sanitizes a body to find its images;
+    the build passes ones that remember their results, and ``remembered``, which finds a fitted
+    image by the hash of the stored original, so an image already fitted is not even read.
+    """
+    if fetcher is None:
+        return Enriched(entries, {}, ())
+    urls = list(dict.fromkeys([*content_image_urls(entries, clean), *extra_images]))
+    images, problems = _images(config, entries, urls, fetcher, fixed_bytes, process, remembered)
+    return Enriched(entries, images, tuple(problems))
+
+
+def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
+              extract: Extractor = extract_article,
+              languages: Detector = detect) -> tuple[tuple[Entry, ...], list[Problem]]:
+    """Each summary's full text from its page, where one is needed; its language is judged again
+    on it (by ``languages``). ``extract`` finds the article in a page (the build passes a memo)."""
+    if fetcher is None:
+        return entries, []
+    summary_only = {s.name for s in config.sources if s.summary_only}
+    wanted = [e for e in entries if e.link.startswith(("http://", "https://"))
+              and (e.source in summary_only or needs_full_text(e.content))]
+    if not wanted:
+        return entries, []
+    # A published post's page does not change between runs: a stored copy is not re-asked for.
+    pages = fetcher.get_all((e.link for e in wanted), label="full text", revalidate=False)
+    replaced: dict[str, Entry] = {}
+    # Pages that could not be downloaded are told per host (a dead blog is one line); pages
+    # that came but hold no article are told per article.
+    unfetched = {url: page for url, page in pages.items() if isinstance(page, SourceError)}
+    problems = problems_by_host(unfetched, "article page", "kept the summary")
+    for entry in wanted:
+        page = pages[entry.link]
+        if isinstance(page, SourceError):
+            continue
+        try:
+            if sniff(page.body, page.content_type) != "html":
+                raise ExtractionError(entry.link, f"not an HTML page ({page.content_type or 'no type'})")
+            extracted = extract(page.body, page.final_url)
+        except SourceError as exc:
+            problems.append(Problem(exc.where, f"full text of {entry.title!r}: {exc.reason}; kept the summary"))
+            continue
+        if needs_full_text(entry.content, extracted.text_length) or entry.source in summary_only:
+            replaced[entry.guid] = dataclasses.replace(
+                entry, content=extracted.html, authors=entry.authors or extracted.authors,
+                language=entry_language(entry.title, extracted.html, entry.language, languages))
+    log.info("full text fetched for %d of %d summary-only entries", len(replaced), len(wanted))
+    return tuple(replaced.get(e.guid, e) for e in entries), problems
+
+
+def content_image_urls(entries: Iterable[Entry], clean: Cleaner = clean_html) -> list[str]:
+    """Every image URL the sanitizer would ask for, in reading order, without repeats."""
+    urls: list[str] = []
+
+    def record(url: str) -> None:
+        urls.append(url)
+
+    for entry in entries:
+        clean(entry.content or entry.summary, base_url=entry.link, id_prefix="x", resolve_image=record)
+    return list(dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))))
+
+
+class _Downloads(Mapping[str, bytes]):
+    """Image URL -> bytes, fetched only when asked for and never held: the store keeps the
+    copy (a second read, e.g. at a lower budget step, makes no request)."""
+
+    def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int):
+        self._urls, self._fetcher, self._max_bytes = urls, fetcher, max_bytes
+        self.failed: dict[str, SourceError] = {}
+        """The downloads that failed, for one report line per host."""
+
+    def stored(self, url: str) -> StoredBody | None:
+        """The hash and size of the bytes ``self[url]`` would give from the store without a request."""
+        return self._fetcher.stored(url, max_bytes=self._max_bytes)
+
+    def __getitem__(self, url: str) -> bytes:
+        try:
+            return self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False).body
+        except SourceError as exc:
+            self.failed[url] = exc
+            raise ImageError(url, f"not downloaded: {exc.reason}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._urls)
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+
+def _recall(downloads: _Downloads, remembered: Remembered, url: str, profile: ImageProfile) -> ProcessedImage | None:
+    """The image fitted earlier from the very bytes ``downloads[url]`` would give, without reading them."""
+    stored = downloads.stored(url)
+    return None if stored is None else remembered(stored.sha256, stored.size, profile)
+
+
+def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,
+            fixed_bytes: int, process: Processor,
+            remembered: Remembered | None) -> tuple[dict[str, ProcessedImage], list[Problem]]:
+    if not urls:
+        return {}, []
+    profile = image_profile(config)
+    text_bytes = sum(len(e.content) for e in entries) // TEXT_COMPRESSION
+    downloads = _Downloads(urls, fetcher, profile.max_bytes)
+    recall = functools.partial(_recall, downloads, remembered) if remembered is not None else None
+    fit = fit_budget(downloads, profile, budget_bytes=int(config.images.budget_mb * 1_000_000),
+                     fixed_bytes=fixed_bytes + text_bytes, process=process, recall=recall)
+    unfetched = {url: downloads.failed[url] for url in urls if url in downloads.failed}
+    problems = problems_by_host(unfetched, "image", "alt text kept")
+    problems += [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()
+                 if url not in unfetched]
+    if not fit.fits:
+        problems.append(Problem("images", f"issue is {fit.total_bytes} bytes even at the smallest image "
+                                          f"size, over the {config.images.budget_mb:g} MB budget"))
+    elif fit.profile != profile:
+        log.info("images lowered to quality %d, box %dx%d to fit the budget",
+                 fit.profile.jpeg_quality, fit.profile.max_width, fit.profile.max_height)
+    saved = sum(i.original_bytes - i.size for i in fit.images.values())
+    log.info("%d images, %d bytes saved by the image pipeline", len(fit.images), saved)
+    return dict(fit.images), problems

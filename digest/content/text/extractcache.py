@@ -1,0 +1,54 @@
+"""Extracted articles remembered in the cache, so a rebuild does not extract unchanged pages again.
+
+A page is keyed by the SHA-256 of its bytes, its URL and a fingerprint of the extractor's
+own source (digest.content.text.extract and the sanitizer helpers it uses), so a changed
+extractor re-extracts everything once, even within one version of digest. A page without
+an article is remembered too, with its reason: the same bytes fail the same way, and finding
+that out (readability included) was the slowest part of a rebuild.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from digest import __version__
+from digest.content.text import accessible, extract, normalize, sanitize
+from digest.content.text.extract import Extracted, extract_article
+from digest.core.cache import Cache
+from digest.core.errors import ExtractionError
+
+
+class ExtractionCache:
+    """An ``extract=`` for enrich that remembers each extracted article in the cache."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+
+    def extract(self, page: bytes, url: str) -> Extracted:
+        key = " ".join([hashlib.sha256(page).hexdigest(), url, _fingerprint()])
+        remembered = self.cache.recall("extracted", key)
+        if remembered is not None:
+            fields = json.loads(remembered)
+            if "failed" in fields:
+                raise ExtractionError(url, fields["failed"])
+            published = fields["published"] and date.fromisoformat(fields["published"])
+            return Extracted(**{**fields, "published": published, "authors": tuple(fields["authors"])})
+        try:
+            extracted = extract_article(page, url)
+        except ExtractionError as exc:  # a page fixed upstream has other bytes, so another key
+            self.cache.remember("extracted", key, json.dumps({"failed": exc.reason}))
+            raise
+        value = {**dataclasses.asdict(extracted), "published": extracted.published and extracted.published.isoformat()}
+        self.cache.remember("extracted", key, json.dumps(value))
+        return extracted
+
+
+@cache
+def _fingerprint() -> str:
+    source = b"".join(Path(str(module.__file__)).read_bytes() for module in (extract, sanitize, normalize, accessible))
+    return hashlib.sha256(__version__.encode() + source).hexdigest()[:16]

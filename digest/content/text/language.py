@@ -1,0 +1,79 @@
+"""Which language an entry is written in.
+
+Feeds often declare one language for everything they carry, while syndicated feeds
+mix in posts in other languages; the text itself is the better witness when it is
+long enough to judge.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from digest import __version__
+from digest.content.text.sanitize import html_text
+from digest.core.cache import Cache
+
+Detector = Callable[[str], str | None]
+"""What judges a text's language: ``detect``, or a store's memo of it (StoredLanguages.detect)."""
+
+MIN_LETTERS = 40
+MIN_CONFIDENCE = 0.95
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@contextmanager
+def language_model() -> Iterator[None]:
+    """Judge every text inside the block: the model (about 100 MB of arrays) is loaded once, on
+    the first judgement, and dropped on the way out. A second load held beside a whole issue's
+    entries was a build's peak memory; the images come after the block."""
+    try:
+        yield
+    finally:
+        _identifier.cache_clear()
+
+
+def primary(tag: str | None) -> str | None:
+    """'en-US' -> 'en'."""
+    return tag.split("-")[0].split("_")[0].lower() if tag else None
+
+
+def detect(text: str) -> str | None:
+    """The detected primary language, or None when the text is too short or the guess is weak."""
+    if len(re.findall(r"\w", text)) < MIN_LETTERS:
+        return None
+    lang, confidence = _identifier().classify(text)
+    return lang if confidence >= MIN_CONFIDENCE else None
+
+
+def entry_language(title: str, html: str, declared: str | None,
+                   languages: Detector = detect) -> str | None:
+    """The text's language when it is clear, else the declared one (``languages`` detects it)."""
+    text = title + "\n" + html_text(html)[:3000]
+    return languages(text) or primary(declared)
+
+
+class StoredLanguages:
+    """detect() remembered in the cache by the text's SHA-256, so a rebuild of the same entries
+    does not load the model (about a second) to judge them again."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+
+    def detect(self, text: str) -> str | None:
+        key = f"{hashlib.sha256(text.encode('utf-8')).hexdigest()} {__version__}"
+        remembered = self.cache.recall("language", key)
+        if remembered is not None:
+            return remembered or None
+        detected = detect(text)
+        self.cache.remember("language", key, detected or "")
+        return detected
