@@ -8,6 +8,7 @@ import platform
 import subprocess
 from datetime import date
 
+from bench.byhand import WARM_AND_MEMORY
 from bench.hostile import HOSTILE_INPUT
 from bench.tools import Run
 
@@ -212,7 +213,7 @@ def markdown(runs: list[Run], real_runs: list[Run], sweep: list[Run], args: argp
               "## Scaling (feed variant)", "",
               f"Steps above {args.articles} articles use {args.sweep_images} main image(s) per article (the camera "
               "JPEG) besides the web extras, to keep the run short; calibre is not run at those sizes.", "",
-              _md_table(sweep), "", PROFILE, "", RECORD_AND_CACHE, "", HOSTILE_INPUT]
+              _md_table(sweep), "", PROFILE, "", WARM_AND_MEMORY, "", RECORD_AND_CACHE, "", HOSTILE_INPUT]
     return "\n".join(lines)
 
 
