@@ -17,8 +17,9 @@ TARGETS = ("cold EPUB build >= 2x faster than calibre's compressed recipe on bot
            "dead links included; peak memory < 300 MB; time linear in articles")
 PROFILE = """## Where the time goes, and the targets
 
-Measured on this 2-core VM with nothing else running (load average 1-3, the bench's own).
-Compare ratios within a run, not seconds across runs.
+Written for the run of 2026-11-29: the figures in this section are that run's (the tables
+above are newer). Measured on this 2-core VM with nothing else running (load average 1-3,
+the bench's own). Compare ratios within a run, not seconds across runs.
 
 A cold build of the generated corpus (feed variant, 100 articles, 520 images), stage by stage
 as `digest build` prints them on a terminal: feeds 0.3 s, pages and images 13.1 s, book 0.1 s,

@@ -73,6 +73,8 @@ def digest_project(work: Path, base: str, *, pages: bool) -> Path:
         '[publication]\ntitle = "Bench Monthly"\npublisher = "Bench"\nslug = "bench"\nlanguage = "en"\n'
         f'timezone = "UTC"\n\n{sections}{sources}[fetch]\nper_host = {CONCURRENCY}\n'
         f'allow_private_hosts = ["{urlsplit(base).hostname}"]\n\n'
+        # The sweep measures scaling: the default caps (100 entries a source, 250 articles) would cut it.
+        '[limits]\nentries_per_source = 100000\narticles = 100000\n\n'
         '[output]\ndir = "out"\nformats = ["epub"]\n\n[store]\npath = "digest.sqlite3"\n', encoding="utf-8")
     return work / "digest.toml"
 
