@@ -36,7 +36,7 @@ from digest.core.stores import Stores, build_stores, stored_sizes
 from digest.core.vocabulary import MB
 from digest.ebook.epub import cover_href
 from digest.ebook.gate import check_and_convert
-from digest.ebook.memo import epub_once
+from digest.ebook.memo import epub_once, java_wanted, remember_java
 from digest.ebook.primed import primed_checkers
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
@@ -59,10 +59,6 @@ from digest.publish.staging import file_stem, month_dir, publication_root, stage
 
 log = logging.getLogger(__name__)
 
-JAVA_ASKED = "java-asked"
-"""Cache memo kind: whether a month's last build had java check anything."""
-
-
 @dataclass(frozen=True)
 class Composition:
     """An issue gathered and rendered, nothing written yet (shared by build and preview)."""
@@ -81,7 +77,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
     with build_stores(config) as stores, make_fetcher(config, stores) as fetcher, \
-            primed_checkers(ahead=stores.cache.recall(JAVA_ASKED, str(month)) != "no") as checkers, \
+            primed_checkers(ahead=java_wanted(stores.cache, month)) as checkers, \
             private_folder("images") as image_folder:
         # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed),
         # unless the last build of this month had it check nothing.
@@ -112,7 +108,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
                                TemplateCode(stores.cache))
         record_published(stores.record, month, issue.articles,
                          [link for group in issue.curated for link in group.links])
-        stores.cache.remember(JAVA_ASKED, str(month), "yes" if checkers.asked else "no")
+        remember_java(stores.cache, month, asked=checkers.asked)
         pruned = stores.cache.prune(config.cache.max_mb * MB)
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),

@@ -18,6 +18,7 @@ from digest import __version__
 from digest.core.cache import Cache
 from digest.core.config import Output
 from digest.core.models import Issue
+from digest.core.month import Month
 from digest.core.vocabulary import KINDLE_FORMATS
 from digest.core.zips import file_sha256
 from digest.ebook.check import BookReport, EpubCheckRunner, check_epub
@@ -26,6 +27,9 @@ from digest.ebook.kindle import KindleFiles, build_kindle_formats
 from digest.ebook.render import Page, Theme
 
 log = logging.getLogger(__name__)
+
+JAVA_ASKED = "java-asked"
+"""Cache memo kind: whether a month's last build had java check anything."""
 
 
 def epub_once(cache: Cache, published: Path, issue: Issue, pages: tuple[Page, ...], theme: Theme,
@@ -46,6 +50,17 @@ def epub_once(cache: Cache, published: Path, issue: Issue, pages: tuple[Page, ..
     sha256 = file_sha256(target)
     cache.remember("epub", key, sha256)
     return sha256
+
+
+def java_wanted(cache: Cache, month: Month) -> bool:
+    """Whether to start EPUBCheck's java ahead (see digest.ebook.primed): unless the last build
+    of ``month`` had it check nothing (a rebuild with everything remembered)."""
+    return cache.recall(JAVA_ASKED, str(month)) != "no"
+
+
+def remember_java(cache: Cache, month: Month, *, asked: bool) -> None:
+    """Whether this build of ``month`` had java check anything, for java_wanted next time."""
+    cache.remember(JAVA_ASKED, str(month), "yes" if asked else "no")
 
 
 def kindle_ready_once(cache: Cache, epub: Path, sha256: str, epubcheck: EpubCheckRunner | None = None) -> BookReport:
