@@ -7,6 +7,7 @@ seconds a run) runs on the sample and on one broken book.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -18,13 +19,15 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from digest.ebook.check import check_epub, check_path
+from digest.core.cache import memory_cache
+from digest.ebook.check import check_epub, check_path, run_epubcheck
 from digest.ebook.check_rules import RULES
 from digest.cli import cli
 from digest.core.configfile import load_config
 from digest.core.errors import NotKindleReady
 from digest.core.month import Month
 from digest.pipeline import build_issue
+from digest.ebook.memo import kindle_ready_once
 from digest.ebook.render import DEFAULT_CSS
 from factory import write_publication
 
@@ -259,3 +262,26 @@ def test_build_refuses_to_publish_a_book_that_breaks_a_rule(project_copy):
         build_issue(config, Month.parse("2018-02"))
     assert "[css-body-color] EPUB/digest.css" in str(raised.value)
     assert not (config.output.dir / config.publication.slug / "2018-02").exists()
+
+
+def test_a_rebuilt_book_with_the_same_bytes_gets_its_first_checks_report_warnings_included(sample_epub, tmp_path):
+    book = mutate(sample_epub, tmp_path / "long.epub", WARNS["xhtml-size"])
+    sha256 = hashlib.sha256(book.read_bytes()).hexdigest()
+    ran = []
+
+    def epubcheck(path):
+        ran.append(path.name)
+        return run_epubcheck(path)
+
+    with memory_cache() as cache:
+        first = kindle_ready_once(cache, book, sha256, epubcheck)
+        again = kindle_ready_once(cache, book, sha256, epubcheck)
+        assert ran == ["long.epub"]
+        assert [f.rule for f in first.warnings] == ["xhtml-size"] and first.ok and not first.notes
+        assert again == first
+
+        broken = mutate(sample_epub, tmp_path / "broken.epub", BREAKS["remote-resource"])
+        broken_sha256 = hashlib.sha256(broken.read_bytes()).hexdigest()
+        assert not kindle_ready_once(cache, broken, broken_sha256, epubcheck).ok
+        assert not kindle_ready_once(cache, broken, broken_sha256, epubcheck).ok
+        assert ran == ["long.epub", "broken.epub", "broken.epub"]  # a failed check is run again

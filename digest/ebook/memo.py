@@ -8,6 +8,7 @@ entry also carries digest's version, so an upgrade redoes everything once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -22,6 +23,7 @@ from digest.core.month import Month
 from digest.core.vocabulary import KINDLE_FORMATS
 from digest.core.zips import file_sha256
 from digest.ebook.check import BookReport, EpubCheckRunner, check_epub
+from digest.ebook.check_rules import Finding
 from digest.ebook.epub import draft_epub
 from digest.ebook.kindle import KindleFiles, build_kindle_formats
 from digest.ebook.render import Page, Theme
@@ -65,15 +67,31 @@ def remember_java(cache: Cache, month: Month, *, asked: bool) -> None:
 
 def kindle_ready_once(cache: Cache, epub: Path, sha256: str, epubcheck: EpubCheckRunner | None = None) -> BookReport:
     """check_epub (EPUBCheck, run by ``epubcheck``, and the Kindle rules), unless a book with
-    these exact bytes (``sha256``, the EPUB's) already passed it cleanly."""
+    these exact bytes (``sha256``, the EPUB's) was already checked completely: then that
+    check's report (its findings, warnings included, and whether the book claims conformance)."""
     key = f"{sha256} {__version__}"
-    if cache.recall("kindle-ready", key) is not None:
-        log.info("%s: identical to a book that passed the Kindle-ready check, not checked again", epub.name)
-        return BookReport(epub, ())
+    recorded = cache.recall("kindle-ready", key)
+    if recorded is not None:
+        log.info("%s: identical to a book already checked, its report reused", epub.name)
+        return report_from_json(epub, recorded)
     report = check_epub(epub, runner=epubcheck)
-    if not report.findings and not report.notes:  # only a complete, spotless check is worth remembering
-        cache.remember("kindle-ready", key, "passed")
+    if report.ok and not report.notes:  # not a check cut short (no java, a timeout): that may pass next time
+        cache.remember("kindle-ready", key, report_to_json(report))
     return report
+
+
+def report_to_json(report: BookReport) -> str:
+    return json.dumps({"findings": [dataclasses.asdict(f) for f in report.findings], "conforms": report.conforms})
+
+
+def report_from_json(epub: Path, text: str) -> BookReport:
+    """The report report_to_json saved, for the book at ``epub``; a memo of an older shape
+    (``passed``, from before findings were kept) is a spotless report."""
+    if not text.startswith("{"):
+        return BookReport(epub, ())
+    saved = json.loads(text)
+    findings = tuple(Finding(**{**f, "files": tuple(f["files"])}) for f in saved["findings"])
+    return BookReport(epub, findings, (), saved["conforms"])
 
 
 def kindle_formats_once(cache: Cache, output: Output, published: Path, epub: Path, sha256: str, issue: Issue,
