@@ -1,6 +1,6 @@
 """How long a rebuild with nothing changed takes: one cold build, then warm rebuilds of the same month.
 
-    python -m bench.warm --variant feed|pages|real --work DIR --runs N [--profile FILE]
+    python -m bench.warm --variant feed|pages|real --work DIR --runs N [--articles N] [--images N] [--profile FILE]
 
 The corpus is bench's (bench.corpus: 100 articles with their images and web extras, or the
 real pages of bench.realcorpus), served on loopback as ``python -m bench`` serves it, and the
@@ -30,6 +30,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="directory for the project (reused if present)")
     parser.add_argument("--runs", type=int, default=3, help="warm rebuilds after the first build")
     parser.add_argument("--articles", type=int, default=100, help="articles of the generated corpus")
+    parser.add_argument("--images", type=int, default=len(IMAGE_KINDS),
+                        help="main images per article (make bench's steps above 100 articles use 1)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the last warm rebuild here")
     args = parser.parse_args()
     with CorpusServer() as server, CorpusServer(mirror=server, delay=SLOW_HOST_DELAY) as slow:
@@ -38,7 +40,7 @@ def main() -> None:
                 sys.exit(f"real corpus not found at {realcorpus.CORPUS}")
             server.corpus = realcorpus.build_real_corpus(server.base)
         else:
-            server.corpus = build_corpus(args.articles, len(IMAGE_KINDS), server.base,
+            server.corpus = build_corpus(args.articles, args.images, server.base,
                                          web=Web(slow.base, refused_base()))
         config = digest_project(args.work / f"digest-{args.variant}", server.base, pages=args.variant != "feed")
         command = ["-q", "build", "--config", str(config), "--month", "%04d-%02d" % MONTH]
