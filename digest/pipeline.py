@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from digest.core.stores import Stores, build_stores, stored_sizes
 from digest.core.vocabulary import MB
 from digest.ebook.epub import cover_href
 from digest.ebook.gate import check_and_convert
-from digest.ebook.memo import epub_once, java_wanted, remember_java
+from digest.ebook.memo import book_inputs, epub_once, java_wanted, remember_inputs
 from digest.ebook.primed import primed_checkers
 from digest.ebook.quarantine import vet_articles
 from digest.ebook.render import Page, Theme, render_pages
@@ -70,6 +71,8 @@ class Composition:
     problems: tuple[Problem, ...]
     capped: tuple[str, ...] = ()
     """What the ``[limits]`` caps left out, one line each."""
+    inputs: str = ""
+    """What the book is made from, as a digest (digest.ebook.memo.book_inputs)."""
 
 
 def build_issue(config: Config, month: Month, *, strict: bool = False,
@@ -77,14 +80,18 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
     with build_stores(config) as stores, make_fetcher(config, stores) as fetcher, \
-            primed_checkers(ahead=java_wanted(stores.cache, month)) as checkers, \
-            private_folder("images") as image_folder:
-        # EPUBCheck warms up in the background while the issue is gathered (see digest.ebook.primed),
-        # unless the last build of this month had it check nothing.
+            primed_checkers(ahead=False) as checkers, private_folder("images") as image_folder:
+        def inputs_read(inputs: str) -> None:
+            # EPUBCheck warms up in the background while the pages and images are made (see
+            # digest.ebook.primed), unless this month's last build had the same inputs: then it
+            # is asked nothing (its answers are remembered) and would only take CPU.
+            if java_wanted(stores.cache, month, inputs):
+                checkers.start_ahead()
+
         restore_record(config, stores.record)  # a lost record: no published article is carried again
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing,
-                                    image_folder=image_folder)
+                                    image_folder=image_folder, inputs_read=inputs_read)
         final = month_dir(config, month)
         epub_name = f"{file_stem(config, month)}.epub"
         with staged(final) as stage:
@@ -108,7 +115,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
                                TemplateCode(stores.cache))
         record_published(stores.record, month, issue.articles,
                          [link for group in issue.curated for link in group.links])
-        remember_java(stores.cache, month, asked=checkers.asked)
+        remember_inputs(stores.cache, month, composition.inputs)
         pruned = stores.cache.prune(config.cache.max_mb * MB)
     write_site(config, site)
     return BuildResult(issue=issue, epub=final / epub_name, files=tuple(final / name for name in bundled),
@@ -121,7 +128,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
 def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_empty: bool = False,
                   fetcher: Fetcher | None = None, record: Store | None = None, cache: Cache | None = None,
                   reader: SourceReader | None = None, jing: JingRunner | None = None,
-                  image_folder: Path | None = None) -> Composition:
+                  image_folder: Path | None = None, inputs_read: Callable[[str], None] | None = None) -> Composition:
     """Read the issue file and every source, select the month, assemble and render the pages.
 
     Without a ``fetcher`` nothing is downloaded; without a ``record`` no entry is remembered and
@@ -129,6 +136,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     ``reader`` reads one source; the preview passes one that remembers remote feeds. ``jing``
     validates article bodies in a java already running (else one is started for them).
     Fitted images wait in ``image_folder`` for the book (without one they are held in memory).
+    ``inputs_read`` is told the book's inputs (book_inputs) once the feeds are read.
     """
     spec = load_issue(config, month)
     cache = cache if cache is not None else memory_cache()
@@ -136,6 +144,9 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     with showing_stage("feeds"):
         parse = ParsedFeeds(cache).parse
         gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
+    inputs = book_inputs(config, spec, gathered.entries)
+    if inputs_read is not None:
+        inputs_read(inputs)
     earlier = published_elsewhere(record, month) if record is not None else frozenset()
     languages = StoredLanguages(cache).detect
     with language_model():  # for the feeds' texts and the fetched full texts, gone before the images
@@ -169,7 +180,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     issue, quarantined = vet_articles(issue, strict=strict, validate=validate)
     pages = render_pages(issue, theme, cover_href(issue))
     return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined),
-                       capped)
+                       capped, inputs)
 
 
 def fetch_sources(config: Config) -> Gathered:

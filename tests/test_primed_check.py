@@ -86,17 +86,25 @@ def test_a_build_checks_its_book_and_bodies_in_the_warm_process_only(project_cop
 def test_a_java_not_started_ahead_starts_when_first_asked(sample_epub):
     with primed_checkers(ahead=False) as checkers:
         epubcheck = checkers.epubcheck
-        assert isinstance(epubcheck, WarmJava) and epubcheck._process is None and not checkers.asked
+        assert isinstance(epubcheck, WarmJava) and epubcheck._process is None and not epubcheck.asked
         assert epubcheck(sample_epub) == ((), ())
-        assert checkers.asked and epubcheck._process.poll() is None
+        assert epubcheck.asked and epubcheck._process.poll() is None
 
 
 @pytest.mark.slow  # three builds
-def test_a_rebuild_starts_no_java_when_the_last_build_of_the_month_asked_it_nothing(project_copy, monkeypatch):
+def test_java_is_started_ahead_only_when_the_inputs_differ_from_the_last_builds(project_copy, monkeypatch):
     config = load_config(project_copy / "digest.toml")
-    first = build_issue(config, Month(2018, 1))
-    build_issue(config, Month(2018, 1))  # everything remembered: java started ahead, asked nothing
+    start = primed.start_external
     started = []
-    monkeypatch.setattr(primed, "start_external", lambda args: started.append(args) or pytest.fail("java started"))
-    again = build_issue(config, Month(2018, 1))
+    monkeypatch.setattr(primed, "start_external", lambda args: started.append(args) or start(args))
+    first = build_issue(config, Month(2018, 1))
+    assert len(started) == 1  # a first build: java warms up while the images are fitted
+
+    started.clear()
+    again = build_issue(config, Month(2018, 1))  # the same inputs: everything java checked is remembered
     assert started == [] and again.epub.read_bytes() == first.epub.read_bytes()
+
+    note = project_copy / "issues" / "2018-01.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nOne more line from the editor.\n", encoding="utf-8")
+    edited = build_issue(config, Month(2018, 1))  # java checks the new book
+    assert len(started) == 1 and edited.epub.is_file()

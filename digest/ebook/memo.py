@@ -9,6 +9,7 @@ entry also carries digest's version, so an upgrade redoes everything once.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import shutil
@@ -17,8 +18,8 @@ from pathlib import Path
 
 from digest import __version__
 from digest.core.cache import Cache
-from digest.core.config import Output
-from digest.core.models import Issue
+from digest.core.config import Config, Output
+from digest.core.models import Entry, Issue, IssueSpec
 from digest.core.month import Month
 from digest.core.vocabulary import KINDLE_FORMATS
 from digest.core.zips import file_sha256
@@ -30,8 +31,8 @@ from digest.ebook.render import Page, Theme
 
 log = logging.getLogger(__name__)
 
-JAVA_ASKED = "java-asked"
-"""Cache memo kind: whether a month's last build had java check anything."""
+BOOK_INPUTS = "book-inputs"
+"""Cache memo kind: the inputs (book_inputs) of a month's last completed build."""
 
 
 def epub_once(cache: Cache, published: Path, issue: Issue, pages: tuple[Page, ...], theme: Theme,
@@ -54,15 +55,27 @@ def epub_once(cache: Cache, published: Path, issue: Issue, pages: tuple[Page, ..
     return sha256
 
 
-def java_wanted(cache: Cache, month: Month) -> bool:
-    """Whether to start EPUBCheck's java ahead (see digest.ebook.primed): unless the last build
-    of ``month`` had it check nothing (a rebuild with everything remembered)."""
-    return cache.recall(JAVA_ASKED, str(month)) != "no"
+def book_inputs(config: Config, spec: IssueSpec, entries: tuple[Entry, ...]) -> str:
+    """A digest of what a build makes its book from, known once the feeds are read: the
+    settings, the issue file, the entries, and the cover and template files the user gave (by
+    name, size and modification time)."""
+    folder = config.output.templates_dir
+    files = [*(folder.iterdir() if folder and folder.is_dir() else ()), *([spec.cover] if spec.cover else ())]
+    stats = sorted((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in files if path.is_file())
+    return hashlib.sha256(repr((__version__, config, spec, entries, stats)).encode()).hexdigest()
 
 
-def remember_java(cache: Cache, month: Month, *, asked: bool) -> None:
-    """Whether this build of ``month`` had java check anything, for java_wanted next time."""
-    cache.remember(JAVA_ASKED, str(month), "yes" if asked else "no")
+def java_wanted(cache: Cache, month: Month, inputs: str) -> bool:
+    """Whether to start EPUBCheck's java ahead (see digest.ebook.primed): unless the last
+    completed build of ``month`` had the same ``inputs``, when everything java would check
+    (the bodies, the book) is remembered and a rebuild asks it nothing. A guess either way
+    costs time only: java not started ahead starts when first asked."""
+    return cache.recall(BOOK_INPUTS, str(month)) != inputs
+
+
+def remember_inputs(cache: Cache, month: Month, inputs: str) -> None:
+    """The ``inputs`` of a build of ``month`` that completed, for java_wanted next time."""
+    cache.remember(BOOK_INPUTS, str(month), inputs)
 
 
 def kindle_ready_once(cache: Cache, epub: Path, sha256: str, epubcheck: EpubCheckRunner | None = None) -> BookReport:

@@ -3,8 +3,8 @@
 Before it reads a byte of the book, EPUBCheck spends about 4 s of CPU loading its classes and
 compiling its schemas; a process that has already checked one book checks the next far
 faster (the 26 MB bench book: 1.4 s instead of 4.8 s, the sample issue 0.14 s instead of
-3.5 s). So a build starts one java process as it begins, at low priority (``nice``), which
-checks a tiny book while the feeds are read and the images fitted; the final gate then
+3.5 s). So a build starts one java process once the feeds are read, at low priority (``nice``),
+which checks a tiny book while the pages are read and the images fitted; the final gate then
 hands the real book to that warm process. The same process runs Jing on the article bodies
 (digest.ebook.validate) before the book is written, saving that batch a java start-up too.
 
@@ -12,8 +12,8 @@ The process runs EpubCheckServer.java, beside this module, in java's source-file
 (java 11 or later; compiling it costs about half a second of CPU). When it cannot start or
 does not answer, a fresh ``java -jar`` runs instead: the same findings, only slower. On a
 rebuild whose check and bodies are remembered in the store the process is never asked
-anything: it only used CPU the build left idle. So when the last build of the same month
-asked it nothing, the next one starts it only if it is asked after all (digest.pipeline).
+anything: it would only take CPU. So a build whose inputs are those of the month's last build
+starts it only if it is asked after all (digest.pipeline).
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ class Checkers:
     jing: JingRunner | None = None
     java: WarmJava | None = None
 
-    @property
-    def asked(self) -> bool:
-        """Whether the build had java check anything (True when there is no warm java to tell)."""
-        return self.java is None or self.java.asked
+    def start_ahead(self) -> None:
+        """Start the warm java now (it warms up in the background) rather than when first asked."""
+        if self.java is not None:
+            self.java.start()
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from digest.content.images.fit import ImageProfile, ProcessedImage, process_imag
 from digest.content.issue.policy import image_profile
 from digest.content.text.cleanmemo import Cleaner
 from digest.content.text.extract import Extracted, extract_article, needs_full_text
-from digest.content.text.language import Detector, detect, entry_language
+from digest.content.text.language import Detector, detect_entry, entry_language
 from digest.content.text.sanitize import clean_html
 from digest.core.config import Config
 from digest.core.errors import ExtractionError, ImageError, SourceError
@@ -63,7 +63,7 @@ def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
 
 def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
               extract: Extractor = extract_article,
-              languages: Detector = detect) -> tuple[tuple[Entry, ...], list[Problem]]:
+              languages: Detector = detect_entry) -> tuple[tuple[Entry, ...], list[Problem]]:
     """Each summary's full text from its page, where one is needed; its language is judged again
     on it (by ``languages``). ``extract`` finds the article in a page (the build passes a memo)."""
     if fetcher is None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 
-from digest.content.text.language import detect, entry_language, primary
+from digest.content.text.language import Detector, detect_entry, entry_language, primary
 from digest.content.text.sanitize import html_text
 from digest.core.config import Config, Source
 from digest.core.models import Entry, IssueSpec, Selection, Skipped
@@ -19,12 +19,12 @@ def reading_order(entry: Entry) -> tuple:
 
 def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
                    already_published: frozenset[str] = frozenset(),
-                   languages: Callable[[str], str | None] = detect) -> Selection:
+                   languages: Detector = detect_entry) -> Selection:
     """Entries for ``spec.month``, in reading order, plus every entry left out and why.
 
     ``entries`` must come in source order (the config's); on duplicates the first wins.
     ``already_published`` holds canonical URLs and guids that an earlier issue carried.
-    ``languages`` detects a text's language (StoredLanguages(cache).detect remembers its verdicts).
+    ``languages`` judges an entry's language (StoredLanguages(cache).detect remembers its verdicts).
     """
     month, zone = spec.month, config.publication.zone
     sources = {s.name: s for s in config.sources}
