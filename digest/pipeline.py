@@ -165,7 +165,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         enriched = enrich(config, articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
                           fixed_bytes=sum(image.size for image in papers.images.values()),
-                          process=images.process, remembered=images.remembered, clean=clean)
+                          fitted=images, clean=clean)
     problems = (*gathered.problems, *text_problems, *link_problems, *papers.problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))

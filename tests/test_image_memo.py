@@ -3,6 +3,7 @@ an original whose stored bytes changed, or that failed, is processed again."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ from PIL import Image
 
 from digest.content.images import cache as imagecache
 from digest.content.images.cache import ImageCache
+from digest.content.images.fit import ImageProfile
 from digest.content.issue.enrich import enrich
 from digest.core.models import Entry
 from digest.core.stores import open_cache
@@ -69,7 +71,7 @@ def watched(monkeypatch):
 def run(config, store, server, urls):
     with Fetcher(FetchPolicy(retries=0, allow_private_hosts=(server.host,)), StoreCache(store)) as fetcher:
         cache = ImageCache(store)
-        return enrich(config, (post(urls),), fetcher, process=cache.process, remembered=cache.remembered)
+        return enrich(config, (post(urls),), fetcher, fitted=cache)
 
 
 def test_a_rebuild_neither_reads_nor_processes_an_image_it_fitted_before(sample_config, tmp_path, served, watched):
@@ -116,3 +118,22 @@ def test_a_body_stored_before_its_hash_was_kept_is_hashed_when_next_read(tmp_pat
     assert after == StoredBody(hashlib.sha256(body).hexdigest(), len(body))
     assert small is None  # get() would not serve a copy over max_bytes from the store either
 
+
+
+def test_a_rebuild_over_budget_starts_down_the_ladder_where_the_same_images_settled(sample_config, tmp_path, served,
+                                                                                    monkeypatch):
+    tight = dataclasses.replace(sample_config, images=dataclasses.replace(sample_config.images, budget_mb=0.001))
+    urls = [served.url(path) for path in ("/photo.jpg", "/diagram.png")]
+    asked: list[ImageProfile] = []
+    remembered = ImageCache.remembered
+    monkeypatch.setattr(ImageCache, "remembered",
+                        lambda self, sha256, size, profile: asked.append(profile) or remembered(self, sha256, size,
+                                                                                                  profile))
+    with open_cache(tmp_path / "s.sqlite3") as store:
+        first = run(tight, store, served, urls)
+        steps_first = list(dict.fromkeys(asked))
+        asked.clear()
+        again = run(tight, store, served, urls)
+    assert len(steps_first) > 5 and "over the 0.001 MB budget" in first.problems[-1].reason  # the whole ladder
+    assert set(asked) == {steps_first[-1]}  # a rebuild goes straight to the step it ended at
+    assert again.images == first.images and again.problems == first.problems

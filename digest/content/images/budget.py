@@ -80,7 +80,8 @@ def degraded_profiles(profile: ImageProfile) -> Iterator[ImageProfile]:
 
 def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProfile(), *,
                budget_bytes: int = DEFAULT_BUDGET_BYTES, fixed_bytes: int = 0,
-               process: Processor = process_image, recall: Recall | None = None) -> BudgetFit:
+               process: Processor = process_image, recall: Recall | None = None,
+               start: ImageProfile | None = None) -> BudgetFit:
     """Process every original (source URL -> downloaded bytes) so the book fits the budget.
 
     ``originals`` may be lazy: each original is read only when a worker fits it and is
@@ -90,11 +91,14 @@ def fit_budget(originals: Mapping[str, bytes], profile: ImageProfile = ImageProf
     ``process`` has the signature of ``process_image``; pass a caching wrapper to reuse
     results stored from earlier runs. Sources that fail once are not retried at the
     smaller steps. ``recall`` answers before an original is read: what it knows is neither
-    read nor processed.
+    read nor processed. ``start`` is the step an earlier run with the same originals and budget
+    stopped at: the steps above it did not fit then and are not tried again.
     """
     remaining = list(originals)
     failures: dict[str, ImageError] = {}
     steps = list(degraded_profiles(profile))
+    if start in steps:
+        steps = steps[steps.index(start):]
     for candidate in steps:
         if candidate not in (steps[0], steps[-1]) and _clearly_over(originals, remaining, candidate, process,
                                                                     budget_bytes - fixed_bytes, recall):

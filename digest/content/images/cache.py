@@ -21,6 +21,9 @@ from digest.content.images.fit import ImageProfile, ProcessedImage, content_hash
 from digest.core.cache import Cache
 from digest.core.store import now
 
+BUDGET_STEP = "budget-step"
+"""Cache memo kind: the step of the quality ladder an issue's images fitted the budget at."""
+
 
 class ImageCache:
     """A ``process=`` for fit_budget that remembers each fitted image in the cache (and, with a
@@ -53,6 +56,14 @@ class ImageCache:
                                  "media_type, width, height, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                  (*key, image.data, image.media_type, image.width, image.height, stamp, stamp))
         return self._kept(image)
+
+    def settled(self, inputs: str) -> ImageProfile | None:
+        """The profile fit_budget stopped at for these ``inputs`` (originals, budget) last time."""
+        recorded = self.cache.recall(BUDGET_STEP, f"{inputs} {__version__}")
+        return None if recorded is None else ImageProfile(**json.loads(recorded))
+
+    def settle(self, inputs: str, profile: ImageProfile) -> None:
+        self.cache.remember(BUDGET_STEP, f"{inputs} {__version__}", json.dumps(dataclasses.asdict(profile)))
 
     def _kept(self, image: ProcessedImage) -> ProcessedImage:
         """``image`` as its file in ``folder`` (named by its hash: written once however often it is used)."""

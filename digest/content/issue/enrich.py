@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from digest.content.images.budget import Processor, fit_budget
-from digest.content.images.fit import ImageProfile, ProcessedImage, process_image
+from digest.content.images.budget import fit_budget
+from digest.content.images.cache import ImageCache
+from digest.content.images.fit import ImageProfile, ProcessedImage
 from digest.content.issue.policy import image_profile
 from digest.content.text.cleanmemo import Cleaner
 from digest.content.text.extract import Extracted, extract_article, needs_full_text
@@ -30,8 +33,6 @@ from digest.ingest.sniffing import sniff
 log = logging.getLogger(__name__)
 
 Extractor = Callable[[bytes, str], Extracted]
-Remembered = Callable[[str, int, ImageProfile], "ProcessedImage | None"]
-"""An image fitted in an earlier build, by its original's SHA-256 and size (ImageCache.remembered)."""
 # Text compresses to about a third in the EPUB's zip; close enough for the image budget.
 TEXT_COMPRESSION = 3
 
@@ -46,18 +47,18 @@ class Enriched:
 
 def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
            extra_images: Iterable[str] = (), fixed_bytes: int = 0,
-           process: Processor = process_image,
-           remembered: Remembered | None = None, clean: Cleaner = clean_html) -> Enriched:
+           fitted: ImageCache | None = None, clean: Cleaner = clean_html) -> Enriched:
     """Every content image of ``entries`` (and ``extra_images``), fitted to the budget.
 
-    ``process`` fits one image (see fit_budget), ``clean`` sanitizes a body to find its images;
-    the build passes ones that remember their results, and ``remembered``, which finds a fitted
-    image by the hash of the stored original, so an image already fitted is not even read.
+    ``clean`` sanitizes a body to find its images. The build passes one that remembers its
+    results, and ``fitted``, the images fitted in earlier builds: an image already fitted is not
+    even read (it is found by the hash of the stored original), and the budget's ladder starts
+    at the step the same images settled at.
     """
     if fetcher is None:
         return Enriched(entries, {}, ())
     urls = list(dict.fromkeys([*content_image_urls(entries, clean), *extra_images]))
-    images, problems = _images(config, entries, urls, fetcher, fixed_bytes, process, remembered)
+    images, problems = _images(config, entries, urls, fetcher, fixed_bytes, fitted)
     return Enriched(entries, images, tuple(problems))
 
 
@@ -138,23 +139,41 @@ class _Downloads(Mapping[str, bytes]):
         return len(self._urls)
 
 
-def _recall(downloads: _Downloads, remembered: Remembered, url: str, profile: ImageProfile) -> ProcessedImage | None:
+def _recall(downloads: _Downloads, fitted: ImageCache, url: str, profile: ImageProfile) -> ProcessedImage | None:
     """The image fitted earlier from the very bytes ``downloads[url]`` would give, without reading them."""
     stored = downloads.stored(url)
-    return None if stored is None else remembered(stored.sha256, stored.size, profile)
+    return None if stored is None else fitted.remembered(stored.sha256, stored.size, profile)
+
+
+def _budget_inputs(downloads: _Downloads, profile: ImageProfile, budget_bytes: int,
+                   fixed_bytes: int) -> tuple[str, bool]:
+    """What fit_budget's outcome depends on (the originals by their stored hashes, the profile,
+    the room), as a digest; and whether every original was stored (else fitting them stores them
+    and changes the digest)."""
+    stored = {url: downloads.stored(url) for url in downloads}
+    originals = [(url, body.sha256 if body else "") for url, body in stored.items()]
+    text = json.dumps([dataclasses.asdict(profile), budget_bytes, fixed_bytes, originals])
+    return hashlib.sha256(text.encode()).hexdigest(), None not in stored.values()
 
 
 def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,
-            fixed_bytes: int, process: Processor,
-            remembered: Remembered | None) -> tuple[dict[str, ProcessedImage], list[Problem]]:
+            fixed_bytes: int, fitted: ImageCache | None) -> tuple[dict[str, ProcessedImage], list[Problem]]:
     if not urls:
         return {}, []
     profile = image_profile(config)
-    text_bytes = sum(len(e.content) for e in entries) // TEXT_COMPRESSION
+    budget_bytes = int(config.images.budget_mb * 1_000_000)
+    fixed_bytes += sum(len(e.content) for e in entries) // TEXT_COMPRESSION
     downloads = _Downloads(urls, fetcher, profile.max_bytes)
-    recall = functools.partial(_recall, downloads, remembered) if remembered is not None else None
-    fit = fit_budget(downloads, profile, budget_bytes=int(config.images.budget_mb * 1_000_000),
-                     fixed_bytes=fixed_bytes + text_bytes, process=process, recall=recall)
+    if fitted is None:
+        fit = fit_budget(downloads, profile, budget_bytes=budget_bytes, fixed_bytes=fixed_bytes)
+    else:
+        inputs, complete = _budget_inputs(downloads, profile, budget_bytes, fixed_bytes)
+        fit = fit_budget(downloads, profile, budget_bytes=budget_bytes, fixed_bytes=fixed_bytes,
+                         process=fitted.process, recall=functools.partial(_recall, downloads, fitted),
+                         start=fitted.settled(inputs))
+        if not complete:  # the next build finds the originals this one downloaded
+            inputs, _ = _budget_inputs(downloads, profile, budget_bytes, fixed_bytes)
+        fitted.settle(inputs, fit.profile)
     unfetched = {url: downloads.failed[url] for url in urls if url in downloads.failed}
     problems = problems_by_host(unfetched, "image", "alt text kept")
     problems += [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()
