@@ -58,6 +58,8 @@ CACHE_MIGRATIONS: list[tuple[int, str, str]] = [
             PRIMARY KEY (kind, key)
         );
     """),
+    # A fitted image's own hash, so a rebuild names it without reading it (NULL: not known yet).
+    (2, "fitted images' hashes", "ALTER TABLE processed_images ADD COLUMN sha256 TEXT;"),
 ]
 
 # Each table's key columns and what one row weighs (its payload; SQLite's overhead is small).

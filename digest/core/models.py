@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -172,15 +173,42 @@ class Cover:
 
 
 @dataclass(frozen=True)
+class Kept:
+    """Bytes left where they are kept (a fitted image in the cache) until the book is written:
+    a rebuild whose book is copied from the published one never reads them."""
+
+    size: int
+    key: str
+    """What they are (equal keys, equal bytes)."""
+    load: Callable[[], bytes] = field(compare=False, repr=False)
+
+
+ImageData = bytes | Path | Kept
+"""An image's bytes, the file holding them, or where they are kept."""
+
+
+def data_size(data: ImageData) -> int:
+    if isinstance(data, Kept):
+        return data.size
+    return len(data) if isinstance(data, bytes) else data.stat().st_size
+
+
+def data_bytes(data: ImageData) -> bytes:
+    if isinstance(data, Kept):
+        return data.load()
+    return data if isinstance(data, bytes) else data.read_bytes()
+
+
+@dataclass(frozen=True)
 class BookImage:
     """A content image inside the book."""
 
     href: str
     """Named after its content (a prefix of its SHA-256): the EPUB memo (ebook.epub.DraftBook) relies on it."""
     media_type: str
-    data: bytes | Path
-    """The file's bytes, or the file holding them (written to the book one at a time; a build's
-    files last as long as the build: read the book for its images afterwards)."""
+    data: ImageData
+    """The file's bytes, the file holding them or where they are kept (written to the book one at
+    a time; a build's files last as long as the build: read the book for its images afterwards)."""
 
 
 @dataclass(frozen=True)

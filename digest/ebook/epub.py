@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from ebooklib import epub
 
-from digest.core.models import Issue
+from digest.core.models import ImageData, Issue, data_bytes, data_size
 from digest.core.zips import reproducible_zip
 from digest.ebook.a11y_meta import accessibility_metadata
 from digest.ebook.render import STYLESHEET, Page, Theme
@@ -49,7 +49,7 @@ class DraftBook:
     draft: BinaryIO
     moment: datetime
     language: str
-    images: Mapping[str, bytes | Path]
+    images: Mapping[str, ImageData]
     """Each image's entry name and content: bytes, or the file holding them (see
     digest.content.images.cache). Their names tell their content (see BookImage.href)."""
 
@@ -64,7 +64,7 @@ class DraftBook:
                 name = info.filename.encode()
                 image = self.images.get(info.filename)
                 if image is not None:
-                    size = image.stat().st_size if isinstance(image, Path) else len(image)
+                    size = data_size(image)
                     sha.update(b"%d %s %d\n" % (len(name), name, size))
                     continue
                 content = _with_language(self.language, info.filename, draft.read(info))
@@ -155,9 +155,12 @@ def _book(issue: Issue, pages: tuple[Page, ...], theme: Theme) -> epub.EpubBook:
     return book
 
 
-def _final_content(language: str, images: Mapping[str, bytes | Path], name: str, content: bytes) -> bytes | Path:
+def _final_content(language: str, images: Mapping[str, ImageData], name: str, content: bytes) -> bytes | Path:
     """An image's own content in place of its empty draft entry; any other file as _with_language gives it."""
-    return images[name] if name in images else _with_language(language, name, content)
+    if name not in images:
+        return _with_language(language, name, content)
+    image = images[name]
+    return image if isinstance(image, (bytes, Path)) else data_bytes(image)
 
 
 def _with_language(language: str, name: str, content: bytes) -> bytes:

@@ -22,6 +22,7 @@ import watchfiles
 from digest.core.config import Config, Source
 from digest.core.configfile import load_config
 from digest.core.errors import DigestError, SourceError
+from digest.core.models import data_bytes
 from digest.core.month import Month
 from digest.core.stores import build_stores
 from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
@@ -91,7 +92,7 @@ def write_pages(composition: Composition, folder: Path) -> None:
         if isinstance(data, Path):
             shutil.copyfile(data, folder / href)
         else:
-            (folder / href).write_bytes(data)
+            (folder / href).write_bytes(data_bytes(data))
 
 
 class OncePerSession(logging.Filter):

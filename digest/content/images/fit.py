@@ -27,13 +27,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
 
 from digest.content.images.keep import PNG_SIGNATURE, lossless_copy
 from digest.content.images.svg import rasterise_svg
 from digest.core.errors import ImageError
+from digest.core.models import ImageData, data_bytes, data_size
 from digest.core.vocabulary import MB, size_text
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,9 @@ class ImageProfile:
 class ProcessedImage:
     """An image ready to go into the book."""
 
-    data: bytes | Path
-    """The encoded file's bytes, or the file they were written to (see digest.content.images.cache)."""
+    data: ImageData
+    """The encoded file's bytes, the file they were written to, or where the cache keeps them
+    (see digest.content.images.cache)."""
     media_type: str
     width: int
     height: int
@@ -96,10 +97,10 @@ class ProcessedImage:
 
     @property
     def size(self) -> int:
-        return len(self.data) if isinstance(self.data, bytes) else self.data.stat().st_size
+        return data_size(self.data)
 
     def read(self) -> bytes:
-        return self.data if isinstance(self.data, bytes) else self.data.read_bytes()
+        return data_bytes(self.data)
 
 
 def content_hash(data: bytes) -> str:

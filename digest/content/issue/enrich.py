@@ -118,14 +118,19 @@ class _Downloads(Mapping[str, bytes]):
 
     def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int):
         self._urls, self._fetcher, self._max_bytes = urls, fetcher, max_bytes
+        self._stored: dict[str, StoredBody | None] = {}
         self.failed: dict[str, SourceError] = {}
         """The downloads that failed, for one report line per host."""
 
     def stored(self, url: str) -> StoredBody | None:
-        """The hash and size of the bytes ``self[url]`` would give from the store without a request."""
-        return self._fetcher.stored(url, max_bytes=self._max_bytes)
+        """The hash and size of the bytes ``self[url]`` would give from the store without a request
+        (looked up once, until ``self[url]`` is read)."""
+        if url not in self._stored:
+            self._stored[url] = self._fetcher.stored(url, max_bytes=self._max_bytes)
+        return self._stored[url]
 
     def __getitem__(self, url: str) -> bytes:
+        self._stored.pop(url, None)
         try:
             return self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False).body
         except SourceError as exc:
