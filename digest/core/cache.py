@@ -79,7 +79,8 @@ class Pruned:
     kept: int
     """Payload bytes left."""
     in_use: int
-    """Payload bytes the running build used, never pruned even above the bound."""
+    """Payload bytes the running build used, never pruned even above the bound (counted only
+    when the cache is over its bound)."""
 
 
 class Cache:
@@ -132,6 +133,12 @@ class Cache:
         build in progress needs them (and two digest runs on one record never prune at once,
         see digest.core.stores)."""
         self.flush()
+        # Sizes alone come from each row's header; a row's stamp comes after its body (read
+        # through all of it): 0.7 s for a 1.3 GB cache. Under the bound nothing needs the stamps.
+        total = sum(self.store.query_one(f"SELECT COALESCE(SUM({size}), 0) AS total FROM {table}")["total"]
+                    for table, (_, size) in TABLES.items())
+        if total <= max_bytes:
+            return Pruned(0, 0, total, 0)
         used = self._used_rows()
         rows = sorted((row["used_at"], table, tuple(row[c] for c in TABLES[table][0]), int(row["size"]))
                       for table, (columns, size) in TABLES.items()
