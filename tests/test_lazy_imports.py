@@ -1,5 +1,6 @@
 """A build imports the heavy parsers only when it uses them: a rebuild whose caches answer
-everything does not pay for trafilatura, readability, BeautifulSoup, feedparser, pypdf or jsonschema."""
+everything does not pay for trafilatura, readability, BeautifulSoup, feedparser, pypdf or jsonschema,
+nor for the QR encoder, the mail modules or the TOML editor."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("trafilatura", "bs4", "feedparser", "pypdf", "py3langid", "numpy", "readability", "jsonschema")
+HEAVY = ("trafilatura", "bs4", "feedparser", "pypdf", "py3langid", "numpy", "readability", "jsonschema",
+         "segno", "email.policy", "tomlkit")
 
 
 def test_importing_the_pipeline_and_the_cli_leaves_the_heavy_parsers_out():

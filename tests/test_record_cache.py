@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import DATA
 
 from digest.cli import cli
-from digest.core.cache import CACHE_MIGRATIONS
+from digest.core.cache import CACHE_MIGRATIONS, TABLES, stamping
 from digest.core.configfile import load_config
 from digest.core.month import Month
 from digest.core.store import inflate, now, open_store
@@ -203,3 +203,12 @@ def test_record_rebuild_takes_back_what_each_published_issue_carried(project_cop
     again = CliRunner().invoke(cli, ["record", "rebuild", "--config", str(project_copy / "digest.toml"),
                                      "--out", str(out)])
     assert again.output.strip().endswith("recorded the articles of 0 published issues")  # none unknown now
+
+
+def test_a_used_rows_stamp_is_checked_in_its_index_not_read_past_its_body(tmp_path):
+    # The stamp column comes after the body: reading it from the row walks the whole body.
+    with open_cache(tmp_path / "cache.sqlite3") as cache:
+        for table, (columns, _, stamps) in TABLES.items():
+            plan = " ".join(row["detail"] for row in cache.store.query("EXPLAIN QUERY PLAN " + stamping(table),
+                                                                       ["now", "then"] + ["key"] * len(columns)))
+            assert f"USING INDEX {stamps}" in plan and "used_at<?" in plan, plan

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 
-import segno
-
 from digest.core.models import BookImage
 
 MODULE_PIXELS = 4
@@ -19,6 +17,8 @@ MODULE_PIXELS = 4
 
 def qr_image(url: str) -> BookImage:
     """A black-on-white PNG of ``url`` (medium error correction), named after its content."""
+    import segno  # only issues with curated links draw codes (its import: 50 ms of a rebuild)
+
     buffer = io.BytesIO()
     segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=MODULE_PIXELS, border=2)
     data = buffer.getvalue()
