@@ -40,8 +40,9 @@ RECOVERY = ("restore it from a backup, or move it aside and run `digest record r
 _TO_CACHE = {
     "http_cache": ("url, final_url, status, headers, body, fetched_at, body_sha256, body_size, used_at",
                    "url, final_url, status, headers, body, fetched_at, body_sha256, body_size, fetched_at"),
-    "processed_images": ("original_sha256, profile, data, media_type, width, height, created_at, used_at",
-                         "original_sha256, profile, data, media_type, width, height, created_at, created_at"),
+    "processed_images": ("original_sha256, profile, data, size, media_type, width, height, created_at, used_at",
+                         "original_sha256, profile, data, length(data), media_type, width, height, created_at, "
+                         "created_at"),
     "build_memo": ("kind, key, value, recorded_at, used_at", "kind, key, value, recorded_at, recorded_at"),
 }
 _COLUMNS_PRIVATE = {

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import pickle
 import shutil
 from concurrent.futures import Executor
 from pathlib import Path
@@ -62,7 +63,7 @@ def book_inputs(config: Config, spec: IssueSpec, entries: tuple[Entry, ...]) -> 
     folder = config.output.templates_dir
     files = [*(folder.iterdir() if folder and folder.is_dir() else ()), *([spec.cover] if spec.cover else ())]
     stats = sorted((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in files if path.is_file())
-    return hashlib.sha256(repr((__version__, config, spec, entries, stats)).encode()).hexdigest()
+    return hashlib.sha256(pickle.dumps((__version__, config, spec, entries, stats), protocol=5)).hexdigest()
 
 
 def java_wanted(cache: Cache, month: Month, inputs: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
@@ -39,13 +39,14 @@ def remember_entries(store: Store, entries: Iterable[Entry]) -> int:
     return new
 
 
-def archived_entries(store: Store, sources: Iterable[str]) -> tuple[Entry, ...]:
-    """Every archived entry of these sources, in source order, then by date."""
+def archived_entries(store: Store, sources: Iterable[str], known: Collection[str] = ()) -> tuple[Entry, ...]:
+    """Every archived entry of these sources, in source order, then by date; none whose key
+    (entry_key) is ``known`` (the feeds show them: not read back)."""
     wanted = list(sources)
     rows = store.query(
-        f"SELECT data FROM entries WHERE source IN ({','.join('?' * len(wanted))}) ORDER BY published, key",
+        f"SELECT key, data FROM entries WHERE source IN ({','.join('?' * len(wanted))}) ORDER BY published, key",
         wanted)
-    entries = [entry_from_json(json.loads(inflate(row["data"]))) for row in rows]
+    entries = [entry_from_json(json.loads(inflate(row["data"]))) for row in rows if row["key"] not in known]
     rank = {name: i for i, name in enumerate(wanted)}
     return tuple(sorted(entries, key=lambda e: rank[e.source]))
 

@@ -63,11 +63,9 @@ def gather(config: Config, reader: SourceReader, store: Store | None = None) -> 
 
     entries = live
     if store is not None:
-        shown = {entry_key(e) for e in live}
-        archived = [e for e in archived_entries(store, [s.name for s in config.sources])
-                    if entry_key(e) not in shown]
+        archived = archived_entries(store, [s.name for s in config.sources], known={entry_key(e) for e in live})
         rank = {s.name: i for i, s in enumerate(config.sources)}
-        entries = sorted(live + archived, key=lambda e: rank[e.source])
+        entries = sorted([*live, *archived], key=lambda e: rank[e.source])
     return Gathered(tuple(entries), tuple(problems), tuple(reports))
 
 

@@ -42,8 +42,9 @@ class ImageCache:
         With a ``folder``, the fitted bytes stay in the cache (Kept) until the book is written:
         a rebuild that copies the published book reads none of them."""
         key = (original_sha256, _profile_key(profile))
-        row = self.cache.store.query_one("SELECT length(data) AS size, sha256, media_type, width, height "
-                                         "FROM processed_images WHERE original_sha256 = ? AND profile = ?", key)
+        row = self.cache.store.query_one("SELECT size, sha256, media_type, width, height FROM processed_images "
+                                         "INDEXED BY processed_images_fitted WHERE original_sha256 = ? AND profile = ?",
+                                         key)
         if row is None:
             return None
         self.cache.used("processed_images", *key)
@@ -74,9 +75,10 @@ class ImageCache:
         image = process_image(data, profile, source=source)
         stamp = now()
         self.cache.store.execute("INSERT OR REPLACE INTO processed_images (original_sha256, profile, data, sha256, "
-                                 "media_type, width, height, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 (*key, image.data, image.sha256, image.media_type, image.width, image.height, stamp,
-                                  stamp))
+                                 "size, media_type, width, height, created_at, used_at) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (*key, image.data, image.sha256, image.size, image.media_type, image.width,
+                                  image.height, stamp, stamp))
         return self._kept(image)
 
     def settled(self, inputs: str) -> ImageProfile | None:
