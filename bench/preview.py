@@ -2,6 +2,8 @@
 
     python -m bench.preview [--variant real|feed] [--saves 10] [--work DIR]
 
+`make bench` (python -m bench) runs it on the real pages and prints its line.
+
 The corpus and the project are bench's (as in bench.warm), with the theme copied into the
 project and an editor's note. One build warms the cache, as an editor's month is, then
 `digest preview` runs on it in a process of its own and Chromium opens the note's page. Each
@@ -54,13 +56,24 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=10, help="note edits measured (then one template edit)")
     parser.add_argument("--work", type=Path, help="directory for the project (default: a temporary one)")
     args = parser.parse_args()
+    line = bench_line(args.variant, args.saves, args.work)
+    print(line)
+    if not line.startswith(f"preview ({args.variant}):"):
+        sys.exit(1)
+
+
+def bench_line(variant: str = "real", saves: int = 10, work: Path | None = None) -> str:
+    """The figures in one line, or why there are none (the bench goes on without them)."""
     if chromium() is None:
-        sys.exit("bench.preview needs Chromium and playwright: sh scripts/install-system-deps.sh chromium")
-    if args.variant == "real" and not realcorpus.available():
-        sys.exit(f"real corpus not found at {realcorpus.CORPUS}")
-    with tempfile.TemporaryDirectory(prefix="digest-bench-preview-") as temp:
-        notes, template = measure(args.work or Path(temp), args.variant, args.saves)
-    print(summary(args.variant, notes, template))
+        return "preview: left out, it needs Chromium and playwright (sh scripts/install-system-deps.sh chromium)"
+    if variant == "real" and not realcorpus.available():
+        return f"preview: left out, real corpus not found at {realcorpus.CORPUS}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="digest-bench-preview-") as temp:
+            notes, template = measure(work or Path(temp), variant, saves)
+    except RuntimeError as exc:
+        return f"preview: FAILED: {exc}"
+    return summary(variant, notes, template)
 
 
 def summary(variant: str, notes: list[float], template: float) -> str:
@@ -87,7 +100,7 @@ def measure(work: Path, variant: str, saves: int) -> tuple[list[float], float]:
         built = subprocess.run([str(DIGEST), "-q", "build", "--config", str(config), "--month", MONTH_TEXT],
                                capture_output=True, text=True)
         if built.returncode:
-            sys.exit(f"the warm-up build failed: {built.stderr[-2000:]}")
+            raise RuntimeError(f"the warm-up build failed: {built.stderr[-2000:]}")
         with previewing(config) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             page = browser.new_page()
@@ -124,7 +137,7 @@ def previewing(config: Path) -> Iterator[str]:
     try:
         line = process.stdout.readline() if process.stdout else ""
         if " at " not in line:
-            sys.exit(f"digest preview did not start: {(config.parent / 'preview.log').read_text()[-2000:]}")
+            raise RuntimeError(f"digest preview did not start: {(config.parent / 'preview.log').read_text()[-2000:]}")
         yield line.split(" at ")[1].split()[0]
     finally:
         process.send_signal(signal.SIGINT)
