@@ -47,11 +47,22 @@ def preview(config_path, compositions):
         yield running
 
 
-def saved(preview: Preview, path, text: str) -> str:
-    """Write ``text`` to ``path`` and wait for the next build; that build's error or None."""
+def saved(preview: Preview, path, text: str, *, like_vim: bool = False) -> str:
+    """Write ``text`` to ``path`` and wait for the next build; that build's error or None.
+
+    ``like_vim``: as Vim saves, probing the folder with a file named 4913 and moving the old
+    file aside to ``name~`` while it writes the new one."""
     with preview.site.current() as (_, state):
         seen = state.version
-    path.write_text(text, encoding="utf-8")
+    if like_vim:
+        probe, backup = path.with_name("4913"), path.with_name(path.name + "~")
+        probe.write_bytes(b"")
+        probe.unlink()
+        path.rename(backup)
+        path.write_text(text, encoding="utf-8")
+        backup.unlink()
+    else:
+        path.write_text(text, encoding="utf-8")
     after = preview.site.wait_for_change(seen, WAIT_SECONDS)
     assert after is not None and after.version != seen, "no build after the save"
     return after.error
@@ -74,6 +85,14 @@ def test_a_note_edit_renders_the_pages_without_composing_the_issue_again(preview
     assert "<em>edited</em> while previewing" in served(preview, "note.xhtml")
     # The pages the note does not change are served as they were (linked from the retired build).
     assert page_titles(preview) == before and served(preview, "masthead.xhtml") == masthead
+    assert len(compositions) == 1
+
+
+def test_a_note_saved_by_vim_renders_the_pages_without_composing_the_issue_again(preview, config_path,
+                                                                                  compositions):
+    note = config_path.parent / "issues" / f"{MONTH}.md"
+    assert saved(preview, note, "Saved from *Vim*.\n", like_vim=True) is None
+    assert "<em>Vim</em>" in served(preview, "note.xhtml")
     assert len(compositions) == 1
 
 

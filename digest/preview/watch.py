@@ -288,9 +288,11 @@ class WatchTargets:
     def only_look(self, paths: set[Path]) -> bool:
         """Whether every one of ``paths`` is the note or a template or stylesheet of the theme: what
         changes only the pages' look or the note, not what the issue holds (a cover image in the
-        theme's folder, a feed file or the config do)."""
-        return all(path == self.note or (path.parent in self.theme and path.suffix in THEME_FILES
-                                         and path not in self.files) for path in paths)
+        theme's folder, a feed file or the config do). Vim's probe (a file named 4913, made and
+        deleted beside the file it saves) is no change at all."""
+        return all(path not in self.files and (
+            path == self.note or (path.parent in self.theme and path.suffix in THEME_FILES)
+            or (path.name.isdigit() and not path.exists())) for path in paths)
 
 
 class _InputFilter(watchfiles.DefaultFilter):
