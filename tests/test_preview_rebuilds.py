@@ -4,6 +4,7 @@ composes it again, and a burst of writes is one rebuild."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -12,7 +13,7 @@ from factory import write_publication
 from digest.core.month import Month
 from digest.ebook.render import DEFAULT_TEMPLATES
 from digest.preview import watch
-from digest.preview.server import Preview
+from digest.preview.server import Preview, read_inside
 
 pytestmark = pytest.mark.slow  # a preview server that composes the issue for each test
 MONTH = Month.parse("2018-01")
@@ -145,3 +146,14 @@ def test_a_burst_of_writes_is_one_rebuild(preview, config_path, compositions):
     # Well past the watcher's quiet period: no second build follows.
     assert preview.site.wait_for_change(after.version, 2.0).version == after.version
     assert "Draft 4 of the note." in served(preview, "note.xhtml")
+
+
+def test_a_symlink_swapped_in_for_a_page_is_not_followed_by_the_next_build(preview, config_path, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret", encoding="utf-8")
+    with preview.site.current() as (root, _):
+        (root / "masthead.xhtml").unlink()
+        os.symlink(secret, root / "masthead.xhtml")
+    assert saved(preview, config_path.parent / "issues" / f"{MONTH}.md", "A new note.\n") is None
+    with preview.site.current() as (root, _):
+        assert read_inside(root, ("masthead.xhtml",)) is None

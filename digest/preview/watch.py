@@ -99,7 +99,8 @@ def write_pages(composition: Composition, folder: Path, last: tuple[Composition,
         target.parent.mkdir(parents=True, exist_ok=True)
         if last and before.get(name) == data:
             try:
-                os.link(last[1] / name, target)
+                # A link to the file itself, never to where a symlink in its place would lead.
+                os.link(last[1] / name, target, follow_symlinks=False)
                 continue
             except OSError:  # no hard links on this file system: write it
                 pass
