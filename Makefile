@@ -6,7 +6,7 @@
 # make lint                  ruff and mypy on the package
 # make ace                   Ace by DAISY, the accessibility checker (tools/ace, pinned by its package-lock.json)
 # make test-fast             the tests marked not slow: no EPUBCheck, calibre, Chromium or full builds (minutes: README)
-# make bench                 digest vs calibre's news recipe on a generated corpus (docs/benchmarks.md)
+# make bench                 digest vs calibre's news recipe on a generated corpus, preview edits (docs/benchmarks.md)
 # make lock                  re-resolve requirements.lock and requirements-test.lock after a change to pyproject.toml
 # make screenshots           the pages of docs/reader.md as a Kindle shows them (docs/screenshots/)
 PYTHON ?= python3
@@ -92,8 +92,9 @@ test-fast: $(VENV)/.installed-test
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 # BENCH_ARGS=--write-docs also rewrites docs/benchmarks.md with the figures of this run.
-bench: deps
-	@sh scripts/install-system-deps.sh calibre java
+# Chromium and playwright (a test dependency) time the preview's edits (bench.preview).
+bench: $(VENV)/.installed-test
+	@sh scripts/install-system-deps.sh calibre java chromium
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 screenshots: $(VENV)/.installed-test

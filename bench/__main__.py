@@ -1,7 +1,8 @@
 """`make bench`: digest against calibre's recipe on two corpora, then a scaling sweep.
 
     python -m bench                 # generated corpus (100 articles, both variants), the real pages, sweep,
-                                    # then tree building against hostile HTML (bench.treebuild)
+                                    # tree building against hostile HTML (bench.treebuild), then the
+                                    # preview's note edits on the real pages (bench.preview, with Chromium)
     python -m bench --write-docs    # also rewrite docs/benchmarks.md with the results
 
 The generated corpus is served by three loopback hosts: the blog, a slow image host and a
@@ -18,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import realcorpus, treebuild
+from bench import preview, realcorpus, treebuild
 from bench.corpus import IMAGE_KINDS, Web, build_corpus
 from bench.report import machine, markdown, ratios, table
 from bench.serve import CorpusServer, refused_base
@@ -40,8 +41,9 @@ def main() -> None:
     parser.add_argument("--no-calibre", dest="calibre", action="store_false",
                         help="digest's runs only (for quick measurements; no ratios)")
     parser.add_argument("--no-trees", dest="trees", action="store_false", help="leave out the tree-building table")
+    parser.add_argument("--no-preview", dest="preview", action="store_false", help="leave out the preview's edits")
     args = parser.parse_args()
-    if args.write_docs and not (args.calibre and args.trees):
+    if args.write_docs and not (args.calibre and args.trees and args.preview):
         parser.error("--write-docs needs the whole bench (calibre's runs and the tree table)")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as temp, CorpusServer() as server, \
@@ -83,11 +85,15 @@ def main() -> None:
     if trees:
         print("tree building (hostile HTML):", flush=True)
         print(treebuild.table(trees), flush=True)
+    edits = preview.bench_line() if args.preview else ""
+    if edits:
+        print(edits, flush=True)
     elapsed = time.monotonic() - started
     print(f"bench finished in {elapsed / 60:.1f} min")
     if args.write_docs:
         path = ROOT / "docs" / "benchmarks.md"
-        path.write_text(markdown(runs, real_runs, sweep, args, machine(), elapsed) + "\n" + treebuild.markdown(trees),
+        path.write_text(markdown(runs, real_runs, sweep, args, machine(), elapsed, edits) + "\n"
+                        + treebuild.markdown(trees),
                         encoding="utf-8")
         print(f"wrote {path}")
 

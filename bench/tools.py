@@ -70,8 +70,9 @@ def measured(argv: list[str], env: dict | None = None) -> dict:
     return json.loads(done.stdout)
 
 
-def digest_project(work: Path, base: str, *, pages: bool) -> Path:
-    """A publication reading the corpus feeds (summary-only feeds plus page fetching when ``pages``)."""
+def digest_project(work: Path, base: str, *, pages: bool, templates: str = "") -> Path:
+    """A publication reading the corpus feeds (summary-only feeds plus page fetching when ``pages``);
+    ``templates``: its own theme folder, relative to the project."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "issues").mkdir(exist_ok=True)
     variant = "summary" if pages else "full"
@@ -86,7 +87,8 @@ def digest_project(work: Path, base: str, *, pages: bool) -> Path:
         f'allow_private_hosts = ["{urlsplit(base).hostname}"]\n\n'
         # The sweep measures scaling: the default caps (100 entries a source, 250 articles) would cut it.
         '[limits]\nentries_per_source = 100000\narticles = 100000\n\n'
-        '[output]\ndir = "out"\nformats = ["epub"]\n\n[store]\npath = "digest.sqlite3"\n', encoding="utf-8")
+        '[output]\ndir = "out"\nformats = ["epub"]\n' + (f'templates = "{templates}"\n' if templates else '')
+        + '\n[store]\npath = "digest.sqlite3"\n', encoding="utf-8")
     return work / "digest.toml"
 
 

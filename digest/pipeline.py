@@ -16,7 +16,7 @@ from pathlib import Path
 
 from digest.content.images.cache import ImageCache
 from digest.content.images.covermemo import StoredCovers
-from digest.content.issue.assemble import assemble_issue
+from digest.content.issue.assemble import assemble_issue, note_xhtml
 from digest.content.issue.enrich import enrich, full_text
 from digest.content.issue.linkpages import link_pages
 from digest.content.issue.linksources import merge_links, split_links
@@ -181,6 +181,15 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     pages = render_pages(issue, theme, cover_href(issue))
     return Composition(issue, pages, theme, (*selection.skipped, *long_enough.skipped), (*problems, *quarantined),
                        capped, inputs)
+
+
+def recompose(config: Config, month: Month, last: Composition, cache: Cache | None = None) -> Composition:
+    """``last`` with the editor's note and the theme read again, its pages rendered again: all
+    that a save of the note or of a template changes (the preview's rebuild after such a save).
+    Nothing is read from the sources, fetched, extracted or cleaned again."""
+    issue = dataclasses.replace(last.issue, note_html=note_xhtml(config, load_issue(config, month)))
+    theme = Theme.load(config.output.templates_dir, TemplateCode(cache if cache is not None else memory_cache()))
+    return dataclasses.replace(last, issue=issue, theme=theme, pages=render_pages(issue, theme, cover_href(issue)))
 
 
 def fetch_sources(config: Config) -> Gathered:

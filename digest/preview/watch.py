@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -22,7 +23,7 @@ import watchfiles
 from digest.core.config import Config, Source
 from digest.core.configfile import load_config
 from digest.core.errors import DigestError, SourceError
-from digest.core.models import data_bytes
+from digest.core.models import ImageData, data_bytes
 from digest.core.month import Month
 from digest.core.stores import build_stores
 from digest.core.theme import DEFAULT_CSS, DEFAULT_TEMPLATES
@@ -30,12 +31,14 @@ from digest.ebook.epub import cover_href
 from digest.ebook.render import STYLESHEET
 from digest.ingest.feeds import FeedResult, read_source
 from digest.ingest.gather import SourceReader
-from digest.pipeline import Composition, compose_issue, make_fetcher
+from digest.pipeline import Composition, compose_issue, make_fetcher, recompose
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 300
 """Editors often write a file in several steps; one rebuild per burst of saves."""
+THEME_FILES = (".xhtml", ".ncx", ".css")
+"""What the theme's templates and stylesheet are named (digest.ebook.render reads no others)."""
 READY_TIMEOUT_MS = 300
 """How often the watcher reports it is alive (its first report means it is watching)."""
 
@@ -81,18 +84,33 @@ class RemoteFeedMemo:
         return result
 
 
-def write_pages(composition: Composition, folder: Path) -> None:
-    """The pages, stylesheet, cover and images laid out as in the EPUB, so relative links work."""
-    for page in composition.pages:
-        (folder / page.file_name).write_text(page.xhtml, encoding="utf-8")
-    (folder / STYLESHEET).write_text(composition.theme.css, encoding="utf-8")
-    for href, data in ((cover_href(composition.issue), composition.issue.cover.data),
-                       *((image.href, image.data) for image in composition.issue.images)):
-        (folder / href).parent.mkdir(parents=True, exist_ok=True)
+def laid_out(composition: Composition) -> dict[str, str | ImageData]:
+    """The pages, stylesheet, cover and images by their names as in the EPUB, so relative links work."""
+    issue = composition.issue
+    return {**{page.file_name: page.xhtml for page in composition.pages}, STYLESHEET: composition.theme.css,
+            cover_href(issue): issue.cover.data, **{image.href: image.data for image in issue.images}}
+
+
+def write_pages(composition: Composition, folder: Path, last: tuple[Composition, Path] | None = None) -> None:
+    """Write the files of ``composition`` into ``folder``. A file the last build (its composition
+    and folder) had the same is linked from there: a save changes a few files of hundreds."""
+    before = laid_out(last[0]) if last else {}
+    for name, data in laid_out(composition).items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if last and before.get(name) == data:
+            try:
+                # A link to the file itself, never to where a symlink in its place would lead.
+                os.link(last[1] / name, target, follow_symlinks=False)
+                continue
+            except OSError:  # no hard links on this file system: write it
+                pass
         if isinstance(data, Path):
-            shutil.copyfile(data, folder / href)
+            shutil.copyfile(data, target)
+        elif isinstance(data, str):
+            target.write_text(data, encoding="utf-8")
         else:
-            (folder / href).write_bytes(data_bytes(data))
+            target.write_bytes(data_bytes(data))
 
 
 class OncePerSession(logging.Filter):
@@ -144,31 +162,44 @@ class PreviewBuild:
         self._fetcher = make_fetcher(self.config, None)
         self._reader = RemoteFeedMemo(functools.partial(read_source, fetcher=self._fetcher))
         self._state = PreviewState(0, None, (), 0)
+        self._composed: Composition | None = None
+        """The last good build's composition, while its sources and config are what they were."""
         self._building = False
         self._closed = False
         self._cond = threading.Condition()
         self._one_build_at_a_time = threading.Lock()
         self._once = OncePerSession()
 
-    def rebuild(self) -> PreviewState:
+    def rebuild(self, *, pages_only: bool = False) -> PreviewState:
+        """Build again; ``pages_only``: only the note or the theme changed since the last build,
+        so the last good build's issue is rendered again instead of being composed again."""
         with self._one_build_at_a_time, self._once.installed():
-            return self._rebuild()
+            return self._rebuild(pages_only)
 
-    def _rebuild(self) -> PreviewState:
+    def _rebuild(self, pages_only: bool) -> PreviewState:
         with self._cond:
             self._building = True
         stage = Path(tempfile.mkdtemp(prefix="digest-preview-"))
+        last, self._composed = self._composed, None
+        root = self.root
         try:
-            config = load_config(self.config_path)
+            config = self.config if pages_only and last is not None else load_config(self.config_path)
             # The record makes the selection the real build's (archived entries, articles
             # already published); it is opened per build so a concurrent `digest build` can work.
             # Pages and images come through the cache, so a save does not download them again.
-            with build_stores(config, exclusive=False) as stores, make_fetcher(config, stores) as fetcher:
-                composition = compose_issue(config, self.month, allow_empty=True, record=stores.record,
-                                            cache=stores.cache, fetcher=fetcher, reader=self._reader)
-            write_pages(composition, stage)
+            with build_stores(config, exclusive=False) as stores:
+                if pages_only and last is not None:
+                    # A save of the note or a template: a fraction of a second instead of a whole composition.
+                    composition = recompose(config, self.month, last, stores.cache)
+                else:
+                    with make_fetcher(config, stores) as fetcher:
+                        composition = compose_issue(config, self.month, allow_empty=True, record=stores.record,
+                                                    cache=stores.cache, fetcher=fetcher, reader=self._reader)
+            write_pages(composition, stage, (last, root) if last is not None and root is not None else None)
         except Exception as exc:  # whatever broke, the last good build must stay served
             shutil.rmtree(stage, ignore_errors=True)
+            if pages_only:  # the sources are as the last good build read them
+                self._composed = last
             if isinstance(exc, DigestError):
                 message = str(exc)
                 log.error("build failed: %s", message)
@@ -182,6 +213,7 @@ class PreviewBuild:
         for problem in composition.problems:
             log.warning("%s: %s", problem.where, problem.reason)
         pages = tuple((page.file_name, page.title) for page in composition.pages)
+        self._composed = composition
         return self._finish(root=stage, config=config, pages=pages)
 
     def _finish(self, *, error: str | None = None, root: Path | None = None,
@@ -235,20 +267,34 @@ class WatchTargets:
     """Any change in these counts (theme and issue folders)."""
     files: frozenset[Path]
     """Single files that count (the config, local feed files)."""
+    theme: frozenset[Path]
+    """The theme's folders (the issue folder excepted)."""
+    note: Path
+    """The month's editor's note."""
 
     @classmethod
-    def of(cls, config: Config) -> WatchTargets:
-        folders = {DEFAULT_TEMPLATES, DEFAULT_CSS.parent, config.output.issues_dir}
-        if config.output.templates_dir:
-            folders.add(config.output.templates_dir)
+    def of(cls, config: Config, month: Month) -> WatchTargets:
+        theme = {DEFAULT_TEMPLATES, DEFAULT_CSS.parent} | ({config.output.templates_dir}
+                                                           if config.output.templates_dir else set())
+        issues = config.output.issues_dir.resolve()
         files = {config.path} | {Path(config.resolve(s.url)) for s in config.sources if not s.is_remote}
-        return cls(frozenset(f.resolve() for f in folders), frozenset(f.resolve() for f in files))
+        return cls(frozenset({issues} | {f.resolve() for f in theme}), frozenset(f.resolve() for f in files),
+                   frozenset(f.resolve() for f in theme) - {issues}, (issues / f"{month}.md").resolve())
 
     def watched_folders(self) -> list[Path]:
         return sorted(f for f in self.folders | {f.parent for f in self.files} if f.is_dir())
 
     def matches(self, path: Path) -> bool:
         return path in self.files or path.parent in self.folders
+
+    def only_look(self, paths: set[Path]) -> bool:
+        """Whether every one of ``paths`` is the note or a template or stylesheet of the theme: what
+        changes only the pages' look or the note, not what the issue holds (a cover image in the
+        theme's folder, a feed file or the config do). Vim's probe (a file named 4913, made and
+        deleted beside the file it saves) is no change at all."""
+        return all(path not in self.files and (
+            path == self.note or (path.parent in self.theme and path.suffix in THEME_FILES)
+            or (path.name.isdigit() and not path.exists())) for path in paths)
 
 
 class _InputFilter(watchfiles.DefaultFilter):
@@ -274,7 +320,7 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            targets = WatchTargets.of(self.site.config)
+            targets = WatchTargets.of(self.site.config, self.site.month)
             for changes in watchfiles.watch(
                     *targets.watched_folders(), watch_filter=_InputFilter(targets), recursive=False,
                     debounce=DEBOUNCE_MS, step=50, rust_timeout=READY_TIMEOUT_MS,
@@ -282,9 +328,10 @@ class Watcher(threading.Thread):
                 self.ready.set()
                 if not changes:
                     continue
-                log.info("changed: %s", ", ".join(sorted(Path(p).name for _, p in changes)))
-                self.site.rebuild()
-                if WatchTargets.of(self.site.config) != targets:
+                paths = {Path(p) for _, p in changes}
+                log.info("changed: %s", ", ".join(sorted(path.name for path in paths)))
+                self.site.rebuild(pages_only=targets.only_look(paths))
+                if WatchTargets.of(self.site.config, self.site.month) != targets:
                     log.info("watching a new set of files")
                     break
 

@@ -77,11 +77,6 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
         for kind, title in LINK_KINDS.items()
         if any(link.kind == kind for link in links)
     )
-    note_html = ""
-    if spec.note.strip():
-        html = markdown.markdown(spec.note, extensions=["extra", "sane_lists"], output_format="xhtml")
-        note_html = clean_html(html, base_url=pub.base_url, id_prefix="note").xhtml
-
     first = spec.first_issue or spec.month
     # Without the editor's numbers: volume 1 is the first issue's year, issues count from it.
     number = spec.number or (spec.month.year - first.year) * 12 + spec.month.month - first.month + 1
@@ -93,8 +88,16 @@ def assemble_issue(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
     return Issue(
         publication=pub, month=spec.month, number=number, volume=volume, title=title,
         identifier=issue_identifier(config, spec), sections=sections, curated=curated,
-        note_html=note_html, cover=cover, images=tuple(used.values()),
+        note_html=note_xhtml(config, spec), cover=cover, images=tuple(used.values()),
     )
+
+
+def note_xhtml(config: Config, spec: IssueSpec) -> str:
+    """The editor's note (Markdown) as a sanitized XHTML fragment; empty without one."""
+    if not spec.note.strip():
+        return ""
+    html = markdown.markdown(spec.note, extensions=["extra", "sane_lists"], output_format="xhtml")
+    return clean_html(html, base_url=config.publication.base_url, id_prefix="note").xhtml
 
 
 def cover_headlines(sections: tuple[IssueSection, ...], pinned: tuple[str, ...], count: int) -> list[str]:
