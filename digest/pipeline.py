@@ -156,7 +156,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
             raise BuildError(f"no articles for {month.label}: nothing to publish "
                              f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
         with showing_stage("full text"):
-            articles, text_problems = full_text(config, selection.articles, fetcher, ExtractionCache(cache).extract,
+            articles, text_problems = full_text(config, selection.articles, fetcher, ExtractionCache(cache),
                                                 languages)
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, merge_links(spec.links, fed_links), fetcher)

@@ -44,3 +44,40 @@ def test_a_page_without_an_article_fails_again_from_the_cache_without_extracting
             ExtractionCache(store).extract(empty, "https://blog.example.org/menu")
     assert str(first.value) == str(again.value) == str(direct.value)
     assert "no main content" in again.value.reason
+
+
+def test_a_rebuild_takes_remembered_articles_without_reading_the_stored_pages(sample_config, tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from loopback import LoopbackServer, Reply
+
+    from digest.content.issue.enrich import full_text
+    from digest.core.models import Entry
+    from digest.ingest.fetch import Fetcher, FetchPolicy
+    from digest.ingest.httpcache import StoreCache
+
+    menu = b"<!DOCTYPE html><html><head><title>Menu</title></head><body><nav>Home | About</nav></body></html>"
+
+    def entry(link: str, title: str) -> Entry:
+        return Entry(source="AWS Architecture Blog", section="architecture", guid=link, title=title, link=link,
+                     authors=(), published=datetime(2018, 1, 10, tzinfo=timezone.utc), updated=None,
+                     summary="", content="<p>A short summary. Read more</p>", categories=(), language="en")
+
+    read: list[str] = []
+    lookup = StoreCache.lookup
+    monkeypatch.setattr(StoreCache, "lookup", lambda self, url: read.append(url) or lookup(self, url))
+    with LoopbackServer() as server, open_cache(tmp_path / "s.sqlite3") as store:
+        for path, page in {"/queues": PAGE, "/menu": menu}.items():
+            server.routes[path] = Reply(200, page, {"Content-Type": "text/html; charset=utf-8"})
+        entries = (entry(server.url("/queues"), "Queues at scale"), entry(server.url("/menu"), "Menu"))
+
+        def run():
+            with Fetcher(FetchPolicy(retries=0, allow_private_hosts=(server.host,)), StoreCache(store)) as fetcher:
+                return full_text(sample_config, entries, fetcher, ExtractionCache(store))
+
+        first, first_problems = run()
+        requests, read[:] = len(server.requests), []
+        again, again_problems = run()
+    assert again == first and again_problems == first_problems
+    assert "steady pace" in again[0].content and "no main content" in again_problems[0].reason
+    assert read == [] and len(server.requests) == requests == 2  # neither asked for nor read from the store

@@ -115,7 +115,7 @@ def test_a_body_stored_before_its_hash_was_kept_is_hashed_when_next_read(tmp_pat
         small = fetcher.stored("https://example.org/a.png", max_bytes=len(body) - 1)
         fetcher.close()
     assert before is None
-    assert after == StoredBody(hashlib.sha256(body).hexdigest(), len(body))
+    assert after == StoredBody(hashlib.sha256(body).hexdigest(), len(body), 'https://example.org/a.png')
     assert small is None  # get() would not serve a copy over max_bytes from the store either
 
 

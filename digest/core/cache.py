@@ -69,11 +69,14 @@ CACHE_MIGRATIONS: list[tuple[int, str, str]] = [
             (original_sha256, profile, sha256, size, media_type, width, height);
     """),
     # A row's stamp is stored after its body: reading it walks the body's overflow pages (a
-    # rebuild's flush of a 1.3 GB cache: 0.8-1.6 s). These indexes hold each key's stamp.
+    # rebuild's flush of a 1.3 GB cache: 0.8-1.6 s). These indexes hold each key's stamp, and a
+    # stored page's final URL joins its hash and size (the extraction memo's key).
     (3, "stamps indexed", """
         CREATE INDEX http_cache_used ON http_cache (url, used_at);
         CREATE INDEX processed_images_used ON processed_images (original_sha256, profile, used_at);
         CREATE INDEX build_memo_used ON build_memo (kind, key, used_at);
+        DROP INDEX http_cache_digests;
+        CREATE INDEX http_cache_digests ON http_cache (url, body_sha256, body_size, final_url);
     """),
 ]
 

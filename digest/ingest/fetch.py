@@ -107,6 +107,8 @@ class Response:
 class StoredBody:
     sha256: str
     size: int
+    final_url: str
+    """Where the body came from, after redirects."""
 
 
 class ValidatorCache(Protocol):

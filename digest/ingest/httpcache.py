@@ -36,12 +36,12 @@ class StoreCache:
         """The SHA-256 and size of the body stored for ``url``, without reading it (None when
         nothing is stored, or the row predates its hash and has not been read since)."""
         # The covering index answers alone; SQLite would pick the primary key's and read the row.
-        row = self.store.query_one("SELECT body_sha256, body_size FROM http_cache INDEXED BY http_cache_digests "
-                                   "WHERE url = ? AND body_sha256 IS NOT NULL", (url,))
+        row = self.store.query_one("SELECT body_sha256, body_size, final_url FROM http_cache "
+                                   "INDEXED BY http_cache_digests WHERE url = ? AND body_sha256 IS NOT NULL", (url,))
         if row is None:
             return None
         self.cache.used("http_cache", url)
-        return StoredBody(row["body_sha256"], row["body_size"])
+        return StoredBody(row["body_sha256"], row["body_size"], row["final_url"])
 
     def save(self, response: Response) -> None:
         if response.status != 200:

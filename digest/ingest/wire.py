@@ -10,12 +10,14 @@ that one image, page or link.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping
 
 import httpx
 
 
+@functools.lru_cache(maxsize=4096)  # asked before the store and before the wire, per URL
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be fetched as it is written, or None when it can be asked for."""
     try:

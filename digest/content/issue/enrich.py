@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from digest.content.images.budget import fit_budget
@@ -21,6 +21,7 @@ from digest.content.images.fit import ImageProfile, ProcessedImage
 from digest.content.issue.policy import image_profile
 from digest.content.text.cleanmemo import Cleaner
 from digest.content.text.extract import Extracted, extract_article, needs_full_text
+from digest.content.text.extractcache import ExtractionCache
 from digest.content.text.language import Detector, detect_entry, entry_language
 from digest.content.text.sanitize import clean_html
 from digest.core.config import Config
@@ -32,7 +33,6 @@ from digest.ingest.sniffing import sniff
 
 log = logging.getLogger(__name__)
 
-Extractor = Callable[[bytes, str], Extracted]
 # Text compresses to about a third in the EPUB's zip; close enough for the image budget.
 TEXT_COMPRESSION = 3
 
@@ -63,10 +63,11 @@ def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
 
 
 def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
-              extract: Extractor = extract_article,
+              extraction: ExtractionCache | None = None,
               languages: Detector = detect_entry) -> tuple[tuple[Entry, ...], list[Problem]]:
     """Each summary's full text from its page, where one is needed; its language is judged again
-    on it (by ``languages``). ``extract`` finds the article in a page (the build passes a memo)."""
+    on it (by ``languages``). The build passes ``extraction``, which remembers each page's
+    article: a page it knows by its stored hash is not even read."""
     if fetcher is None:
         return entries, []
     summary_only = {s.name for s in config.sources if s.summary_only}
@@ -74,21 +75,26 @@ def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | Non
               and (e.source in summary_only or needs_full_text(e.content))]
     if not wanted:
         return entries, []
+    known = _remembered_articles(fetcher, extraction, wanted) if extraction is not None else {}
     # A published post's page does not change between runs: a stored copy is not re-asked for.
-    pages = fetcher.get_all((e.link for e in wanted), label="full text", revalidate=False)
+    pages = fetcher.get_all((e.link for e in wanted if e.link not in known), label="full text", revalidate=False)
+    extract = extraction.extract if extraction is not None else extract_article
     replaced: dict[str, Entry] = {}
     # Pages that could not be downloaded are told per host (a dead blog is one line); pages
     # that came but hold no article are told per article.
     unfetched = {url: page for url, page in pages.items() if isinstance(page, SourceError)}
     problems = problems_by_host(unfetched, "article page", "kept the summary")
     for entry in wanted:
-        page = pages[entry.link]
+        page = pages.get(entry.link)
         if isinstance(page, SourceError):
             continue
         try:
-            if sniff(page.body, page.content_type) != "html":
+            if page is None:
+                extracted = known[entry.link].outcome()
+            elif sniff(page.body, page.content_type) != "html":
                 raise ExtractionError(entry.link, f"not an HTML page ({page.content_type or 'no type'})")
-            extracted = extract(page.body, page.final_url)
+            else:
+                extracted = extract(page.body, page.final_url)
         except SourceError as exc:
             problems.append(Problem(exc.where, f"full text of {entry.title!r}: {exc.reason}; kept the summary"))
             continue
@@ -98,6 +104,38 @@ def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | Non
                 language=entry_language(entry.title, extracted.html, entry.language, languages))
     log.info("full text fetched for %d of %d summary-only entries", len(replaced), len(wanted))
     return tuple(replaced.get(e.guid, e) for e in entries), problems
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    """An article the extraction memo knows for a stored page, or the error it raised."""
+
+    extracted: Extracted | None
+    error: ExtractionError | None = None
+
+    def outcome(self) -> Extracted:
+        if self.extracted is None:
+            assert self.error is not None
+            raise self.error
+        return self.extracted
+
+
+def _remembered_articles(fetcher: Fetcher, extraction: ExtractionCache,
+                         entries: list[Entry]) -> dict[str, _Remembered]:
+    """By link, what ``extraction`` remembers for the page stored for it (what get would return)."""
+    known = {}
+    for entry in entries:
+        stored = fetcher.stored(entry.link)
+        if stored is None:
+            continue
+        try:
+            found = extraction.recall(stored.sha256, stored.final_url)
+        except ExtractionError as exc:
+            known[entry.link] = _Remembered(None, exc)
+            continue
+        if found is not None:
+            known[entry.link] = _Remembered(found)
+    return known
 
 
 def content_image_urls(entries: Iterable[Entry], clean: Cleaner = clean_html) -> list[str]:

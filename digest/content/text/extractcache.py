@@ -29,15 +29,24 @@ class ExtractionCache:
     def __init__(self, cache: Cache):
         self.cache = cache
 
+    def recall(self, page_sha256: str, url: str) -> Extracted | None:
+        """What ``extract`` gave for the page with this SHA-256 at ``url``, without the page
+        (raises the ExtractionError it raised); None when it was not asked."""
+        remembered = self.cache.recall("extracted", " ".join([page_sha256, url, _fingerprint()]))
+        if remembered is None:
+            return None
+        fields = json.loads(remembered)
+        if "failed" in fields:
+            raise ExtractionError(url, fields["failed"])
+        published = fields["published"] and date.fromisoformat(fields["published"])
+        return Extracted(**{**fields, "published": published, "authors": tuple(fields["authors"])})
+
     def extract(self, page: bytes, url: str) -> Extracted:
-        key = " ".join([hashlib.sha256(page).hexdigest(), url, _fingerprint()])
-        remembered = self.cache.recall("extracted", key)
+        sha256 = hashlib.sha256(page).hexdigest()
+        remembered = self.recall(sha256, url)
         if remembered is not None:
-            fields = json.loads(remembered)
-            if "failed" in fields:
-                raise ExtractionError(url, fields["failed"])
-            published = fields["published"] and date.fromisoformat(fields["published"])
-            return Extracted(**{**fields, "published": published, "authors": tuple(fields["authors"])})
+            return remembered
+        key = " ".join([sha256, url, _fingerprint()])
         try:
             extracted = extract_article(page, url)
         except ExtractionError as exc:  # a page fixed upstream has other bytes, so another key
