@@ -108,3 +108,23 @@ def test_java_is_started_ahead_only_when_the_inputs_differ_from_the_last_builds(
     note.write_text(note.read_text(encoding="utf-8") + "\nOne more line from the editor.\n", encoding="utf-8")
     edited = build_issue(config, Month(2018, 1))  # java checks the new book
     assert len(started) == 1 and edited.epub.is_file()
+
+
+def test_equal_inputs_have_one_digest_however_their_strings_are_shared(project_copy):
+    import dataclasses
+    from datetime import datetime, timezone
+
+    from digest.core.models import Entry, IssueSpec
+    from digest.ebook.memo import book_inputs
+
+    config = load_config(project_copy / "digest.toml")
+    source = "".join(["AWS ", "Architecture Blog"])  # equal to, not the same object as, the other entry's
+    shared = Entry(source="AWS Architecture Blog", section="architecture", guid="post", title="Post",
+                   link="https://example.org/post", authors=(), published=datetime(2018, 1, 10, tzinfo=timezone.utc),
+                   updated=None, summary="", content="<p>Body</p>", categories=(), language="en")
+    entries = (shared, dataclasses.replace(shared, guid="other", source=shared.source))
+    copies = (shared, dataclasses.replace(shared, guid="other", source=source))
+    assert entries == copies and entries[1].source is not copies[1].source
+    spec = IssueSpec(Month(2018, 1))
+    assert book_inputs(config, spec, entries) == book_inputs(config, spec, copies)
+    assert book_inputs(config, spec, entries) != book_inputs(config, spec, entries[:1])

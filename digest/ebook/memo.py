@@ -63,7 +63,24 @@ def book_inputs(config: Config, spec: IssueSpec, entries: tuple[Entry, ...]) -> 
     folder = config.output.templates_dir
     files = [*(folder.iterdir() if folder and folder.is_dir() else ()), *([spec.cover] if spec.cover else ())]
     stats = sorted((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in files if path.is_file())
-    return hashlib.sha256(pickle.dumps((__version__, config, spec, entries, stats), protocol=5)).hexdigest()
+    sha = _Sha256()
+    # Fast mode has no memo: an object met twice is written twice, so equal inputs give equal
+    # bytes however their strings happen to be shared (the memo's back-references would not).
+    pickler = pickle.Pickler(sha, protocol=5)
+    pickler.fast = True
+    pickler.dump((__version__, config, spec, entries, stats))
+    return sha.hash.hexdigest()
+
+
+class _Sha256:
+    """A file-like object that hashes what is written to it."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return len(data)
 
 
 def java_wanted(cache: Cache, month: Month, inputs: str) -> bool:
