@@ -43,6 +43,12 @@ def test_the_published_epub_is_copied_only_while_it_is_what_the_same_files_zip_t
         zipped.clear()
         assert once(published, tmp_path / "copied.epub") == sha256
         assert zipped == [] and (tmp_path / "copied.epub").read_bytes() == expected
+        # A hard link where it can be: a book written over the copy (a quarantine rewrites the
+        # staged book) is a new file, the published one stays as it was.
+        write_epub(composed.issue, composed.pages, composed.theme, tmp_path / "copied.epub")
+        assert published.read_bytes() == expected and (tmp_path / "copied.epub").read_bytes() != expected
+        once(published, tmp_path / "copied.epub")
+        zipped.clear()
 
         published.write_bytes(expected[:-1] + b"\1")  # no longer what was zipped: zipped anew
         assert once(published, tmp_path / "rezipped.epub") == sha256

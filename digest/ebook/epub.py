@@ -73,8 +73,12 @@ class DraftBook:
         return sha.hexdigest()
 
     def write(self, target: Path) -> None:
-        """Zip the EPUB file to ``target``, streaming each image in place of its empty entry."""
+        """Zip the EPUB file to ``target``, streaming each image in place of its empty entry.
+
+        A new file, never the old one rewritten: ``target`` may be a hard link to a published
+        book (digest.ebook.memo.link_or_copy)."""
         self.draft.seek(0)
+        target.unlink(missing_ok=True)
         with target.open("wb") as out:
             reproducible_zip(self.draft, out, self.moment,
                              functools.partial(_final_content, self.language, self.images))

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import pickle
 import shutil
 from concurrent.futures import Executor
@@ -48,7 +49,7 @@ def epub_once(cache: Cache, published: Path, issue: Issue, pages: tuple[Page, ..
         recorded = cache.recall("epub", key)
         if recorded is not None and published.is_file() and file_sha256(published) == recorded:
             log.info("%s: same files as the published book, copied", published.name)
-            shutil.copyfile(published, target)
+            link_or_copy(published, target)
             return recorded
         book.write(target)
     sha256 = file_sha256(target)
@@ -81,6 +82,17 @@ class _Sha256:
     def write(self, data: bytes) -> int:
         self.hash.update(data)
         return len(data)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a published file, never written in place: a new
+    book is written to a new file, see digest.ebook.epub, and calibre's output is moved in), or
+    a copy where the file system has no hard links."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def java_wanted(cache: Cache, month: Month, inputs: str) -> bool:
@@ -144,7 +156,7 @@ def kindle_formats_once(cache: Cache, output: Output, published: Path, epub: Pat
         if all(path.is_file() and file_sha256(path) == hashes[path.name] for path in sources):
             log.info("%s: EPUB unchanged, reusing the published %s", epub.name, ", ".join(hashes))
             for path in sources:
-                shutil.copyfile(path, epub.parent / path.name)
+                link_or_copy(path, epub.parent / path.name)
             return KindleFiles(tuple(epub.parent / path.name for path in sources))
     kindle = build_kindle_formats(output, epub, issue, pages, theme, pool)
     if not kindle.notes:
