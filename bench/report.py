@@ -10,7 +10,7 @@ from datetime import date
 
 from bench.byhand import WARM_AND_MEMORY
 from bench.hostile import HOSTILE_INPUT
-from bench.tools import Run
+from bench.tools import Run, cpu_floor
 
 TARGETS = ("cold EPUB build >= 2x faster than calibre's compressed recipe on both corpora (4x the aim); "
            "EPUB no larger than before; 0 EPUBCheck errors; a rebuild with nothing changed < 2 s at 100 articles, "
@@ -144,7 +144,8 @@ def ratios(runs: list[Run]) -> str:
         base = _calibre_for(run, runs)
         if base and not run.failed and run.wall:
             lines.append(f"{run.label}: {run.wall:.1f} s vs calibre's {base.wall:.1f} s: "
-                         f"{base.wall / run.wall:.2f}x as fast, {run.peak_rss_mb:.0f} MB peak")
+                         f"{base.wall / run.wall:.2f}x as fast, {run.peak_rss_mb:.0f} MB peak; "
+                         f"{cpu_floor(run.wall, run.cpu)}")
     return "\n".join(lines)
 
 

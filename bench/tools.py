@@ -50,7 +50,8 @@ class Run:
     def summary(self) -> str:
         if self.failed:
             return f"{self.label}, {self.articles} articles: FAILED after {self.wall:.1f} s: {self.failed}"
-        return (f"{self.label}, {self.articles} articles: {self.wall:.1f} s, {self.peak_rss_mb:.0f} MB peak, "
+        return (f"{self.label}, {self.articles} articles: {self.wall:.1f} s ({cpu_floor(self.wall, self.cpu)}), "
+                f"{self.peak_rss_mb:.0f} MB peak, "
                 f"{self.epub_bytes / 1e6:.1f} MB EPUB, {self.epubcheck_errors} EPUBCheck errors, "
                 f"{self.book_articles} articles, {self.book_images} images, {self.requests} requests")
 
@@ -61,6 +62,15 @@ def _bytecode_compiled() -> None:
     editable, in an environment with PYTHONDONTWRITEBYTECODE set, would compile all of them
     again in every measured process (0.3-0.4 s of each rebuild)."""
     compileall.compile_dir(ROOT / "digest", quiet=1)
+
+
+def cpu_floor(wall: float, cpu: float) -> str:
+    """The shortest wall time the process tree's CPU seconds allow on this machine's cores, and
+    how far the measured wall time is from it (1.0x: every core busy from start to end)."""
+    cores = os.cpu_count() or 1
+    floor = cpu / cores
+    ratio = f"; wall is {wall / floor:.2f}x the floor" if floor else ""
+    return f"{cpu:.1f} s CPU, CPU floor on {cores} cores: {floor:.1f} s{ratio}"
 
 
 def measured(argv: list[str], env: dict | None = None) -> dict:

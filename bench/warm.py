@@ -8,7 +8,7 @@ project is bench's too (bench.tools.digest_project). Each build is a measured pr
 own (bench.measure). In a DIR used before, the first build fetches everything again (the
 corpus is served on a new loopback port, so every URL is new) but finds what the cache keys
 by content (fitted images, memos): a new DIR gives the cold figure. ``--profile`` writes a
-cProfile of the last warm rebuild to FILE (read it with ``python -m pstats FILE``).
+cProfile of the last build to FILE (the cold one with ``--runs 0``; read it with ``python -m pstats FILE``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bench import realcorpus
 from bench.__main__ import SLOW_HOST_DELAY
 from bench.corpus import IMAGE_KINDS, MONTH, Web, build_corpus
 from bench.serve import CorpusServer, refused_base
-from bench.tools import DIGEST, digest_project, measured
+from bench.tools import DIGEST, cpu_floor, digest_project, measured
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100, help="articles of the generated corpus")
     parser.add_argument("--images", type=int, default=len(IMAGE_KINDS),
                         help="main images per article (make bench's steps above 100 articles use 1)")
-    parser.add_argument("--profile", type=Path, help="write a cProfile of the last warm rebuild here")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the last build here")
     args = parser.parse_args()
     with CorpusServer() as server, CorpusServer(mirror=server, delay=SLOW_HOST_DELAY) as slow:
         if args.variant == "real":
@@ -45,18 +45,18 @@ def main() -> None:
         config = digest_project(args.work / f"digest-{args.variant}", server.base, pages=args.variant != "feed")
         command = ["-q", "build", "--config", str(config), "--month", "%04d-%02d" % MONTH]
         for run in range(args.runs + 1):
-            profile = args.profile if args.profile and run == args.runs and run else None
+            profile = args.profile if args.profile and run == args.runs else None
             argv = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "digest"] if profile else [str(DIGEST)]
             result = measured([*argv, *command])
             counts = server.take_counts() + slow.take_counts()
             label = f"warm {run}" if run else "first"
-            print(f"{args.variant} {label}: {result['wall']:.2f} s wall, {result['cpu']:.2f} s CPU, "
+            print(f"{args.variant} {label}: {result['wall']:.2f} s wall ({cpu_floor(result['wall'], result['cpu'])}), "
                   f"{result['peak_rss_mb']:.0f} MB peak RSS, {counts['requests']} requests "
                   f"({counts['not_modified']} not modified)"
                   + (f", exit {result['returncode']}: {result['tail'][-400:]}" if result["returncode"] else ""),
                   flush=True)
         if args.profile:
-            print(f"profile of the last warm rebuild: {args.profile}")
+            print(f"profile of the last build: {args.profile}")
 
 
 if __name__ == "__main__":
