@@ -24,7 +24,7 @@ from digest.content.issue.policy import fetch_policy
 from digest.content.issue.select import cap_text, drop_short, select_entries
 from digest.content.text.cleanmemo import CleanBodies
 from digest.content.text.extractcache import ExtractionCache
-from digest.content.text.language import StoredLanguages, language_model
+from digest.content.text.language import StoredLanguages, language_model, model_ahead, remember_month
 from digest.core.cache import Cache, memory_cache
 from digest.core.config import Config
 from digest.core.errors import BuildError
@@ -141,26 +141,29 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     spec = load_issue(config, month)
     cache = cache if cache is not None else memory_cache()
     theme = Theme.load(config.output.templates_dir, TemplateCode(cache))
-    with showing_stage("feeds"):
-        parse = ParsedFeeds(cache).parse
-        gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
-    inputs = book_inputs(config, spec, gathered.entries)
-    if inputs_read is not None:
-        inputs_read(inputs)
-    earlier = published_elsewhere(record, month) if record is not None else frozenset()
-    languages = StoredLanguages(cache).detect
-    with language_model():  # for the feeds' texts and the fetched full texts, gone before the images
+    # For the feeds' texts and the fetched full texts, gone before the images; loading while the feeds are read.
+    with language_model(ahead=model_ahead(cache, month)):
+        with showing_stage("feeds"):
+            parse = ParsedFeeds(cache).parse
+            gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
+        inputs = book_inputs(config, spec, gathered.entries)
+        if inputs_read is not None:
+            inputs_read(inputs)
+        earlier = published_elsewhere(record, month) if record is not None else frozenset()
+        languages = StoredLanguages(cache).detect
         selection, fed_links = split_links(
             config, select_entries(config, spec, gathered.entries, earlier, languages), earlier)
         if not selection.articles and not allow_empty:
             raise BuildError(f"no articles for {month.label}: nothing to publish "
                              f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
+        clean = CleanBodies(cache).clean
         with showing_stage("full text"):
             articles, text_problems = full_text(config, selection.articles, fetcher, ExtractionCache(cache),
-                                                languages)
+                                                languages, clean)
+        remember_month(cache, month)
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, merge_links(spec.links, fed_links), fetcher)
-        images, clean = ImageCache(cache, image_folder), CleanBodies(cache).clean
+        images = ImageCache(cache, image_folder)
         papers = link_pages(config, links, fetcher, process=images.process)
         enriched = enrich(config, articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],

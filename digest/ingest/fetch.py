@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -43,7 +44,7 @@ from digest.ingest.failures import (
     host_of,
     unreachable_reason,
 )
-from digest.ingest.netguard import guarded_transport
+from digest.ingest.netguard import HostLookups, guarded_transport
 from digest.ingest.wire import BadRedirect, check_redirect, conditional_headers, url_problem
 
 log = logging.getLogger(__name__)
@@ -132,13 +133,14 @@ class Fetcher:
         self._hosts: dict[str, threading.Semaphore] = {}
         self._hosts_lock = threading.Lock()
         self.clock = Clock()
+        self._lookups = HostLookups()
         self._client = httpx.Client(
             timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
             event_hooks={"response": [check_redirect]},
             transport=guarded_transport(policy.allow_private_hosts, httpx.Limits(
                 max_connections=policy.workers, max_keepalive_connections=policy.workers),
-                wrap=lambda backend: DeadlineBackend(backend, self.clock)),
+                wrap=lambda backend: DeadlineBackend(backend, self.clock), lookups=self._lookups),
         )
         self._unhook = stop_on_signals(self.clock.stop)
 
@@ -190,6 +192,18 @@ class Fetcher:
         without asking the server, found without reading it; None when get would not."""
         found = self.cache.digest(url) if self.cache is not None and url_problem(url) is None else None
         return found if found is not None and found.size <= (max_bytes or self.policy.max_bytes) else None
+
+    def look_up_ahead(self, urls: Iterable[str]) -> None:
+        """Start resolving the host names of those ``urls`` that ``get`` would ask for, in the
+        background, so the requests find them resolved (see netguard.HostLookups)."""
+        names = []
+        for url in urls:
+            if url_problem(url) or self.stored(url) is not None:
+                continue
+            host = host_of(url)
+            if self.run.blocked(host) is None and (self.memory is None or self.memory.recall(url, host) is None):
+                names.append(urlsplit(url).hostname or "")
+        self._lookups.ahead(name for name in names if name)
 
     def get_all(self, urls: Iterable[str], *, label: str = "fetching", **kwargs) -> dict[str, Response | SourceError]:
         """Fetch many URLs concurrently (within the per-host limit); failures are returned, not raised."""

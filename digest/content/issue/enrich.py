@@ -58,16 +58,22 @@ def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
     if fetcher is None:
         return Enriched(entries, {}, ())
     urls = list(dict.fromkeys([*content_image_urls(entries, clean), *extra_images]))
+    fetcher.look_up_ahead(urls)  # a slow lookup then holds no image worker (see netguard.HostLookups)
     images, problems = _images(config, entries, urls, fetcher, fixed_bytes, fitted)
     return Enriched(entries, images, tuple(problems))
 
 
 def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
-              extraction: ExtractionCache | None = None,
-              languages: Detector = detect_entry) -> tuple[tuple[Entry, ...], list[Problem]]:
+              extraction: ExtractionCache | None = None, languages: Detector = detect_entry,
+              clean: Cleaner = clean_html) -> tuple[tuple[Entry, ...], list[Problem]]:
     """Each summary's full text from its page, where one is needed; its language is judged again
     on it (by ``languages``). The build passes ``extraction``, which remembers each page's
-    article: a page it knows by its stored hash is not even read."""
+    article: a page it knows by its stored hash is not even read.
+
+    As each page's article is found, the hosts of its images (found by ``clean``, the build's
+    memo, so enrich asks it again for nothing) start being looked up: on the real pages those
+    lookups take seconds, now spent while the other pages are extracted.
+    """
     if fetcher is None:
         return entries, []
     summary_only = {s.name for s in config.sources if s.summary_only}
@@ -102,6 +108,7 @@ def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | Non
             replaced[entry.guid] = dataclasses.replace(
                 entry, content=extracted.html, authors=entry.authors or extracted.authors,
                 language=entry_language(entry.title, extracted.html, entry.language, languages))
+            fetcher.look_up_ahead(content_image_urls((replaced[entry.guid],), clean))
     log.info("full text fetched for %d of %d summary-only entries", len(replaced), len(wanted))
     return tuple(replaced.get(e.guid, e) for e in entries), problems
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from digest import __version__
 from digest.content.text.sanitize import html_text
 from digest.core.cache import Cache
+from digest.core.month import Month
 
 Detector = Callable[[str, str], str | None]
 """What judges the language of an entry's title and HTML body: ``detect_entry``, or a store's
@@ -25,22 +27,53 @@ MIN_LETTERS = 40
 MIN_CONFIDENCE = 0.95
 
 
-@functools.lru_cache(maxsize=1)
+MONTH_JUDGED = "language-month"
+"""Memo kind: a month already built with this cache (see model_ahead)."""
+_loading = threading.Lock()  # one load, whichever thread asks first
+
+
 def _identifier():
+    with _loading:
+        return _loaded()
+
+
+@functools.lru_cache(maxsize=1)
+def _loaded():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 @contextmanager
-def language_model() -> Iterator[None]:
+def language_model(*, ahead: bool = False) -> Iterator[None]:
     """Judge every text inside the block: the model (about 100 MB of arrays) is loaded once, on
     the first judgement, and dropped on the way out. A second load held beside a whole issue's
-    entries was a build's peak memory; the images come after the block."""
+    entries was a build's peak memory; the images come after the block.
+
+    With ``ahead`` it starts loading at once in a background thread: its LZMA decompression
+    (0.5-2 s, most of the load) releases the GIL, so it overlaps the feeds being read instead of
+    holding up the selection.
+    """
+    loader = threading.Thread(target=_identifier, name="language model", daemon=True) if ahead else None
+    if loader is not None:
+        loader.start()
     try:
         yield
     finally:
-        _identifier.cache_clear()
+        if loader is not None:
+            loader.join()  # else a load still running would outlive the block
+        _loaded.cache_clear()
+
+
+def model_ahead(cache: Cache, month: Month) -> bool:
+    """Whether to load the model ahead: on the first build of ``month`` only. Every text judged
+    then is remembered (StoredLanguages), so a rebuild needs the model only for entries new
+    since, and loads it when the first of them is judged."""
+    return cache.recall(MONTH_JUDGED, str(month)) is None
+
+
+def remember_month(cache: Cache, month: Month) -> None:
+    cache.remember(MONTH_JUDGED, str(month), "yes")
 
 
 def primary(tag: str | None) -> str | None:
