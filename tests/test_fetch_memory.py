@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -194,3 +196,26 @@ def test_an_unreachable_host_is_marked_down_once_whatever_the_cause_text():
     assert run.unreachable("dead.example", "connection refused") is False
     assert run.blocked("dead.example") == cause
     assert run.unreachable("other.example", cause) is True
+
+
+def test_a_host_name_is_looked_up_once_whatever_asks_and_ahead_of_the_requests(monkeypatch):
+    """A resolver may take seconds to say a name does not resolve: the images of that host
+    share one lookup, started before any of them is requested."""
+    lookups: list[str] = []
+    asked = threading.Event()
+
+    def slow_resolver(host, *args, **kwargs):
+        lookups.append(host)
+        asked.set()
+        time.sleep(0.2)  # long enough for the requests below to ask while it runs
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_resolver)
+    urls = [f"http://{UNRESOLVABLE}/{n}.jpg" for n in range(6)]
+    with Fetcher(FetchPolicy(retries=0, per_host=6)) as fetcher:
+        fetcher.look_up_ahead(urls)
+        assert asked.wait(5)  # the lookup started before any request
+        results = fetcher.get_all(urls)
+    assert lookups == [UNRESOLVABLE]
+    assert all(isinstance(result, SourceError) for result in results.values())
+    assert "host name does not resolve" in str(results[urls[0]])
