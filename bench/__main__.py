@@ -23,7 +23,7 @@ from bench import preview, realcorpus, treebuild
 from bench.corpus import IMAGE_KINDS, Web, build_corpus
 from bench.report import machine, markdown, ratios, table
 from bench.serve import CorpusServer, refused_base
-from bench.tools import ROOT, Run, calibre_recipe, digest_project, run_calibre, run_digest
+from bench.tools import ROOT, Run, calibre_recipe, digest_project, image_floor, run_calibre, run_digest
 
 SLOW_HOST_DELAY = 1.0  # seconds before the slow image host answers
 
@@ -57,7 +57,7 @@ def main() -> None:
         server.corpus = build_corpus(args.articles, args.images, server.base, web=web)
         print(f"corpus: {args.articles} articles, {server.corpus.image_count} images "
               f"({server.corpus.image_bytes / 1e6:.0f} MB of originals) and {server.corpus.dead_links} dead image "
-              f"links, served at {server.base} (slow host {slow.base})", flush=True)
+              f"links, served at {server.base} (slow host {slow.base}); {image_floor(server.corpus)}", flush=True)
         variants = [v.strip() for v in args.variants.split(",") if v.strip()]
         runs = compare(work, server, args.articles, variants, requests, calibre=args.calibre)
         real_runs = []

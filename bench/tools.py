@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from bench.corpus import FEEDS, MONTH
+from bench.corpus import FEEDS, MONTH, Corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGEST = Path(sys.executable).parent / "digest"
@@ -78,6 +79,30 @@ def measured(argv: list[str], env: dict | None = None) -> dict:
     done = subprocess.run([sys.executable, "-m", "bench.measure", *argv], capture_output=True, text=True,
                           cwd=ROOT, env=env)
     return json.loads(done.stdout)
+
+
+def image_cpu(corpus: Corpus) -> float:
+    """CPU seconds digest's image fitting spends on every image ``corpus`` serves, fitted once at
+    the default profile, one after another in this process: the decode and encode work a cold
+    build cannot skip (the part of the CPU floor no scheduling removes)."""
+    from digest.content.images.fit import ImageProfile, process_image
+    from digest.core.errors import ImageError
+
+    spent = 0.0
+    for body, content_type in corpus.files.values():
+        if content_type.startswith("image/"):
+            started = time.thread_time()
+            try:
+                process_image(body, ImageProfile())
+            except ImageError:
+                pass  # refused (a tracking pixel): refusing is the cost
+            spent += time.thread_time() - started
+    return spent
+
+
+def image_floor(corpus: Corpus) -> str:
+    cpu, cores = image_cpu(corpus), os.cpu_count() or 1
+    return f"image decode and encode: {cpu:.1f} s CPU, {cpu / cores:.1f} s on {cores} cores"
 
 
 def digest_project(work: Path, base: str, *, pages: bool, templates: str = "") -> Path:

@@ -1,6 +1,7 @@
 """How long a rebuild with nothing changed takes: one cold build, then warm rebuilds of the same month.
 
     python -m bench.warm --variant feed|pages|real --work DIR --runs N [--articles N] [--images N] [--profile FILE]
+                         [--image-floor]
 
 The corpus is bench's (bench.corpus: 100 articles with their images and web extras, or the
 real pages of bench.realcorpus), served on loopback as ``python -m bench`` serves it, and the
@@ -21,7 +22,7 @@ from bench import realcorpus
 from bench.__main__ import SLOW_HOST_DELAY
 from bench.corpus import IMAGE_KINDS, MONTH, Web, build_corpus
 from bench.serve import CorpusServer, refused_base
-from bench.tools import DIGEST, cpu_floor, digest_project, measured
+from bench.tools import DIGEST, cpu_floor, digest_project, image_floor, measured
 
 
 def main() -> None:
@@ -32,6 +33,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100, help="articles of the generated corpus")
     parser.add_argument("--images", type=int, default=len(IMAGE_KINDS),
                         help="main images per article (make bench's steps above 100 articles use 1)")
+    parser.add_argument("--image-floor", action="store_true",
+                        help="first fit every image of the corpus once in this process and print its CPU time")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the last build here")
     args = parser.parse_args()
     with CorpusServer() as server, CorpusServer(mirror=server, delay=SLOW_HOST_DELAY) as slow:
@@ -42,6 +45,8 @@ def main() -> None:
         else:
             server.corpus = build_corpus(args.articles, args.images, server.base,
                                          web=Web(slow.base, refused_base()))
+        if args.image_floor:
+            print(f"{args.variant}: {image_floor(server.corpus)}", flush=True)
         config = digest_project(args.work / f"digest-{args.variant}", server.base, pages=args.variant != "feed")
         command = ["-q", "build", "--config", str(config), "--month", "%04d-%02d" % MONTH]
         for run in range(args.runs + 1):
