@@ -77,8 +77,9 @@ class HostLookups:
 
     A resolver that drops a query costs glibc a 5 s timeout (its parallel A and AAAA queries
     lose one now and then behind NAT, as in many containers and CI runners). On the bench's
-    real pages, whose image hosts do not resolve, one lookup in four did, and every image of
-    such a host waited it again in a worker of its own: 16 s of a build spent idle. Requests
+    real pages, whose image hosts do not resolve, up to one lookup in four did (it varies with
+    the resolver's load), and the images of such hosts held the image workers meanwhile: up to
+    16 s of a build spent idle. Requests
     asking for a name at once share its one lookup, and ``ahead`` starts lookups before the
     requests need them, so those waits overlap each other and the work before them.
     """
