@@ -16,14 +16,12 @@ skipped for the rest of the run. Every request passes ``_admit`` first.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -45,7 +43,7 @@ from digest.ingest.failures import (
     unreachable_reason,
 )
 from digest.ingest.netguard import HostLookups, guarded_transport
-from digest.ingest.wire import BadRedirect, check_redirect, conditional_headers, url_problem
+from digest.ingest.wire import BadRedirect, check_redirect, conditional_headers, retry_after, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +288,7 @@ class Fetcher:
             else:
                 if response.status not in RETRY_STATUSES or out_of_tries:
                     return response
-                wait = _retry_after(response.headers.get("retry-after"), delay)
+                wait = retry_after(response.headers.get("retry-after"), delay)
                 if wait > self.policy.max_retry_after:
                     raise SourceError(url, f"HTTP {response.status}, Retry-After {wait:.0f}s is too long")
                 if time.monotonic() + wait >= deadline:  # no time left for another try
@@ -339,18 +337,4 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out ({type(exc).__name__})"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def _retry_after(value: str | None, default: float) -> float:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return default
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 

@@ -1,5 +1,5 @@
 """What the fetch layer puts on the wire: the one test every URL passes before httpx sees it,
-and the stored validators it sends back.
+and the stored validators it sends back; and how long a server's Retry-After asks it to wait.
 
 URLs come from feeds, pages, listings and issue files. One that httpx cannot parse
 (``http://256.1.1.1/``, a port that is not a number, an IDNA label that does not encode) or
@@ -10,9 +10,11 @@ that one image, page or link.
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import ipaddress
 from collections.abc import Mapping
+from datetime import datetime, timezone
 
 import httpx
 
@@ -75,3 +77,17 @@ def conditional_headers(stored: Mapping[str, str]) -> dict[str, str]:
     # A value stored before it was checked is skipped too: one bad ETag must not break every run.
     return {request: value for name, request in VALIDATORS.items()
             if (value := stored.get(name, "")) and sendable(value)}
+
+
+def retry_after(value: str | None, default: float) -> float:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return default
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
