@@ -80,7 +80,7 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
     """Build and publish one month. Everything is gathered before anything is written."""
     started = time.monotonic()
     with build_stores(config) as stores, make_fetcher(config, stores) as fetcher, \
-            primed_checkers(ahead=False) as checkers, private_folder("images") as image_folder:
+            primed_checkers() as checkers, private_folder("images") as image_folder:
         def inputs_read(inputs: str) -> None:
             # EPUBCheck warms up in the background while the pages and images are made (see
             # digest.ebook.primed), unless this month's last build had the same inputs: then it

@@ -41,6 +41,7 @@ def test_the_warm_process_finds_what_a_fresh_java_finds(sample_epub, tmp_path):
 def test_a_book_is_checked_by_a_fresh_java_when_the_warm_process_died(sample_epub, tmp_path):
     broken = mutate(sample_epub, tmp_path / "no-language.epub", BREAKS["language"])
     with primed_checkers() as checkers:
+        checkers.start_ahead()
         epubcheck = checkers.epubcheck
         assert isinstance(epubcheck, WarmJava)
         os.killpg(epubcheck._process.pid, signal.SIGKILL)
@@ -51,6 +52,7 @@ def test_a_book_is_checked_by_a_fresh_java_when_the_warm_process_died(sample_epu
 
 def test_the_warm_process_is_stopped_when_the_build_leaves(sample_epub):
     with primed_checkers() as checkers:
+        checkers.start_ahead()
         epubcheck = checkers.epubcheck
         assert isinstance(epubcheck, WarmJava)
         process = epubcheck._process
@@ -84,7 +86,7 @@ def test_a_build_checks_its_book_and_bodies_in_the_warm_process_only(project_cop
 
 
 def test_a_java_not_started_ahead_starts_when_first_asked(sample_epub):
-    with primed_checkers(ahead=False) as checkers:
+    with primed_checkers() as checkers:
         epubcheck = checkers.epubcheck
         assert isinstance(epubcheck, WarmJava) and epubcheck._process is None and not epubcheck.asked
         assert epubcheck(sample_epub) == ((), ())

@@ -64,9 +64,9 @@ class Checkers:
 
 
 @contextmanager
-def primed_checkers(*, ahead: bool = True) -> Iterator[Checkers]:
-    """EPUBCheck and Jing in one java, stopped when the block ends: warming up from now on when
-    ``ahead``, else started when first asked (a rebuild whose checks are all remembered asks nothing)."""
+def primed_checkers() -> Iterator[Checkers]:
+    """EPUBCheck and Jing in one java, stopped when the block ends: started by Checkers.start_ahead,
+    else when first asked (a rebuild whose checks are all remembered asks nothing)."""
     java, jar, nice = shutil.which("java"), epubcheck_jar(), shutil.which("nice")
     if java is None or jar is None or not SERVER.is_file():
         yield Checkers(run_epubcheck)
@@ -75,8 +75,6 @@ def primed_checkers(*, ahead: bool = True) -> Iterator[Checkers]:
         warm = WarmJava([*([nice, "-n", PRIORITY] if nice else []), java, *JAVA_OPTIONS, "-cp", str(jar), str(SERVER)],
                         Path(folder))
         try:
-            if ahead:
-                warm.start()
             yield Checkers(warm, warm.jing, warm)
         finally:
             warm.stop()

@@ -96,7 +96,10 @@ def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | Non
             continue
         try:
             if page is None:
-                extracted = known[entry.link].outcome()
+                remembered = known[entry.link]
+                if isinstance(remembered, ExtractionError):
+                    raise remembered
+                extracted = remembered
             elif sniff(page.body, page.content_type) != "html":
                 raise ExtractionError(entry.link, f"not an HTML page ({page.content_type or 'no type'})")
             else:
@@ -113,35 +116,22 @@ def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | Non
     return tuple(replaced.get(e.guid, e) for e in entries), problems
 
 
-@dataclass(frozen=True)
-class _Remembered:
-    """An article the extraction memo knows for a stored page, or the error it raised."""
-
-    extracted: Extracted | None
-    error: ExtractionError | None = None
-
-    def outcome(self) -> Extracted:
-        if self.extracted is None:
-            assert self.error is not None
-            raise self.error
-        return self.extracted
-
-
 def _remembered_articles(fetcher: Fetcher, extraction: ExtractionCache,
-                         entries: list[Entry]) -> dict[str, _Remembered]:
-    """By link, what ``extraction`` remembers for the page stored for it (what get would return)."""
-    known = {}
+                         entries: list[Entry]) -> dict[str, Extracted | ExtractionError]:
+    """By link, what ``extraction`` remembers for the page stored for it (what get would return):
+    the article, or the error extracting it raised."""
+    known: dict[str, Extracted | ExtractionError] = {}
     for entry in entries:
         stored = fetcher.stored(entry.link)
         if stored is None:
             continue
+        found: Extracted | ExtractionError | None
         try:
             found = extraction.recall(stored.sha256, stored.final_url)
         except ExtractionError as exc:
-            known[entry.link] = _Remembered(None, exc)
-            continue
+            found = exc
         if found is not None:
-            known[entry.link] = _Remembered(found)
+            known[entry.link] = found
     return known
 
 
