@@ -10,11 +10,15 @@ one transaction, not one per row.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 
 from digest.core.store import Store, now, open_store
 
@@ -196,6 +200,18 @@ def stamping(table: str) -> str:
     columns, _, stamps = TABLES[table]
     return (f"UPDATE {table} INDEXED BY {stamps} SET used_at = ? WHERE used_at < ? AND "
             + " AND ".join(f"{column} = ?" for column in columns))
+
+
+def memo_key(parts: list) -> str:
+    """A memo's key from the JSON-able ``parts`` it depends on (the same parts, the same key)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def code_fingerprint(modules: Iterable[ModuleType], salt: str) -> str:
+    """A short hash of these modules' source and ``salt`` (digest's version, a library's):
+    a memo keyed by it is redone when the code that made it changes."""
+    source = b"".join(Path(str(module.__file__)).read_bytes() for module in modules)
+    return hashlib.sha256(salt.encode() + source).hexdigest()[:16]
 
 
 def memory_cache() -> Cache:

@@ -17,11 +17,10 @@ import json
 import logging
 from functools import cache
 from importlib.metadata import version
-from pathlib import Path
 
 from digest import __version__
 from digest.core import fields
-from digest.core.cache import Cache
+from digest.core.cache import Cache, code_fingerprint, memo_key
 from digest.core.config import Source
 from digest.core.models import Problem
 from digest.ingest import entries, feeds
@@ -38,8 +37,8 @@ class ParsedFeeds:
         self.cache = cache
 
     def parse(self, source: Source, location: str, body: bytes, headers: dict[str, str], base: str) -> FeedResult:
-        key = _digest([dataclasses.asdict(source), location, _fingerprint()])
-        read_from = _digest([hashlib.sha256(body).hexdigest(), sorted(headers.items()), base])
+        key = memo_key([dataclasses.asdict(source), location, _fingerprint()])
+        read_from = memo_key([hashlib.sha256(body).hexdigest(), sorted(headers.items()), base])
         remembered = self.cache.recall("parsed-feed", key)
         if remembered is not None:
             value = json.loads(remembered)
@@ -56,11 +55,6 @@ class ParsedFeeds:
         return result
 
 
-def _digest(parts: list) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
-
-
 @cache
 def _fingerprint() -> str:
-    source = b"".join(Path(str(module.__file__)).read_bytes() for module in (feeds, entries, fields))
-    return hashlib.sha256(f"{__version__} {version('feedparser')}".encode() + source).hexdigest()[:16]
+    return code_fingerprint((feeds, entries, fields), f"{__version__} {version('feedparser')}")

@@ -8,12 +8,11 @@ reads (and digest's version, which covers the fonts and the layout).
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 
 from digest import __version__
 from digest.content.images.cover import draw_cover
-from digest.core.cache import Cache
+from digest.core.cache import Cache, memo_key
 from digest.core.models import Cover
 
 
@@ -26,7 +25,7 @@ class StoredCovers:
     def draw(self, title: str, subtitle: str, month_label: str, issue_line: str,
              headlines: list[str], publisher: str) -> Cover:
         inputs = [__version__, title, subtitle, month_label, issue_line, headlines, publisher]
-        key = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
+        key = memo_key(inputs)
         stored = self.cache.recall("cover", key)
         if stored is not None:
             fields = json.loads(stored)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from digest.content.text.extract import Extracted, extract_article, needs_full_t
 from digest.content.text.extractcache import ExtractionCache
 from digest.content.text.language import Detector, detect_entry, entry_language
 from digest.content.text.sanitize import clean_html
+from digest.core.cache import memo_key
 from digest.core.config import Config
 from digest.core.errors import ExtractionError, ImageError, SourceError
 from digest.core.models import Entry, Problem
@@ -192,8 +191,8 @@ def _budget_inputs(downloads: _Downloads, profile: ImageProfile, budget_bytes: i
     and changes the digest)."""
     stored = {url: downloads.stored(url) for url in downloads}
     originals = [(url, body.sha256 if body else "") for url, body in stored.items()]
-    text = json.dumps([dataclasses.asdict(profile), budget_bytes, fixed_bytes, originals])
-    return hashlib.sha256(text.encode()).hexdigest(), None not in stored.values()
+    key = memo_key([dataclasses.asdict(profile), budget_bytes, fixed_bytes, originals])
+    return key, None not in stored.values()
 
 
 def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,

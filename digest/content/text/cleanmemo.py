@@ -16,13 +16,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 from digest import __version__
 from digest.content.text import htmlparse, normalize, sanitize, treeops
 from digest.content.text.sanitize import Fragment, ImageResolver, clean_html
 from digest.core import urls
-from digest.core.cache import Cache
+from digest.core.cache import Cache, code_fingerprint, memo_key
 
 # clean_html's signature: (html, *, base_url, id_prefix, resolve_image) -> Fragment.
 Cleaner = Callable[..., Fragment]
@@ -57,19 +56,13 @@ class CleanBodies:
 
 
 def _body_key(html: str, base_url: str) -> str:
-    return _digest([hashlib.sha256(html.encode("utf-8")).hexdigest(), base_url, _fingerprint()])
+    return memo_key([hashlib.sha256(html.encode("utf-8")).hexdigest(), base_url, _fingerprint()])
 
 
 def _fragment_key(body: str, id_prefix: str, answers: list[str | None]) -> str:
-    return _digest([body, id_prefix, answers])
-
-
-def _digest(parts: list) -> str:
-    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
+    return memo_key([body, id_prefix, answers])
 
 
 @cache
 def _fingerprint() -> str:
-    source = b"".join(Path(str(module.__file__)).read_bytes()
-                      for module in (sanitize, normalize, htmlparse, treeops, urls))
-    return hashlib.sha256(__version__.encode() + source).hexdigest()[:16]
+    return code_fingerprint((sanitize, normalize, htmlparse, treeops, urls), __version__)

@@ -14,12 +14,11 @@ import hashlib
 import json
 from datetime import date
 from functools import cache
-from pathlib import Path
 
 from digest import __version__
 from digest.content.text import accessible, extract, normalize, sanitize
 from digest.content.text.extract import Extracted, extract_article
-from digest.core.cache import Cache
+from digest.core.cache import Cache, code_fingerprint
 from digest.core.errors import ExtractionError
 
 
@@ -59,5 +58,4 @@ class ExtractionCache:
 
 @cache
 def _fingerprint() -> str:
-    source = b"".join(Path(str(module.__file__)).read_bytes() for module in (extract, sanitize, normalize, accessible))
-    return hashlib.sha256(__version__.encode() + source).hexdigest()[:16]
+    return code_fingerprint((extract, sanitize, normalize, accessible), __version__)
