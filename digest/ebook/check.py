@@ -13,6 +13,7 @@ import logging
 import shutil
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -89,12 +90,21 @@ def with_ace(report: BookReport) -> BookReport:
 
 def check_epub(path: Path, *, epubcheck: bool = True, runner: EpubCheckRunner | None = None) -> BookReport:
     """The Kindle and accessibility rules and EPUBCheck (``runner``: how to run it; a fresh java by default)."""
-    with read_book(path) as book:
-        findings, accessible = kindle_findings(book) + accessibility_findings(book), conformance_declared(book)
     if not epubcheck:
+        findings, accessible = _rule_findings(path)
         return BookReport(path, findings, ("EPUBCheck not run (--no-epubcheck)",), accessible)
-    found, notes = (runner or run_epubcheck)(path)
+    # The rules read the book while java checks it: on the bench issue 0.2 s off the build's last step.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rules = pool.submit(_rule_findings, path)
+        found, notes = (runner or run_epubcheck)(path)
+        findings, accessible = rules.result()
     return BookReport(path, found + findings, notes, accessible)
+
+
+def _rule_findings(path: Path) -> tuple[tuple[Finding, ...], bool]:
+    """The Kindle and accessibility rules' findings, and whether the book declares conformance."""
+    with read_book(path) as book:
+        return kindle_findings(book) + accessibility_findings(book), conformance_declared(book)
 
 
 def require_ready(report: BookReport) -> BookReport:
