@@ -136,7 +136,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     ``reader`` reads one source; the preview passes one that remembers remote feeds. ``jing``
     validates article bodies in a java already running (else one is started for them).
     Fitted images wait in ``image_folder`` for the book (without one they are held in memory).
-    ``inputs_read`` is told the book's inputs (book_inputs) once the feeds are read.
+    ``inputs_read`` is told the book's inputs (book_inputs) once the articles are chosen and their text read.
     """
     spec = load_issue(config, month)
     cache = cache if cache is not None else memory_cache()
@@ -147,8 +147,6 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
             parse = ParsedFeeds(cache).parse
             gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
         inputs = book_inputs(config, spec, gathered.entries)
-        if inputs_read is not None:
-            inputs_read(inputs)
         earlier = published_elsewhere(record, month) if record is not None else frozenset()
         languages = StoredLanguages(cache).detect
         selection, fed_links = split_links(
@@ -161,6 +159,10 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
             articles, text_problems = full_text(config, selection.articles, fetcher, ExtractionCache(cache),
                                                 languages, clean)
         remember_month(cache, month)
+    if inputs_read is not None:
+        # Not earlier: java's start-up would take CPU from the language model and the selection,
+        # which the images wait for; it is warm long before the images are done.
+        inputs_read(inputs)
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, merge_links(spec.links, fed_links), fetcher)
         images = ImageCache(cache, image_folder)
