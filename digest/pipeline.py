@@ -136,7 +136,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     ``reader`` reads one source; the preview passes one that remembers remote feeds. ``jing``
     validates article bodies in a java already running (else one is started for them).
     Fitted images wait in ``image_folder`` for the book (without one they are held in memory).
-    ``inputs_read`` is told the book's inputs (book_inputs) once the articles are chosen and their text read.
+    ``inputs_read`` is told the book's inputs (book_inputs) once the articles are chosen.
     """
     spec = load_issue(config, month)
     cache = cache if cache is not None else memory_cache()
@@ -154,15 +154,15 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         if not selection.articles and not allow_empty:
             raise BuildError(f"no articles for {month.label}: nothing to publish "
                              f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
+        if inputs_read is not None:
+            # Not before the selection: java's start-up would take CPU from the language model and
+            # the selection, which all that follows waits for. Pages are extracted on one core.
+            inputs_read(inputs)
         clean = CleanBodies(cache).clean
         with showing_stage("full text"):
             articles, text_problems = full_text(config, selection.articles, fetcher, ExtractionCache(cache),
                                                 languages, clean)
         remember_month(cache, month)
-    if inputs_read is not None:
-        # Not earlier: java's start-up would take CPU from the language model and the selection,
-        # which the images wait for; it is warm long before the images are done.
-        inputs_read(inputs)
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, merge_links(spec.links, fed_links), fetcher)
         images = ImageCache(cache, image_folder)
