@@ -22,14 +22,12 @@ import hashlib
 import io
 import logging
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
 
+from digest.content.images.decoding import DECODE_BUDGET
 from digest.content.images.keep import PNG_SIGNATURE, lossless_copy
 from digest.content.images.svg import rasterise_svg
 from digest.core.errors import ImageError
@@ -50,9 +48,6 @@ ICO_MAGIC = b"\x00\x00\x01\x00"
 # each block on its own and gives it back when freed; smaller ones stay in the arena of the
 # worker thread that freed them, so six workers decoding in turn grew to 1.6 GB, not 0.2.
 Image.core.set_block_size(64 * 1024 * 1024)
-# Decoded pixel bytes all image workers together may hold at once (see _DecodeBudget): with 3 workers
-# per core each holding a 40-megapixel decode, six hostile PNGs of 150 KB took 3.4-4.5 GB.
-DECODE_BUDGET_BYTES = 200_000_000
 # A leading XML prolog, comments or doctype (with an internal subset) may come before the root element.
 SVG_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>\s*)*<svg[\s>]",
                       re.S | re.I)
@@ -184,37 +179,11 @@ def _ico_picture_size(data: bytes) -> tuple[int, int] | None:
 
 
 def _decoded_bytes(image: ImageFile.ImageFile, profile: ImageProfile) -> int:
-    """The bytes the decoded picture takes; a big JPEG is decoded at 1/2 to 1/8 scale (see _draft)."""
+    """The bytes the decoded picture takes (DECODE_BUDGET); a big JPEG is decoded at 1/2 to 1/8 scale (_draft)."""
     pixels = image.size[0] * image.size[1]
     if image.format in JPEG_SOURCES:
         pixels = min(pixels, 4 * profile.max_width * profile.max_height)
     return pixels * max(len(image.getbands()), 3)  # a palette or grey image still becomes RGB on the way
-
-
-class _DecodeBudget:
-    """A counting semaphore on decoded bytes: a worker waits until its picture fits beside the
-    others'. A picture bigger than the whole budget waits to be decoded alone."""
-
-    def __init__(self, capacity: int):
-        self.capacity, self.held = capacity, 0
-        self.changed = threading.Condition()
-
-    @contextmanager
-    def hold(self, amount: int) -> Iterator[None]:
-        amount = min(amount, self.capacity)
-        with self.changed:
-            self.changed.wait_for(lambda: self.held + amount <= self.capacity)
-            self.held += amount
-        try:
-            yield
-        finally:
-            with self.changed:
-                self.held -= amount
-                self.changed.notify_all()
-
-
-# Shared by every image worker of the process.
-DECODE_BUDGET = _DecodeBudget(DECODE_BUDGET_BYTES)
 
 
 def _check_size(size: tuple[int, int], profile: ImageProfile, source: str) -> None:
