@@ -68,6 +68,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(tmp_path_factory):
+    """The user's cache folder (XDG_CACHE_HOME) in a temporary folder for the session: the java
+    kit (digest.ebook.javakit) is made there once, never in the real one. Subprocesses inherit it."""
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("user-cache")
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def sample_config(tmp_path_factory):
     """The repository's sample config, with its record, private file and cache in a temporary folder."""
