@@ -92,6 +92,17 @@ def test_a_damaged_kit_is_made_again(cache, primer, caplog):
         assert server.testzip() is None
 
 
+def test_a_kit_left_half_made_is_removed_when_the_kit_is_made(cache):
+    # A process killed while making a kit leaves its hidden folder, never renamed into place.
+    left = cache / "digest" / ".javakit-0123456789abcdef-killed"
+    (left / "classes").mkdir(parents=True)
+    (left / "server.jar").write_bytes(b"PK\x03\x04 cut short")
+    os.utime(left, (0, 0))
+    kit, _ = make_kit()
+    assert kit is not None and kit.server.is_file()
+    assert not left.exists()
+
+
 def test_without_a_writable_cache_the_server_runs_from_its_source(tmp_path, monkeypatch, primer, caplog):
     (tmp_path / "a-file").write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file" / "cache"))

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +55,9 @@ class JavaKit:
 
 
 def java_kit(java: str, epubcheck: Path, source: Path = SERVER) -> JavaKit | None:
-    """The kit for ``java`` (its resolved path) running ``source`` (the server's) with
+    """The kit for the java binary at ``java`` running ``source`` (the server's) with
     ``epubcheck``'s jar, made if it is not in the cache yet; None (logged) when it cannot be made."""
-    saxon = next(iter(sorted(epubcheck.parent.glob("lib/Saxon-HE-*.jar"))), None)
+    saxon = min(epubcheck.parent.glob("lib/Saxon-HE-*.jar"), default=None)  # on the jar's Class-Path
     try:
         if saxon is None:
             raise OSError(f"no Saxon jar beside {epubcheck}")
@@ -98,6 +99,7 @@ def _make(folder: Path, java: str, epubcheck: Path, saxon: Path, source: Path) -
     """Build the kit in a folder beside ``folder`` and rename it into place (another process
     that got there first keeps its kit)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(folder.parent)
     building = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         classes = building / "classes"
@@ -118,6 +120,17 @@ def _make(folder: Path, java: str, epubcheck: Path, saxon: Path, source: Path) -
                 raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
+
+
+def _remove_leftovers(cache: Path) -> None:
+    """Kits left half-made by a process killed while making one: older than any compile, so
+    not one that another process is making now."""
+    for leftover in cache.glob(".javakit-*"):
+        try:
+            if time.time() - leftover.stat().st_mtime > 2 * COMPILE_TIMEOUT:
+                shutil.rmtree(leftover)
+        except OSError:  # removed by another process meanwhile
+            pass
 
 
 def _unsigned_copy(jar: Path, copy: Path) -> None:
