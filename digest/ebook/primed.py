@@ -9,8 +9,8 @@ hands the real book to that warm process. The same process runs Jing on the arti
 (digest.ebook.validate) before the book is written, saving that batch a java start-up too.
 
 The process runs EpubCheckServer.java, beside this module, compiled once per machine into the
-java kit of the user's cache, with an unsigned copy of Saxon (digest.ebook.javakit: about 1.5 s
-less CPU for the first book); without a kit, java compiles it at every start (its source-file
+java kit of the user's cache, with an unsigned copy of Saxon (digest.ebook.javakit: 1.3 s less
+CPU for the first book); without a kit, java compiles it at every start (its source-file
 mode, java 11 or later). The kit is made when java is first wanted. When the process cannot
 start or does not answer, a fresh java runs EPUBCheck instead: the same findings, only slower. On a
 rebuild whose check and bodies are remembered in the store the process is never asked
