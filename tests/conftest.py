@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -66,6 +68,23 @@ def pytest_collection_modifyitems(items):
             for definition in definitions if definition.baseid]  # the project's fixtures, not pytest's
         if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())) or any(map(_builds, filter(None, functions))):
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_configure(config):
+    """The user's cache folder (XDG_CACHE_HOME) in a temporary folder for the session, set before
+    the test modules are imported (some copy the environment for their subprocesses then): the
+    java kit (digest.ebook.javakit) is made there once per session, never in the real one."""
+    folder, before = tempfile.mkdtemp(prefix="digest-user-cache-"), os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = folder
+
+    def restore() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        if before is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = before
+
+    config.add_cleanup(restore)
 
 
 @pytest.fixture(scope="session")

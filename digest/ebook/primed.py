@@ -8,9 +8,11 @@ which checks a tiny book while the pages are read and the images fitted; the fin
 hands the real book to that warm process. The same process runs Jing on the article bodies
 (digest.ebook.validate) before the book is written, saving that batch a java start-up too.
 
-The process runs EpubCheckServer.java, beside this module, in java's source-file mode
-(java 11 or later; compiling it costs about half a second of CPU). When it cannot start or
-does not answer, a fresh ``java -jar`` runs instead: the same findings, only slower. On a
+The process runs EpubCheckServer.java, beside this module, compiled once per machine into the
+java kit of the user's cache, with an unsigned copy of Saxon (digest.ebook.javakit: 1.3 s less
+CPU for the first book); without a kit, java compiles it at every start (its source-file
+mode, java 11 or later). The kit is made when java is first wanted. When the process cannot
+start or does not answer, a fresh java runs EPUBCheck instead: the same findings, only slower. On a
 rebuild whose check and bodies are remembered in the store the process is never asked
 anything: it would only take CPU. So a build whose inputs are those of the month's last build
 starts it only if it is asked after all (digest.pipeline).
@@ -18,13 +20,14 @@ starts it only if it is asked after all (digest.pipeline).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import shutil
 import subprocess
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +44,11 @@ from digest.ebook.check import (
     run_epubcheck,
     timed_out,
 )
+from digest.ebook.javakit import MAIN_CLASS, SERVER, java_kit
 from digest.ebook.validate import JingRunner
 
 log = logging.getLogger(__name__)
 
-SERVER = Path(__file__).with_name("EpubCheckServer.java")
 PRIORITY = "10"  # nice: the warm-up only takes CPU the build leaves idle
 
 
@@ -72,18 +75,25 @@ def primed_checkers() -> Iterator[Checkers]:
         yield Checkers(run_epubcheck)
         return
     with private_folder("epubcheck") as folder:
-        warm = WarmJava([*([nice, "-n", PRIORITY] if nice else []), java, *JAVA_OPTIONS, "-cp", str(jar), str(SERVER)],
-                        Path(folder))
+        warm = WarmJava(functools.partial(server_command, java, jar, nice), Path(folder))
         try:
             yield Checkers(warm, warm.jing, warm)
         finally:
             warm.stop()
 
 
+def server_command(java: str, jar: Path, nice: str | None) -> list[str]:
+    """The server's command line: its class from the java kit when there is one, else its source."""
+    kit = java_kit(java, jar)
+    server = ["-cp", kit.classpath(jar), MAIN_CLASS] if kit else ["-cp", str(jar), str(SERVER)]
+    return [*([nice, "-n", PRIORITY] if nice else []), java, *JAVA_OPTIONS, *server]
+
+
 class WarmJava:
     """Sends requests to one EpubCheckServer process, one at a time, in order."""
 
-    def __init__(self, command: list[str], folder: Path):
+    def __init__(self, command: Callable[[], list[str]], folder: Path):
+        """``command``: the process's command line, asked for when it starts."""
         self._command, self._folder = command, folder
         self._process: subprocess.Popen[bytes] | None = None
         self._failed = False
@@ -96,7 +106,7 @@ class WarmJava:
         """Start the process, which checks a tiny book to warm up (once); False when java cannot start."""
         if self._process is None and not self._failed:
             try:
-                self._process = start_external(self._command)
+                self._process = start_external(self._command())
             except OSError as exc:
                 log.info("EPUBCheck not started ahead: %s", exc)
                 self._failed = True
