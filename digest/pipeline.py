@@ -137,7 +137,7 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     ``reader`` reads one source; the preview passes one that remembers remote feeds. ``jing``
     validates article bodies in a java already running (else one is started for them).
     Fitted images wait in ``image_folder`` for the book (without one they are held in memory).
-    ``inputs_read`` is told the book's inputs (book_inputs) once the articles are chosen.
+    ``inputs_read`` is told the book's inputs (book_inputs) once the feeds are read.
     """
     spec = load_issue(config, month)
     cache = cache if cache is not None else memory_cache()
@@ -148,6 +148,9 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
             parse = ParsedFeeds(cache).parse
             gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
         inputs = book_inputs(config, spec, gathered.entries)
+        if inputs_read is not None:
+            # Java, at low priority, takes the core the language model's load and the selection leave idle.
+            inputs_read(inputs)
         earlier = published_elsewhere(record, month) if record is not None else frozenset()
         languages = StoredLanguages(cache).detect
         selection, fed_links = split_links(
@@ -155,10 +158,6 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         if not selection.articles and not allow_empty:
             raise BuildError(f"no articles for {month.label}: nothing to publish "
                              f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
-        if inputs_read is not None:
-            # Not before the selection: java's start-up would take CPU from the language model and
-            # the selection, which all that follows waits for. Pages are extracted on one core.
-            inputs_read(inputs)
         clean = CleanBodies(cache).clean
         images = ImageCache(cache, image_folder)
         with showing_stage("full text"), fitting_ahead(fetcher, images, image_profile(config)) as ahead:

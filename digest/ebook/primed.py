@@ -3,7 +3,7 @@
 Before it reads a byte of the book, EPUBCheck spends about 4 s of CPU loading its classes and
 compiling its schemas; a process that has already checked one book checks the next far
 faster (the 26 MB bench book: 1.4 s instead of 4.8 s, the sample issue 0.14 s instead of
-3.5 s). So a build starts one java process once the articles are chosen, at low priority (``nice``),
+3.5 s). So a build starts one java process once the feeds are read, at low priority (``nice``),
 which checks a tiny book while the pages are read and the images fitted; the final gate then
 hands the real book to that warm process. The same process runs Jing on the article bodies
 (digest.ebook.validate) before the book is written, saving that batch a java start-up too.
