@@ -16,12 +16,11 @@ from pathlib import Path
 
 from digest.content.images.cache import ImageCache
 from digest.content.images.covermemo import StoredCovers
-from digest.content.issue.ahead import fitting_ahead
 from digest.content.issue.assemble import assemble_issue, note_xhtml
 from digest.content.issue.enrich import enrich, full_text
 from digest.content.issue.linkpages import link_pages
 from digest.content.issue.linksources import merge_links, split_links
-from digest.content.issue.policy import fetch_policy, image_profile
+from digest.content.issue.policy import fetch_policy
 from digest.content.issue.select import cap_text, drop_short, select_entries
 from digest.content.text.cleanmemo import CleanBodies
 from digest.content.text.extractcache import ExtractionCache
@@ -159,18 +158,18 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
             raise BuildError(f"no articles for {month.label}: nothing to publish "
                              f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
         clean = CleanBodies(cache).clean
-        images = ImageCache(cache, image_folder)
-        with showing_stage("full text"), fitting_ahead(fetcher, images, image_profile(config)) as ahead:
+        with showing_stage("full text"):
             articles, text_problems = full_text(config, selection.articles, fetcher, ExtractionCache(cache),
-                                                languages, clean, ahead)
+                                                languages, clean)
         remember_month(cache, month)
     with showing_stage("pages and images"):
         links, link_problems = curated_links(config, month, merge_links(spec.links, fed_links), fetcher)
+        images = ImageCache(cache, image_folder)
         papers = link_pages(config, links, fetcher, process=images.process)
         enriched = enrich(config, articles, fetcher,
                           extra_images=[link.image_url for link in links if link.image_url],
                           fixed_bytes=sum(image.size for image in papers.images.values()),
-                          fitted=images, clean=clean, failed=ahead.failed if ahead is not None else None)
+                          fitted=images, clean=clean)
     problems = (*gathered.problems, *text_problems, *link_problems, *papers.problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))

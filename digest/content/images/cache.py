@@ -35,9 +35,6 @@ class ImageCache:
 
     def __init__(self, cache: Cache, folder: Path | None = None):
         self.cache, self.folder = cache, folder
-        self._files: dict[tuple[str, str], ProcessedImage] = {}
-        """With a folder, what ``process`` fitted in this run, as its file there: asked again (an
-        image fitted ahead, then enrich), it is neither looked up nor read from the cache."""
 
     def remembered(self, original_sha256: str, original_bytes: int, profile: ImageProfile) -> ProcessedImage | None:
         """What ``process`` gives for an original with this hash and size, if it is stored, else None.
@@ -45,8 +42,6 @@ class ImageCache:
         With a ``folder``, the fitted bytes stay in the cache (Kept) until the book is written:
         a rebuild that copies the published book reads none of them."""
         key = (original_sha256, _profile_key(profile))
-        if key in self._files:
-            return self._files[key]
         row = self.cache.store.query_one("SELECT size, sha256, media_type, width, height FROM processed_images "
                                          "INDEXED BY processed_images_fitted WHERE original_sha256 = ? AND profile = ?",
                                          key)
@@ -84,10 +79,7 @@ class ImageCache:
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  (*key, image.data, image.sha256, image.size, image.media_type, image.width,
                                   image.height, stamp, stamp))
-        kept = self._kept(image)
-        if self.folder is not None:
-            self._files[key] = kept
-        return kept
+        return self._kept(image)
 
     def settled(self, inputs: str) -> ImageProfile | None:
         """The profile fit_budget stopped at for these ``inputs`` (originals, budget) last time."""

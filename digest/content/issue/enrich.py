@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from digest.content.images.budget import fit_budget
 from digest.content.images.cache import ImageCache
 from digest.content.images.fit import ImageProfile, ProcessedImage
-from digest.content.issue.ahead import FitAhead
 from digest.content.issue.policy import image_profile
 from digest.content.text.cleanmemo import Cleaner
 from digest.content.text.extract import Extracted, extract_article, needs_full_text
@@ -47,35 +46,32 @@ class Enriched:
 
 def enrich(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
            extra_images: Iterable[str] = (), fixed_bytes: int = 0,
-           fitted: ImageCache | None = None, clean: Cleaner = clean_html,
-           failed: Mapping[str, SourceError] | None = None) -> Enriched:
+           fitted: ImageCache | None = None, clean: Cleaner = clean_html) -> Enriched:
     """Every content image of ``entries`` (and ``extra_images``), fitted to the budget.
 
     ``clean`` sanitizes a body to find its images. The build passes one that remembers its
     results, and ``fitted``, the images fitted in earlier builds: an image already fitted is not
     even read (it is found by the hash of the stored original), and the budget's ladder starts
-    at the step the same images settled at. ``failed``: downloads that already failed in this
-    run (FitAhead.failed), reported as they failed and not asked again.
+    at the step the same images settled at.
     """
     if fetcher is None:
         return Enriched(entries, {}, ())
     urls = list(dict.fromkeys([*content_image_urls(entries, clean), *extra_images]))
     fetcher.look_up_ahead(urls)  # a slow lookup then holds no image worker (see netguard.HostLookups)
-    images, problems = _images(config, entries, urls, fetcher, fixed_bytes, fitted, failed or {})
+    images, problems = _images(config, entries, urls, fetcher, fixed_bytes, fitted)
     return Enriched(entries, images, tuple(problems))
 
 
 def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | None,
               extraction: ExtractionCache | None = None, languages: Detector = detect_entry,
-              clean: Cleaner = clean_html, ahead: FitAhead | None = None) -> tuple[tuple[Entry, ...], list[Problem]]:
+              clean: Cleaner = clean_html) -> tuple[tuple[Entry, ...], list[Problem]]:
     """Each summary's full text from its page, where one is needed; its language is judged again
     on it (by ``languages``). The build passes ``extraction``, which remembers each page's
     article: a page it knows by its stored hash is not even read.
 
     As each page's article is found, the hosts of its images (found by ``clean``, the build's
     memo, so enrich asks it again for nothing) start being looked up: on the real pages those
-    lookups take seconds, now spent while the other pages are extracted. ``ahead`` is given
-    those images too, to fit them meanwhile (digest.content.issue.ahead).
+    lookups take seconds, now spent while the other pages are extracted.
     """
     if fetcher is None:
         return entries, []
@@ -114,10 +110,7 @@ def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | Non
             replaced[entry.guid] = dataclasses.replace(
                 entry, content=extracted.html, authors=entry.authors or extracted.authors,
                 language=entry_language(entry.title, extracted.html, entry.language, languages))
-            images = content_image_urls((replaced[entry.guid],), clean)
-            fetcher.look_up_ahead(images)
-            if ahead is not None:
-                ahead(images)
+            fetcher.look_up_ahead(content_image_urls((replaced[entry.guid],), clean))
     log.info("full text fetched for %d of %d summary-only entries", len(replaced), len(wanted))
     return tuple(replaced.get(e.guid, e) for e in entries), problems
 
@@ -157,10 +150,9 @@ class _Downloads(Mapping[str, bytes]):
     """Image URL -> bytes, fetched only when asked for and never held: the store keeps the
     copy (a second read, e.g. at a lower budget step, makes no request)."""
 
-    def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int, failed: Mapping[str, SourceError]):
+    def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int):
         self._urls, self._fetcher, self._max_bytes = urls, fetcher, max_bytes
         self._stored: dict[str, StoredBody | None] = {}
-        self._failed_before = failed
         self.failed: dict[str, SourceError] = {}
         """The downloads that failed, for one report line per host."""
 
@@ -174,8 +166,6 @@ class _Downloads(Mapping[str, bytes]):
     def __getitem__(self, url: str) -> bytes:
         self._stored.pop(url, None)
         try:
-            if url in self._failed_before:
-                raise self._failed_before[url]
             return self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False).body
         except SourceError as exc:
             self.failed[url] = exc
@@ -205,15 +195,14 @@ def _budget_inputs(downloads: _Downloads, profile: ImageProfile, budget_bytes: i
     return key, None not in stored.values()
 
 
-def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher, fixed_bytes: int,
-            fitted: ImageCache | None, failed: Mapping[str, SourceError]) -> tuple[dict[str, ProcessedImage],
-                                                                                   list[Problem]]:
+def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,
+            fixed_bytes: int, fitted: ImageCache | None) -> tuple[dict[str, ProcessedImage], list[Problem]]:
     if not urls:
         return {}, []
     profile = image_profile(config)
     budget_bytes = int(config.images.budget_mb * 1_000_000)
     fixed_bytes += sum(len(e.content) for e in entries) // TEXT_COMPRESSION
-    downloads = _Downloads(urls, fetcher, profile.max_bytes, failed)
+    downloads = _Downloads(urls, fetcher, profile.max_bytes)
     if fitted is None:
         fit = fit_budget(downloads, profile, budget_bytes=budget_bytes, fixed_bytes=fixed_bytes)
     else:
