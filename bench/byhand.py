@@ -4,30 +4,65 @@ idle machine measures them again."""
 
 WARM_AND_MEMORY = """## Rebuilds, cold speed and peak memory against issue #22 (2026-12-06)
 
-The tables above come from the idle `make bench` run of 2026-12-06 (10.9 minutes, load
-average 1-2). The other figures here were measured by hand the same day with `python -m
+The tables above come from the `make bench` run of 2026-12-06 12:13-12:24 UTC (10.8 minutes,
+nothing else running). The other figures here were measured by hand the same day with `python -m
 bench.warm --variant feed|pages|real [--articles N --images N] --work NEWDIR --runs N` (one
 cold build, then rebuilds with nothing changed, each a process of its own, Python start-up
-included), some while other work shared the machine (load average given).
+included), or by interleaved A/B runs against one corpus server (several cold builds of each
+variant in turn, each in a new folder), some while other work shared the machine (load given).
 
 | target (issue #22) | measured | met? |
 |---|---|---|
 | rebuild with nothing changed < 1.0 s, 100-article bench | 0.9 s (feed and pages, `make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
-| rebuild < 1.0 s, 181 real pages | 0.77-0.81 s idle (bench.warm, 4 rebuilds), 0.8 s in a digest-only bench run; 1.1 s in the full `make bench` run | yes, but the full bench run's first rebuild measured 1.1 s |
-| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.29 s median (0.26-0.46), template 0.28 s (`make bench`) | yes |
-| cold >= 2.5x calibre on every corpus | feed 2.03x, pages 2.10x, real 3.98x | real only |
-| CPU floor stated | feed: 29.9 s of CPU, floor 15.0 s on 2 cores, wall 1.20x the floor; of it, image decode and encode 16.4 s | stated |
-| peak < 250 MB at 100 articles | 202 MB (feed), 213 MB (pages); real pages 255 MB | yes at 100 bench articles; 255 MB on the 181 real pages |
-| peak < 300 MB at 1,000 articles | 228 MB with 1 main image an article (`make bench`); 314 MB with 4 (bench.warm, 5,373 requests) | with 1 image yes, with 4 no |
+| rebuild < 1.0 s, 181 real pages | 0.77-0.81 s idle (bench.warm, 4 rebuilds); 1.1 s in the full `make bench` runs | yes by hand; the full bench run's first rebuild measures 1.1 s |
+| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.26 s median (0.25-0.44), template 0.32 s (`make bench`) | yes |
+| cold >= 2.5x calibre on every corpus | this run: feed 1.87x, pages 1.76x, real 3.38x; a feed/pages bench run 35 minutes earlier: 2.09x and 2.01x | real only |
+| CPU floor stated | feed: 34.0 s of CPU, floor 17.0 s on 2 cores, wall 1.19x the floor; of it, image decode and encode 17.2 s (this run) | stated |
+| peak < 250 MB at 100 articles | 204 MB (feed), 218 MB (pages); real pages 252 MB | yes at 100 bench articles |
+| peak < 300 MB at 1,000 articles | 232 MB with 1 main image an article (`make bench`); 314 MB with 4 (bench.warm, earlier the same day) | with 1 image yes, with 4 no |
 
-The feed corpus cannot reach 2.5x calibre's 36.4 s (14.6 s) without less CPU: even a wall
-time at the floor (15.0 s) would be 2.43x. Most of that CPU is Pillow fitting the 520 images
-(16.4 s, decode 13-18 ms and a bicubic resize 23-24 ms a photo; an encode is only 4-5 ms) and
-EPUBCheck (6.5-7 s in java). The real pages went from 37.9 to 21.2 s: their image hosts do not
-resolve, and a resolver that drops a query made a worker wait 5 or 10 s for glibc's timeout;
-host names are now looked up once per run, and ahead, as soon as a page's article is extracted.
+**The machine's speed moved during the day, and the ratio with it.** The bench's image line
+(decode and encode of the same 520 images in one process, fixed work) read 15.4 s of CPU in a
+run at 11:53 and 17.2 s in this one; the same code's cold feed build measured 16.3-20.8 s wall
+and 26.5-34.7 s CPU across the day. calibre's run waits on the network most of its time (wall
+1.8x its CPU floor), digest's is CPU-bound (1.2x), so a slower CPU lowers digest's ratio: 2.09x
+(feed) and 2.01x (pages) at 11:53, 1.87x and 1.76x at 12:13, with the same code.
 
-Rebuilds, what changed this time (before -> after, CPU of the rebuild process):
+Cold CPU, second pass of the day (before -> after):
+- photos are shrunk bilinear, drawn images stay bicubic: a camera photo's resize 25.1 -> 15.7 ms,
+  0.6 dB less PSNR once saved as JPEG (37.8 -> 37.2 dB against a full-size Lanczos reference;
+  WebP photos 40.5 -> 39.9), 6% smaller files; bilinear on screenshots would cost 7 dB;
+- the grey test asks an 8x-reduced copy first (exact: a colour pixel in the copy proves a
+  colour picture): 3.3 -> 1.2 ms a colour photo. Image CPU of the bench corpus in one process,
+  stage by stage: 16.4 -> 14.6 s;
+- EPUBCheck's java loads its server compiled once per machine and Saxon without its signature
+  (digest.ebook.javakit; java verified a SHA-256 digest of every Saxon class it loaded):
+  the warm-up book 5.6 -> 4.2 s of CPU, java over a whole cold feed build 8.5 -> 5.8 s;
+- the Kindle rules read the finished book while EPUBCheck checks it (0.2-0.5 s off the last step).
+Feed cold build, interleaved runs: 34.2 s of CPU (one run before) -> 26.5-29.0 s (4 runs), wall
+16.4-17.5 s. A CPU monitor over one build: 1.5 s on one core (start-up, feeds, language model,
+selection; java's warm-up takes the other), 12.5 s of images at 1.88 of 2 cores, 2.6 s at
+0.5-1.3 cores (assembly 0.3 s, Jing 0.2 s, the EPUB 0.15 s, EPUBCheck on the book 1.5-1.9 s).
+
+Tried and not kept, each by interleaved A/B runs:
+- fitting a summary-only article's images while the next pages are extracted: pages median
+  20.0 s against 19.2 s without, peak 296 against 243 MB (the workers took the GIL and the
+  cores from the extraction they were to hide behind);
+- JPEGs encoded into an in-memory file, which Pillow does without the GIL: feed median 18.9 s
+  against 18.7 s (4 runs each);
+- a 64 MB glibc trim threshold (fewer page faults for fresh image memory): 27.0 against 27.9 s
+  of CPU, 16.6 against 16.8 s wall, peak 231 against 214 MB;
+- starting java after the selection: the selection leaves a core idle while the language model
+  loads, which java at nice 10 fills;
+- a class-data archive for java: it works once Saxon is unsigned (warm-up 3.4-3.8 s against
+  3.8-4.3 s) but is a 29 MB file that only a JVM exiting normally can write.
+
+What would reach 2.5x on the generated corpora is CPU or the last step: the PNG screenshot path
+(61 ms each: decode 18, bicubic resize 23, quantise and encode 20), about 3 s of system time
+from 730,000 page faults for fresh image memory, and EPUBCheck on the finished book (11 ms per
+XHTML document, on one core, after everything else).
+
+Rebuilds, what changed earlier the same day (before -> after, CPU of the rebuild process):
 - the first rebuild after a build started EPUBCheck's java for nothing (the memo said the last
   build had asked it): java now starts once the feeds are read, and only when the book's
   inputs (settings, issue file, entries, cover and templates) differ from the last build's

@@ -278,10 +278,10 @@ def _fit(image: Image.Image, profile: ImageProfile, photo: bool) -> Image.Image:
     size = _fitted_size(image.size, (profile.max_width, profile.max_height))
     if size != image.size:
         # Drawn images: bicubic keeps text and lines crisp (bilinear cost a shrunk screenshot 7 dB
-        # of PSNR against a full-size Lanczos reference). Photos: bilinear, as calibre's smooth
-        # scaling, takes 38% less time than bicubic (15.7 against 25.1 ms a camera photo, the
-        # largest CPU step of a cold build) for 0.6 dB less once saved as JPEG (37.2 against 37.8
-        # dB for camera JPEGs, 39.9 against 40.5 for WebP photos) and 6% smaller files.
+        # of PSNR against a full-size Lanczos reference). Photos: bilinear takes 38% less time
+        # than bicubic (15.7 against 25.1 ms a camera photo, the largest CPU step of a cold build)
+        # for 0.6 dB less once saved as JPEG (37.2 against 37.8 dB for camera JPEGs, 39.9 against
+        # 40.5 for WebP photos) and 6% smaller files.
         image = image.resize(size, Image.Resampling.BILINEAR if photo else Image.Resampling.BICUBIC)
     if profile.grayscale and image.mode != "L":
         image = image.convert("L")
