@@ -21,10 +21,10 @@ _lock = threading.Lock()
 def run_external(args: Sequence[str], *, timeout: float,
                  env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run to completion and capture stdout and stderr; raise TimeoutExpired after ``timeout`` s."""
-    process = subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=dict(env) if env is not None else None,
-                               start_new_session=True)
-    with _lock:
+    with _lock:  # started and listed at once: an interrupt's sweep (_stop_all) sees it or comes before it
+        process = subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=dict(env) if env is not None else None,
+                                   start_new_session=True)
         _running.add(process)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
@@ -42,9 +42,9 @@ def start_external(args: Sequence[str]) -> subprocess.Popen[bytes]:
 
     Its stderr is discarded: a helper that talks on stdout must not block on a full stderr pipe.
     """
-    process = subprocess.Popen(list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
-    with _lock:
+    with _lock:  # as in run_external
+        process = subprocess.Popen(list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
         _running.add(process)
     return process
 
