@@ -16,17 +16,18 @@ variant in turn, each in a new folder), some while other work shared the machine
 | rebuild with nothing changed < 1.0 s, 100-article bench | 0.9 s (feed and pages, `make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
 | rebuild < 1.0 s, 181 real pages | 0.77-0.81 s idle (bench.warm, 4 rebuilds); 1.1 s in the full `make bench` runs | yes by hand; the full bench run's first rebuild measures 1.1 s |
 | note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.26 s median (0.25-0.44), template 0.32 s (`make bench`) | yes |
-| cold >= 2.5x calibre on every corpus | this run: feed 1.87x, pages 1.76x, real 3.38x; a feed/pages bench run 35 minutes earlier: 2.09x and 2.01x | real only |
+| cold >= 2.5x calibre on every corpus | this run: feed 1.87x, pages 1.76x, real 3.38x; a feed and pages bench run 20 minutes earlier (11:52): 2.09x and 2.01x | real only |
 | CPU floor stated | feed: 34.0 s of CPU, floor 17.0 s on 2 cores, wall 1.19x the floor; of it, image decode and encode 17.2 s (this run) | stated |
 | peak < 250 MB at 100 articles | 204 MB (feed), 218 MB (pages); real pages 252 MB | yes at 100 bench articles |
 | peak < 300 MB at 1,000 articles | 232 MB with 1 main image an article (`make bench`); 314 MB with 4 (bench.warm, earlier the same day) | with 1 image yes, with 4 no |
 
 **The machine's speed moved during the day, and the ratio with it.** The bench's image line
 (decode and encode of the same 520 images in one process, fixed work) read 15.4 s of CPU in a
-run at 11:53 and 17.2 s in this one; the same code's cold feed build measured 16.3-20.8 s wall
+run at 11:52 and 17.2 s in this one; the same code's cold feed build measured 16.3-20.8 s wall
 and 26.5-34.7 s CPU across the day. calibre's run waits on the network most of its time (wall
 1.8x its CPU floor), digest's is CPU-bound (1.2x), so a slower CPU lowers digest's ratio: 2.09x
-(feed) and 2.01x (pages) at 11:53, 1.87x and 1.76x at 12:13, with the same code.
+(feed) and 2.01x (pages) at 11:52, 1.87x and 1.76x at 12:13: the same code for the feed corpus; the
+earlier pages run still fitted images ahead (reverted since, as slower).
 
 Cold CPU, second pass of the day (before -> after):
 - photos are shrunk bilinear, drawn images stay bicubic: a camera photo's resize 25.1 -> 15.7 ms,
