@@ -23,15 +23,11 @@ from digest.core.external import run_external
 from digest.ebook.a11y_rules import accessibility_findings, conformance_declared
 from digest.ebook.ace import run_ace
 from digest.ebook.check_rules import Finding, kindle_findings, read_book
-from digest.ebook.javakit import java_kit
+from digest.ebook.javakit import JAVA_OPTIONS, java_kit
 
 log = logging.getLogger(__name__)
 
 EPUBCHECK_TIMEOUT = 300
-# EPUBCheck runs once per book: a C1-only JIT and the serial collector halve java's start-up cost;
-# a small initial heap grows as needed instead of filling a quarter of the RAM before collecting
-# (the 26 MB bench book: 255 -> 155 MB of RSS, same time).
-JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms16m")
 JAVA_INSTALL = "sudo apt-get install default-jre-headless"
 EPUBCHECK_SEVERITIES = ("FATAL", "ERROR", "WARNING")
 EPUBCHECK_MAIN = "com.adobe.epubcheck.tool.Checker"  # the Main-Class of the epubcheck jar

@@ -38,8 +38,10 @@ SIGNATURE = re.compile(r"META-INF/[^/]+\.(SF|RSA|DSA|EC)", re.IGNORECASE)
 # The compiler of the java that will run the class, so the class file suits it (a javac on
 # PATH may belong to another JDK); a JRE that has the jdk.compiler module has it too.
 JAVAC = ("-m", "jdk.compiler/com.sun.tools.javac.Main")
-# Compiling one small class: the same cheap start-up as EPUBCheck's (digest.ebook.check.JAVA_OPTIONS).
-COMPILE_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+# Every java digest runs (EPUBCheck, Jing, the compiler) is short: a C1-only JIT and the serial
+# collector halve java's start-up cost; a small initial heap grows as needed instead of filling a
+# quarter of the RAM before collecting (the 26 MB bench book: 255 -> 155 MB of RSS, same time).
+JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms16m")
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def _make(folder: Path, java: str, epubcheck: Path, saxon: Path, source: Path) -
     building = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         classes = building / "classes"
-        done = run_external([java, *COMPILE_OPTIONS, *JAVAC, "-nowarn", "-encoding", "UTF-8", "-cp", str(epubcheck),
+        done = run_external([java, *JAVA_OPTIONS, *JAVAC, "-nowarn", "-encoding", "UTF-8", "-cp", str(epubcheck),
                              "-d", str(classes), str(source)], timeout=COMPILE_TIMEOUT)
         if done.returncode != 0:
             tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]

@@ -36,7 +36,6 @@ from digest.core.external import start_external, stop_external
 from digest.core.leftovers import private_folder
 from digest.ebook.check import (
     EPUBCHECK_TIMEOUT,
-    JAVA_OPTIONS,
     EpubCheckRunner,
     Finding,
     epubcheck_findings,
@@ -44,7 +43,7 @@ from digest.ebook.check import (
     run_epubcheck,
     timed_out,
 )
-from digest.ebook.javakit import MAIN_CLASS, SERVER, java_kit
+from digest.ebook.javakit import JAVA_OPTIONS, MAIN_CLASS, SERVER, java_kit
 from digest.ebook.validate import JingRunner
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from digest.core.external import run_external
 from digest.core.leftovers import private_folder
-from digest.ebook.check import JAVA_OPTIONS, epubcheck_jar, packaged_jar
+from digest.ebook.check import epubcheck_jar, packaged_jar
+from digest.ebook.javakit import JAVA_OPTIONS
 
 log = logging.getLogger(__name__)
 
