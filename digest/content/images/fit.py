@@ -44,10 +44,6 @@ PAPER = (255, 255, 255)
 # Screenshots and diagrams have hundreds of colours (anti-aliasing); photographs many thousands.
 DRAWN_MAX_COLOURS = 4096
 ICO_MAGIC = b"\x00\x00\x01\x00"
-# Pillow allocates a big picture in blocks of this size (16 MB by default). Past 32 MB glibc maps
-# each block on its own and gives it back when freed; smaller ones stay in the arena of the
-# worker thread that freed them, so six workers decoding in turn grew to 1.6 GB, not 0.2.
-Image.core.set_block_size(64 * 1024 * 1024)
 # A leading XML prolog, comments or doctype (with an internal subset) may come before the root element.
 SVG_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>\s*)*<svg[\s>]",
                       re.S | re.I)
