@@ -128,14 +128,15 @@ def process_image(data: bytes, profile: ImageProfile, *, source: str = "") -> Pr
                 media_type = "image/png" if opened.format == "PNG" else "image/jpeg"
                 return ProcessedImage(copied, media_type, opened.width, opened.height, content_hash(copied),
                                       len(data))
-            photo = opened.format in JPEG_SOURCES
+            from_jpeg = opened.format in JPEG_SOURCES
             _draft(opened, profile)
             opened.load()
             ImageOps.exif_transpose(opened, in_place=True)  # in place: a copy of a 40 Mpx picture is 160 MB
             image = _normalise(opened)
-            photo = photo or image.getcolors(DRAWN_MAX_COLOURS) is None
-            image = _fit(image, profile, photo)
-            encoded, media_type = _encode(image, photo, profile)
+            # The picture, not its format, picks the resampling: a diagram saved as JPEG is still drawn.
+            drawn = image.getcolors(DRAWN_MAX_COLOURS) is not None
+            image = _fit(image, profile, drawn)
+            encoded, media_type = _encode(image, from_jpeg or not drawn, profile)
     except Image.UnidentifiedImageError:
         raise ImageError(source, _unidentified(data)) from None
     except Image.DecompressionBombError as exc:
@@ -269,15 +270,16 @@ def _fitted_size(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _fit(image: Image.Image, profile: ImageProfile, photo: bool) -> Image.Image:
+def _fit(image: Image.Image, profile: ImageProfile, drawn: bool) -> Image.Image:
     size = _fitted_size(image.size, (profile.max_width, profile.max_height))
     if size != image.size:
-        # Drawn images: bicubic keeps text and lines crisp (bilinear cost a shrunk screenshot 7 dB
-        # of PSNR against a full-size Lanczos reference). Photos: bilinear takes 38% less time
-        # than bicubic (15.7 against 25.1 ms a camera photo, the largest CPU step of a cold build)
-        # for 0.6 dB less once saved as JPEG (37.2 against 37.8 dB for camera JPEGs, 39.9 against
-        # 40.5 for WebP photos) and 6% smaller files.
-        image = image.resize(size, Image.Resampling.BILINEAR if photo else Image.Resampling.BICUBIC)
+        # Drawn pictures (at most DRAWN_MAX_COLOURS, whatever their format): bicubic keeps text and
+        # lines crisp (bilinear cost a shrunk PNG screenshot 7 dB of PSNR against a full-size
+        # Lanczos reference, a class diagram saved as JPEG 5 dB once encoded). Photographs:
+        # bilinear takes 38% less time than bicubic (15.7 against 25.1 ms a camera photo, the
+        # largest CPU step of a cold build) for 0.6 dB less once saved as JPEG (37.2 against 37.8
+        # dB for camera JPEGs, 39.9 against 40.5 for WebP photos) and 6% smaller files.
+        image = image.resize(size, Image.Resampling.BICUBIC if drawn else Image.Resampling.BILINEAR)
     if profile.grayscale and image.mode != "L":
         image = image.convert("L")
     return image
