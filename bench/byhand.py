@@ -30,9 +30,10 @@ and 26.5-34.7 s CPU across the day. calibre's run waits on the network most of i
 earlier pages run still fitted images ahead (reverted since, as slower).
 
 Cold CPU, second pass of the day (before -> after):
-- photos are shrunk bilinear, drawn images stay bicubic: a camera photo's resize 25.1 -> 15.7 ms,
-  0.6 dB less PSNR once saved as JPEG (37.8 -> 37.2 dB against a full-size Lanczos reference;
-  WebP photos 40.5 -> 39.9), 6% smaller files; bilinear on screenshots would cost 7 dB;
+- photographs are shrunk bilinear, drawn pictures (at most 4096 colours, JPEGs included) stay
+  bicubic: a camera photo's resize 25.1 -> 15.7 ms, 0.6 dB less PSNR once saved as JPEG
+  (37.8 -> 37.2 dB against a full-size Lanczos reference; WebP photos 40.5 -> 39.9), 6% smaller
+  files; bilinear would cost a PNG screenshot 7 dB and a class diagram saved as JPEG 5 dB;
 - the grey test asks an 8x-reduced copy first (exact: a colour pixel in the copy proves a
   colour picture): 3.3 -> 1.2 ms a colour photo. Image CPU of the bench corpus in one process,
   stage by stage: 16.4 -> 14.6 s;
