@@ -44,7 +44,6 @@ CANNOT_RUN = {
                                 "with apt-get as root: network and a second copy of the environment",
     "make publish MONTH=2018-01": "the same installation as make issue, then the commands README runs here",
     "make test": "lint and this whole suite: a test cannot run the suite it is part of",
-    "make test-fast": "this suite without the slow tests: a test cannot run the suite it is part of",
     "make ace": "installs Ace by DAISY from the npm registry into tools/ace; `make test` does it before this "
                 "suite, and tests/test_accessibility.py runs what it installed",
 }
