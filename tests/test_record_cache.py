@@ -182,8 +182,10 @@ def test_a_row_used_again_within_a_day_keeps_its_stamp_and_is_still_kept_while_i
         assert stamps["recent"] == recent and stamps["old"] >= cache.opened  # rewritten once a day at most
         assert cache.prune(0).rows == 0  # both in use, whatever their stamps say
     with open_cache(path) as cache:  # a later run that uses neither: the older stamp goes first
-        # 9 MB held ("recent" 6, "old" 3): dropping the row stamped first is enough for a 3 MB bound.
-        assert cache.prune(3 * MB).rows == 1
+        cache.opened = now(timedelta(seconds=-1))  # later than the last run's stamps, even within its second
+        # 9 MB held ("recent" 6, "old" 3, a row weighs its value and key): dropping the row stamped first
+        # is enough for a bound of what "old" weighs.
+        assert cache.prune(3 * MB + len("old")).rows == 1
         assert [row["key"] for row in cache.store.query("SELECT key FROM build_memo")] == ["old"]  # stamped last
 
 
