@@ -7,7 +7,9 @@ Only click and the light core modules: `digest --help` and shell completion stay
 from __future__ import annotations
 
 import functools
+import os
 import sys
+import threading
 from pathlib import Path
 from typing import NoReturn
 
@@ -88,8 +90,16 @@ def load_with_out(config_path: Path, out_dir: Path | None):
     return config.with_output_dir(out_dir)
 
 
+EXIT_GRACE = 30.0
+"""Seconds the cleanups get after SIGTERM; then the process ends anyway (a thread stuck where
+no kill reaches must not keep a cancelled job alive)."""
+
+
 def terminated(signum: int, frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C (SystemExit runs every cleanup on the way out)."""
+    """SIGTERM unwinds like Ctrl-C (SystemExit runs every cleanup on the way out), within EXIT_GRACE."""
+    watchdog = threading.Timer(EXIT_GRACE, os._exit, (128 + signum,))
+    watchdog.daemon = True
+    watchdog.start()
     raise SystemExit(128 + signum)
 
 

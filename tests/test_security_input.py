@@ -202,3 +202,26 @@ def test_sigterm_stops_the_converter_and_its_helpers(project_copy, tmp_path):
     while (alive(converter) or alive(helper)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(converter) and not alive(helper)
+
+
+STUCK_AFTER_SIGTERM = """
+import signal, sys, threading
+from digest import clikit
+clikit.EXIT_GRACE = 1.0
+signal.signal(signal.SIGTERM, clikit.terminated)
+threading.Thread(target=threading.Event().wait).start()  # never ends, and exit waits for it
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+
+def test_a_thread_stuck_after_sigterm_does_not_keep_the_process_alive():
+    process = subprocess.Popen([sys.executable, "-c", STUCK_AFTER_SIGTERM], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout.readline() == b"ready\n"
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)  # without the grace period's end it would wait for the thread forever
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 128 + signal.SIGTERM
