@@ -8,6 +8,7 @@ skipped for the rest of the run; the report names each failing host once.
 from __future__ import annotations
 
 import io
+import logging
 import socket
 import threading
 import time
@@ -126,7 +127,8 @@ def test_a_remembered_dead_feed_is_still_reported_as_a_failing_source(tmp_path):
     assert "remembered from" in next(p.reason for p in second.problems if p.where.endswith("/moved.xml"))
 
 
-def test_a_host_that_keeps_failing_is_skipped_after_the_breaker_trips(tmp_path):
+def test_a_host_that_keeps_failing_is_skipped_after_the_breaker_trips(tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
     with LoopbackServer() as server, LoopbackServer() as failing:
         images = [failing.url(f"/img/{n}.png") for n in range(8)]
         for n in range(8):
@@ -143,6 +145,7 @@ def test_a_host_that_keeps_failing_is_skipped_after_the_breaker_trips(tmp_path):
     assert "8 images not downloaded: 5 × host skipped for the rest of this run after 3 failures in a row" in lines[0]
     assert "3 × HTTP 503" in lines[0]
     assert [p.where for p in result.problems].count(host) == 1  # the manifest's problems hold it once too
+    assert not [r for r in caplog.records if host in r.getMessage()]  # and the terminal only through the report
 
 
 def test_an_unreachable_host_is_not_retried_within_the_run(tmp_path):

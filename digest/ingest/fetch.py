@@ -242,7 +242,8 @@ class Fetcher:
         except _Unreachable as exc:
             if self.run.unreachable(host, exc.cause):
                 self._remember(HOST_KEY + host, exc.cause, self.policy.unreachable_days)
-                log.warning("%s: %s; its other URLs are not asked in this run", host, exc.cause)
+                # Info, not a warning: each URL it costs is a problem of the report, grouped by host.
+                log.info("%s: %s; its other URLs are not asked in this run", host, exc.cause)
             raise DeadLink(url, exc.cause) from None
         except _GaveUp as exc:
             if not self.clock.stopped.is_set():  # a stop says nothing about the host
@@ -259,7 +260,7 @@ class Fetcher:
 
     def _failed(self, host: str, reason: str) -> None:
         if self.run.failed(host, reason):
-            log.warning("%s: %d failures in a row (the last: %s); its other URLs are skipped in this run",
+            log.info("%s: %d failures in a row (the last: %s); its other URLs are skipped in this run",
                         host, self.policy.breaker, reason)
 
     def _remember(self, key: str, reason: str, days: float) -> None:
