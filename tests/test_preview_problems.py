@@ -27,15 +27,18 @@ def test_a_save_prints_only_the_problems_not_printed_before(project_copy, caplog
     caplog.set_level(logging.INFO)
     with LoopbackServer() as server:
         build = PreviewBuild(with_missing_feed(project_copy, server, "gone"), Month(2018, 1))
-        build.rebuild()
-        first = printed(caplog)
-        assert len(first) == 1 and "gone.xml" in first[0]
-        build.rebuild()  # a save that changes nothing: nothing printed again
-        assert "1 warning as printed before, not repeated" in caplog.text
-        assert printed(caplog) == []
-        with_missing_feed(project_copy, server, "moved")  # the problem changed: printed, once
-        build.rebuild()
-        again = printed(caplog)
-        assert len(again) == 1 and "moved.xml" in again[0]
-        build.rebuild()
-        assert printed(caplog) == []
+        try:
+            build.rebuild()
+            first = printed(caplog)
+            assert len(first) == 1 and "gone.xml" in first[0]
+            build.rebuild()  # a save that changes nothing: nothing printed again
+            assert "1 warning as printed before, not repeated" in caplog.text
+            assert printed(caplog) == []
+            with_missing_feed(project_copy, server, "moved")  # the problem changed: printed, once
+            build.rebuild()
+            again = printed(caplog)
+            assert len(again) == 1 and "moved.xml" in again[0]
+            build.rebuild()
+            assert printed(caplog) == []
+        finally:
+            build.close()  # the served folder goes with it
