@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 import zipfile
 
 import pytest
@@ -17,7 +18,7 @@ from test_check import mutate
 
 from digest.ebook import check
 from digest.ebook.check import epubcheck_jar, run_epubcheck
-from digest.ebook.javakit import MAIN_CLASS, SERVER, SIGNATURE, java_kit
+from digest.ebook.javakit import DAY, KIT_UNUSED_DAYS, MAIN_CLASS, SERVER, SIGNATURE, java_kit
 from digest.ebook.primed import WarmJava, _write_primer, primed_checkers
 
 JAVA = shutil.which("java")
@@ -48,6 +49,21 @@ def test_the_kit_is_made_once_and_reused(cache):
     again, _ = make_kit()
     assert again == kit and (again.server.stat().st_mtime_ns, again.saxon.stat().st_mtime_ns) == made
     assert [path.name for path in (cache / "digest").iterdir()] == [kit.server.parent.name]  # nothing left over
+
+
+def test_a_new_kit_removes_the_kits_unused_for_a_month_and_a_used_kit_is_dated_to_its_use(cache):
+    old, recent = cache / "digest" / "javakit-0000000000000000", cache / "digest" / "javakit-1111111111111111"
+    for folder, days in ((old, KIT_UNUSED_DAYS + 1), (recent, KIT_UNUSED_DAYS - 1)):  # kits of older javas
+        (folder / "saxon.jar").parent.mkdir(parents=True)
+        (folder / "saxon.jar").write_bytes(b"x" * 1000)
+        os.utime(folder, (time.time() - days * DAY,) * 2)
+    kit, _ = make_kit()
+    assert kit is not None
+    assert sorted(path.name for path in (cache / "digest").iterdir()) == sorted(
+        [recent.name, kit.server.parent.name])  # the month-old one went, the other may still serve
+    os.utime(kit.server.parent, (time.time() - 2 * DAY,) * 2)
+    assert make_kit()[0] == kit
+    assert time.time() - kit.server.parent.stat().st_mtime < DAY  # used today
 
 
 def test_the_kits_classpath_holds_no_signed_jar(cache):

@@ -8,7 +8,8 @@ classes are the ones loaded, and the signed jar is never read. The warm java's f
 primer) then takes 4.2 s of CPU instead of 5.6, a one-off EPUBCheck run 4.1 s instead of 5.0
 (medians on a loaded 2-core machine). The folder is named after a hash of what it is made from
 (the server's source, the jars, the java binary), so a new java or epubcheck makes a new kit; it
-is built beside its final name and renamed into place, so no process ever uses a half-made kit.
+is built beside its final name and renamed into place, so no process ever uses a half-made kit;
+kits no digest has used for a month (of an older java or epubcheck) are removed when a new one is made.
 When it cannot be made (no compiler, no writable cache), java runs the server from its source
 and EPUBCheck from its jar.
 """
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 SERVER = Path(__file__).with_name("EpubCheckServer.java")
 MAIN_CLASS = "EpubCheckServer"
 COMPILE_TIMEOUT = 120
+DAY = 24 * 3600
+KIT_UNUSED_DAYS = 30
 SIGNATURE = re.compile(r"META-INF/[^/]+\.(SF|RSA|DSA|EC)", re.IGNORECASE)
 # The compiler of the java that will run the class, so the class file suits it (a javac on
 # PATH may belong to another JDK); a JRE that has the jdk.compiler module has it too.
@@ -69,8 +72,11 @@ def java_kit(java: str, epubcheck: Path, source: Path = SERVER) -> JavaKit | Non
         if folder.is_dir() and not _intact(kit):
             log.info("rebuilding the damaged java kit %s", folder)
             shutil.rmtree(folder, ignore_errors=True)
-        if not folder.is_dir():
+        if folder.is_dir():
+            _mark_used(folder)
+        else:
             _make(folder, java, epubcheck, saxon, source)
+            _remove_unused(folder)
     except (OSError, subprocess.SubprocessError, zipfile.BadZipFile) as exc:
         log.info("no java kit, so EPUBCheck starts the slower way: %s", exc)
         return None
@@ -132,6 +138,24 @@ def _remove_leftovers(cache: Path) -> None:
         try:
             if time.time() - leftover.stat().st_mtime > 2 * COMPILE_TIMEOUT:
                 shutil.rmtree(leftover)
+        except OSError:  # removed by another process meanwhile
+            pass
+
+
+def _mark_used(folder: Path) -> None:
+    """Date the kit's folder to its use (at most once a day): _remove_unused goes by that date."""
+    if time.time() - folder.stat().st_mtime > DAY:
+        os.utime(folder)
+
+
+def _remove_unused(kept: Path) -> None:
+    """Kits of another java or epubcheck (each update of either makes a new one, about 6 MB)
+    that no digest has used for KIT_UNUSED_DAYS."""
+    for other in kept.parent.glob("javakit-*"):
+        try:
+            if other != kept and time.time() - other.stat().st_mtime > KIT_UNUSED_DAYS * DAY:
+                shutil.rmtree(other)
+                log.info("removed the java kit %s, unused for %d days", other, KIT_UNUSED_DAYS)
         except OSError:  # removed by another process meanwhile
             pass
 
