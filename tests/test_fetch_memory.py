@@ -19,10 +19,10 @@ from factory import write_publication
 from loopback import LoopbackServer, Reply
 from PIL import Image
 
+from digest.core.cache import memory_cache
 from digest.core.configfile import load_config
 from digest.core.errors import SourceError
 from digest.core.month import Month
-from digest.core.cache import memory_cache
 from digest.core.store import open_store
 from digest.ingest.failures import DeadLink, RunFailures
 from digest.ingest.fetch import Fetcher, FetchPolicy
