@@ -261,7 +261,7 @@ class Fetcher:
     def _failed(self, host: str, reason: str) -> None:
         if self.run.failed(host, reason):
             log.info("%s: %d failures in a row (the last: %s); its other URLs are skipped in this run",
-                        host, self.policy.breaker, reason)
+                     host, self.policy.breaker, reason)
 
     def _remember(self, key: str, reason: str, days: float) -> None:
         if self.memory is not None and days > 0:
