@@ -149,7 +149,7 @@ def _mark_used(folder: Path) -> None:
 
 
 def _remove_unused(kept: Path) -> None:
-    """Kits of another java or epubcheck (each update of either makes a new one, about 6 MB)
+    """Kits of another java or epubcheck (each update of either makes a new one, about 5 MB)
     that no digest has used for KIT_UNUSED_DAYS."""
     for other in kept.parent.glob("javakit-*"):
         try:
