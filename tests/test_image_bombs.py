@@ -2,7 +2,8 @@
 share a budget of decoded bytes. Peak memory is measured in a child process.
 
 Before: an ICO declaring 256x256 that held a 12000x12000 PNG took 672 MB (Pillow decodes the
-picture inside Image.open); six 40-megapixel PNGs of 150 KB took 2.7 GB with six workers.
+picture inside Image.open); six 40-megapixel PNGs of 150 KB took 2.7 GB with six workers; an
+86 KB progressive JPEG repeating one scan 5,000 times took 12 s of CPU to decode.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from loopback import LoopbackServer, Reply
 from PIL import Image
 
+from digest.content.images.decoding import MAX_JPEG_SCANS, jpeg_scans
 from digest.content.images.fit import ImageProfile, process_image
 from digest.content.issue.enrich import enrich
 from digest.core.errors import ImageError
@@ -124,3 +126,34 @@ def test_a_gif_frame_larger_than_its_screen_is_judged_by_the_frame():
     frame = b"," + struct.pack("<HHHHB", 0, 0, 9000, 9000, 0) + b"\x02\x02\x44\x01\x00;"
     with pytest.raises(ImageError, match="9000x9000 pixels is over the 40000000-pixel limit"):
         process_image(screen + frame, ImageProfile(), source="https://img.example/screen.gif")
+
+
+def progressive_with_scans(extra: int) -> bytes:
+    """A progressive JPEG (10 scans) whose last scan is repeated ``extra`` times more: libjpeg
+    only warns, and decodes each one, a pass over the whole picture each."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (2000, 2000), (90, 120, 150)).save(buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    last = data.rindex(b"\xff\xda")  # the last scan's header; scan data never holds a marker
+    return data[:-2] + data[last:-2] * extra + data[-2:]
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_before_it_is_decoded():
+    assert jpeg_scans(progressive_with_scans(0)) == 10
+    at_the_limit = process_image(progressive_with_scans(MAX_JPEG_SCANS - 10), ImageProfile())
+    assert (at_the_limit.width, at_the_limit.height) == (1264, 1264)
+    with pytest.raises(ImageError, match=f"https://img.example/scans.jpg: refused: a JPEG of more than "
+                                         f"{MAX_JPEG_SCANS} scans"):
+        process_image(progressive_with_scans(5000), ImageProfile(), source="https://img.example/scans.jpg")
+
+
+def test_the_scans_are_counted_in_the_first_picture_only_and_markers_in_metadata_are_skipped():
+    photo = Image.new("RGB", (64, 48), (200, 30, 30))
+    thumbnail = io.BytesIO()
+    photo.save(thumbnail, "JPEG", progressive=True)  # 10 scans, inside an APP segment
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", comment=b"\xff\xda" * 200, icc_profile=thumbnail.getvalue() * 3)
+    first = buffer.getvalue()
+    assert first.count(b"\xff\xda") > MAX_JPEG_SCANS  # what a plain count of the bytes would refuse
+    assert jpeg_scans(first) == 1
+    assert jpeg_scans(first + thumbnail.getvalue() * 20) == 1  # pictures after the first's end, as in an MPO

@@ -27,7 +27,7 @@ from functools import cache
 
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
 
-from digest.content.images.decoding import DECODE_BUDGET
+from digest.content.images.decoding import DECODE_BUDGET, MAX_JPEG_SCANS, jpeg_scans
 from digest.content.images.keep import PNG_SIGNATURE, lossless_copy
 from digest.content.images.svg import rasterise_svg
 from digest.core.errors import ImageError
@@ -120,6 +120,9 @@ def process_image(data: bytes, profile: ImageProfile, *, source: str = "") -> Pr
         with DECODE_BUDGET.hold(4 * icon[0] * icon[1] if icon else 0):
             opened = Image.open(io.BytesIO(data), formats=READABLE)
         _check_size(opened.size, profile, source)
+        if opened.format in JPEG_SOURCES and jpeg_scans(data) > MAX_JPEG_SCANS:
+            raise ImageError(source, f"refused: a JPEG of more than {MAX_JPEG_SCANS} scans "
+                                     "(each costs its decoder a pass over the whole picture)")
         with DECODE_BUDGET.hold(_decoded_bytes(opened, profile)):
             # Before any draft: the size must be the file's own.
             copied = lossless_copy(data, opened, (profile.max_width, profile.max_height),
