@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from digest.content.text.fallback import longer_article
-from digest.content.text.pagelimits import check_read_whole, within_limits
+from digest.content.text.pagelimits import check_element_count, check_read_whole, within_limits
 from digest.content.text.pageprep import (
     blogger_captions_to_figures,
     drop_tracking_pixels,
@@ -95,6 +95,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     if tree is None:
         raise ExtractionError(url, "not an HTML page")
     check_read_whole(url)
+    check_element_count(tree, url)
     prepare_links(tree, url)
     drop_tracking_pixels(tree)
     resolve_lazy_images(tree, url)
