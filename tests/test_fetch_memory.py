@@ -113,7 +113,8 @@ def test_a_second_build_asks_nothing_of_a_dead_link_or_an_unreachable_host(tmp_p
     assert "Figure 0" in "".join(a.body for a in second.issue.articles)
 
 
-def test_a_remembered_dead_feed_is_still_reported_as_a_failing_source(tmp_path):
+def test_a_remembered_dead_feed_is_still_reported_as_a_failing_source(tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
     with LoopbackServer() as server:
         server.routes["/feed.xml"] = Reply(200, feed(server.base, []), {"Content-Type": "application/rss+xml"})
         config = write_config(tmp_path, [server.url("/feed.xml"), server.url("/moved.xml")])
@@ -125,6 +126,7 @@ def test_a_remembered_dead_feed_is_still_reported_as_a_failing_source(tmp_path):
         failing = [p for p in result.problems if p.where == server.url("/moved.xml")]
         assert len(failing) == 1 and failing[0].reason.startswith("HTTP 404"), result.problems
     assert "remembered from" in next(p.reason for p in second.problems if p.where.endswith("/moved.xml"))
+    assert not [r for r in caplog.records if "/moved.xml" in r.getMessage()]  # printed by the report alone
 
 
 def test_a_host_that_keeps_failing_is_skipped_after_the_breaker_trips(tmp_path, caplog):

@@ -52,7 +52,7 @@ def gather(config: Config, reader: SourceReader, store: Store | None = None) -> 
     reports: list[SourceReport] = []
     for source, outcome in zip(config.sources, outcomes):
         if isinstance(outcome, SourceError):
-            log.warning("%s", outcome)
+            log.info("%s", outcome)  # a problem of the report (build, fetch): printed there, once
             problems.append(Problem(outcome.where, outcome.reason))
             reports.append(SourceReport(source.name, error=outcome.reason))
             continue
