@@ -23,6 +23,7 @@ from digest.core.config import Limits
 from digest.core.configfile import load_config
 from digest.core.errors import ConfigError
 from digest.core.models import IssueSpec
+from digest.core.stores import open_record
 from digest.core.month import Month
 
 
@@ -102,4 +103,10 @@ def test_a_source_with_ten_thousand_entries_in_the_month_still_publishes(tmp_pat
     manifest = json.loads(next((tmp_path / "dist").rglob("manifest.json")).read_text(encoding="utf-8"))
     assert len(manifest["articles"]) == 100 and line in manifest["notes"]
     assert manifest["articles"][-1]["title"] == "Post 9999"
+    # The record keeps the newest 1,000 (ARCHIVED_PER_READ), and says so once.
+    kept = "Big: 10,000 entries in one read: only the newest 1,000 are kept in the record"
+    assert [row for row in result.output.splitlines() if "in one read" in row] == [f"  - {kept}"]
+    with open_record(load_config(config)) as record:
+        rows = record.query("SELECT link FROM entries ORDER BY published")
+    assert len(rows) == 1_000 and rows[0]["link"] == "https://blog.example.org/p9000"
     assert elapsed < 480, f"{elapsed:.0f} s"  # generous: about 120 s on a loaded 2-core machine

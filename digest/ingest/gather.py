@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 
 SourceReader = Callable[[Config, Source], FeedResult]
 MAX_PARALLEL_SOURCES = 8
+ARCHIVED_PER_READ = 1_000
+"""A read of a source puts at most this many of its newest entries into the record (or ten times
+limits.entries_per_source, if more), which must stay small: a feed of 140,000 items fits under
+the fetch cap (19 MB), and a daily fetch archived every one of them."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,13 @@ def gather(config: Config, reader: SourceReader, store: Store | None = None) -> 
             problems.append(Problem(outcome.where, outcome.reason))
             reports.append(SourceReport(source.name, error=outcome.reason))
             continue
-        new = remember_entries(store, outcome.entries) if store is not None else 0
+        new = 0
+        if store is not None:
+            kept = _newest(outcome.entries, max(ARCHIVED_PER_READ, 10 * config.limits.entries_per_source))
+            if len(kept) < len(outcome.entries):
+                problems.append(Problem(source.name, f"{len(outcome.entries):,} entries in one read: only the newest "
+                                                     f"{len(kept):,} are kept in the record"))
+            new = remember_entries(store, kept)
         live.extend(outcome.entries)
         problems.extend(outcome.problems)
         reports.append(SourceReport(source.name, len(outcome.entries), new))
@@ -67,6 +77,12 @@ def gather(config: Config, reader: SourceReader, store: Store | None = None) -> 
         rank = {s.name: i for i, s in enumerate(config.sources)}
         entries = sorted([*live, *archived], key=lambda e: rank[e.source])
     return Gathered(tuple(entries), tuple(problems), tuple(reports))
+
+
+def _newest(entries: tuple[Entry, ...], count: int) -> tuple[Entry, ...]:
+    if len(entries) <= count:
+        return entries
+    return tuple(sorted(entries, key=lambda entry: entry.date, reverse=True)[:count])
 
 
 def _read(reader: SourceReader, config: Config, source: Source) -> FeedResult | SourceError:
