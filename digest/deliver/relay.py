@@ -75,12 +75,13 @@ class Relay:
             try:
                 return Transmission("sent", self._transmit(recipient, message, before_end_of_data))
             except _Ambiguous as exc:
-                log.warning("%s: no answer after the message was sent: %s (left unconfirmed)", recipient, exc)
+                # Info, as below: the send report lists every recipient not sent, with the reason.
+                log.info("%s: no answer after the message was sent: %s (left unconfirmed)", recipient, exc)
                 return Transmission("unconfirmed", str(exc))
             except smtplib.SMTPResponseException as exc:
                 error = f"{exc.smtp_code} {reply_text(exc.smtp_error)}"
                 if exc.smtp_code >= 500 or attempt == settings.max_retries:
-                    log.warning("%s: refused: %s", recipient, error)
+                    log.info("%s: refused: %s", recipient, error)
                     return Transmission("failed", error)
                 on_temporary_failure(error)
                 log.info("%s: temporary failure %s; retrying", recipient, error)
