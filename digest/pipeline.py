@@ -155,8 +155,11 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
         selection, fed_links = split_links(
             config, select_entries(config, spec, gathered.entries, earlier, languages), earlier)
         if not selection.articles and not allow_empty:
+            # No report follows this error: the sources that failed are said here, once.
             raise BuildError(f"no articles for {month.label}: nothing to publish "
-                             f"({len(gathered.entries)} entries read from {len(config.sources)} sources)")
+                             f"({len(gathered.entries)} entries read from {len(config.sources)} sources)"
+                             + "".join(f"\n  {report.source}: {report.error}"
+                                       for report in gathered.reports if report.error))
         clean = CleanBodies(cache).clean
         with showing_stage("full text"):
             articles, text_problems = full_text(config, selection.articles, fetcher, ExtractionCache(cache),
