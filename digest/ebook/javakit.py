@@ -76,7 +76,6 @@ def java_kit(java: str, epubcheck: Path, source: Path = SERVER) -> JavaKit | Non
             _mark_used(folder)
         else:
             _make(folder, java, epubcheck, saxon, source)
-            _remove_unused(folder)
     except (OSError, subprocess.SubprocessError, zipfile.BadZipFile) as exc:
         log.info("no java kit, so EPUBCheck starts the slower way: %s", exc)
         return None
@@ -108,7 +107,11 @@ def _make(folder: Path, java: str, epubcheck: Path, saxon: Path, source: Path) -
     """Build the kit in a folder beside ``folder`` and rename it into place (another process
     that got there first keeps its kit)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(folder.parent)
+    # Kits half-made by a process killed while making one (older than any compile, so none that
+    # is being made now), and kits of an older java or epubcheck (each update of either makes
+    # one, about 5 MB) that no digest has used for KIT_UNUSED_DAYS.
+    _remove_older(folder.parent, ".javakit-*", 2 * COMPILE_TIMEOUT)
+    _remove_older(folder.parent, "javakit-*", KIT_UNUSED_DAYS * DAY)
     building = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         classes = building / "classes"
@@ -131,33 +134,21 @@ def _make(folder: Path, java: str, epubcheck: Path, saxon: Path, source: Path) -
         shutil.rmtree(building, ignore_errors=True)
 
 
-def _remove_leftovers(cache: Path) -> None:
-    """Kits left half-made by a process killed while making one: older than any compile, so
-    not one that another process is making now."""
-    for leftover in cache.glob(".javakit-*"):
+def _remove_older(cache: Path, pattern: str, seconds: float) -> None:
+    """Remove the folders of ``cache`` matching ``pattern`` not touched for ``seconds``."""
+    for folder in cache.glob(pattern):
         try:
-            if time.time() - leftover.stat().st_mtime > 2 * COMPILE_TIMEOUT:
-                shutil.rmtree(leftover)
+            if time.time() - folder.stat().st_mtime > seconds:
+                shutil.rmtree(folder)
+                log.info("removed %s, untouched for more than %.0f hours", folder, seconds / 3600)
         except OSError:  # removed by another process meanwhile
             pass
 
 
 def _mark_used(folder: Path) -> None:
-    """Date the kit's folder to its use (at most once a day): _remove_unused goes by that date."""
+    """Date the kit's folder to its use (at most once a day): the removal of unused kits goes by that date."""
     if time.time() - folder.stat().st_mtime > DAY:
         os.utime(folder)
-
-
-def _remove_unused(kept: Path) -> None:
-    """Kits of another java or epubcheck (each update of either makes a new one, about 5 MB)
-    that no digest has used for KIT_UNUSED_DAYS."""
-    for other in kept.parent.glob("javakit-*"):
-        try:
-            if other != kept and time.time() - other.stat().st_mtime > KIT_UNUSED_DAYS * DAY:
-                shutil.rmtree(other)
-                log.info("removed the java kit %s, unused for %d days", other, KIT_UNUSED_DAYS)
-        except OSError:  # removed by another process meanwhile
-            pass
 
 
 def _unsigned_copy(jar: Path, copy: Path) -> None:
