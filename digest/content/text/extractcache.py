@@ -2,9 +2,9 @@
 
 A page is keyed by the SHA-256 of its bytes, its URL and a fingerprint of the extractor's
 own source (digest.content.text.extract, the page limits and the sanitizer helpers it uses),
-so a changed extractor re-extracts everything once, even within one version of digest. A page without
-an article is remembered too, with its reason: the same bytes fail the same way, and finding
-that out (readability included) was the slowest part of a rebuild.
+so a changed extractor re-extracts everything once, even within one version of digest. A page
+without an article is remembered too, with its reason: the same bytes fail the same way, and
+finding that out (readability included) was the slowest part of a rebuild.
 """
 
 from __future__ import annotations
