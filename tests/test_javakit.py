@@ -16,9 +16,11 @@ import zipfile
 import pytest
 from test_check import mutate
 
+from digest.core.machinecache import DAY
+from digest.core.machinecache import UNUSED_DAYS as KIT_UNUSED_DAYS
 from digest.ebook import check
 from digest.ebook.check import epubcheck_jar, run_epubcheck
-from digest.ebook.javakit import DAY, KIT_UNUSED_DAYS, MAIN_CLASS, SERVER, SIGNATURE, java_kit
+from digest.ebook.javakit import MAIN_CLASS, SERVER, SIGNATURE, java_kit
 from digest.ebook.primed import WarmJava, _write_primer, primed_checkers
 
 JAVA = shutil.which("java")
@@ -97,7 +99,7 @@ def test_a_damaged_kit_is_made_again(cache, primer, caplog):
     kit, _ = make_kit()
     assert kit is not None
     kit.server.write_bytes(kit.server.read_bytes()[:100])  # cut short, as by a full disk
-    with caplog.at_level(logging.INFO, logger="digest.ebook.javakit"):
+    with caplog.at_level(logging.INFO, logger="digest.core.machinecache"):
         with primed_checkers() as checkers:
             warm = checkers.epubcheck
             assert isinstance(warm, WarmJava)

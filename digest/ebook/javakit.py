@@ -7,36 +7,33 @@ into a jar and a copy of Saxon without its signature: put first on the classpath
 classes are the ones loaded, and the signed jar is never read. The warm java's first book (the
 primer) then takes 4.2 s of CPU instead of 5.6, a one-off EPUBCheck run 4.1 s instead of 5.0
 (medians on a loaded 2-core machine). The folder is named after a hash of what it is made from
-(the server's source, the jars, the java binary), so a new java or epubcheck makes a new kit; it
-is built beside its final name and renamed into place, so no process ever uses a half-made kit;
-kits no digest has used for a month (of an older java or epubcheck) are removed when a new one is made.
+(the server's source, the jars, the java binary), so a new java or epubcheck makes a new kit
+(digest.core.machinecache: made beside its final name and renamed into place; kits unused for a
+month removed).
 When it cannot be made (no compiler, no writable cache), java runs the server from its source
 and EPUBCheck from its jar.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import logging
 import os
 import re
 import shutil
 import subprocess
-import tempfile
-import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from digest.core.external import run_external
+from digest.core.machinecache import fingerprint, made_folder
 
 log = logging.getLogger(__name__)
 
 SERVER = Path(__file__).with_name("EpubCheckServer.java")
 MAIN_CLASS = "EpubCheckServer"
 COMPILE_TIMEOUT = 120
-DAY = 24 * 3600
-KIT_UNUSED_DAYS = 30
 SIGNATURE = re.compile(r"META-INF/[^/]+\.(SF|RSA|DSA|EC)", re.IGNORECASE)
 # The compiler of the java that will run the class, so the class file suits it (a javac on
 # PATH may belong to another JDK); a JRE that has the jdk.compiler module has it too.
@@ -67,35 +64,22 @@ def java_kit(java: str, epubcheck: Path, source: Path = SERVER) -> JavaKit | Non
     try:
         if saxon is None:
             raise OSError(f"no Saxon jar beside {epubcheck}")
-        folder = _cache_dir() / f"javakit-{_fingerprint(java, epubcheck, saxon, source)}"
-        kit = JavaKit(folder / "server.jar", folder / "saxon.jar")
-        if folder.is_dir() and not _intact(kit):
-            log.info("rebuilding the damaged java kit %s", folder)
-            shutil.rmtree(folder, ignore_errors=True)
-        if folder.is_dir():
-            _mark_used(folder)
-        else:
-            _make(folder, java, epubcheck, saxon, source)
+        folder = made_folder("javakit", fingerprint(source.read_bytes(), Path(java), epubcheck, saxon),
+                             functools.partial(_make, java=java, epubcheck=epubcheck, saxon=saxon, source=source),
+                             intact=_intact, make_timeout=COMPILE_TIMEOUT)
     except (OSError, subprocess.SubprocessError, zipfile.BadZipFile) as exc:
         log.info("no java kit, so EPUBCheck starts the slower way: %s", exc)
         return None
-    return kit
+    return _kit(folder)
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "digest"
+def _kit(folder: Path) -> JavaKit:
+    return JavaKit(folder / "server.jar", folder / "saxon.jar")
 
 
-def _fingerprint(java: str, epubcheck: Path, saxon: Path, source: Path) -> str:
-    parts = [source.read_bytes()]
-    for path in (Path(java).resolve(), epubcheck, saxon):
-        stat = path.stat()
-        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
-    return hashlib.sha256(b"\0\0".join(parts)).hexdigest()[:16]
-
-
-def _intact(kit: JavaKit) -> bool:
+def _intact(folder: Path) -> bool:
     """Whether both jars of a kit open (a kit cut short, by a full disk or a copy, is made again)."""
+    kit = _kit(folder)
     try:
         with zipfile.ZipFile(kit.server) as server, zipfile.ZipFile(kit.saxon) as saxon:
             return f"{MAIN_CLASS}.class" in server.namelist() and "META-INF/MANIFEST.MF" in saxon.namelist()
@@ -103,52 +87,20 @@ def _intact(kit: JavaKit) -> bool:
         return False
 
 
-def _make(folder: Path, java: str, epubcheck: Path, saxon: Path, source: Path) -> None:
-    """Build the kit in a folder beside ``folder`` and rename it into place (another process
-    that got there first keeps its kit)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # Kits half-made by a process killed while making one (older than any compile, so none that
-    # is being made now), and kits of an older java or epubcheck (each update of either makes
-    # one, about 5 MB) that no digest has used for KIT_UNUSED_DAYS.
-    _remove_older(folder.parent, ".javakit-*", 2 * COMPILE_TIMEOUT)
-    _remove_older(folder.parent, "javakit-*", KIT_UNUSED_DAYS * DAY)
-    building = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
-        classes = building / "classes"
-        done = run_external([java, *JAVA_OPTIONS, *JAVAC, "-nowarn", "-encoding", "UTF-8", "-cp", str(epubcheck),
-                             "-d", str(classes), str(source)], timeout=COMPILE_TIMEOUT)
-        if done.returncode != 0:
-            tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-            raise OSError(f"compiling {source.name} failed (exit {done.returncode}): {tail[0]}")
-        with zipfile.ZipFile(building / "server.jar", "w", zipfile.ZIP_DEFLATED) as jar:
-            for path in sorted(classes.rglob("*.class")):
-                jar.write(path, path.relative_to(classes).as_posix())
-        shutil.rmtree(classes)
-        _unsigned_copy(saxon, building / "saxon.jar")
-        try:
-            building.rename(folder)
-        except OSError:
-            if not folder.is_dir():
-                raise
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-
-
-def _remove_older(cache: Path, pattern: str, seconds: float) -> None:
-    """Remove the folders of ``cache`` matching ``pattern`` not touched for ``seconds``."""
-    for folder in cache.glob(pattern):
-        try:
-            if time.time() - folder.stat().st_mtime > seconds:
-                shutil.rmtree(folder)
-                log.info("removed %s, untouched for more than %.0f hours", folder, seconds / 3600)
-        except OSError:  # removed by another process meanwhile
-            pass
-
-
-def _mark_used(folder: Path) -> None:
-    """Date the kit's folder to its use (at most once a day): the removal of unused kits goes by that date."""
-    if time.time() - folder.stat().st_mtime > DAY:
-        os.utime(folder)
+def _make(building: Path, *, java: str, epubcheck: Path, saxon: Path, source: Path) -> None:
+    """Compile the server into ``building``'s jar and copy Saxon there unsigned."""
+    classes = building / "classes"
+    done = run_external([java, *JAVA_OPTIONS, *JAVAC, "-nowarn", "-encoding", "UTF-8", "-cp", str(epubcheck),
+                         "-d", str(classes), str(source)], timeout=COMPILE_TIMEOUT)
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise OSError(f"compiling {source.name} failed (exit {done.returncode}): {tail[0]}")
+    kit = _kit(building)
+    with zipfile.ZipFile(kit.server, "w", zipfile.ZIP_DEFLATED) as jar:
+        for path in sorted(classes.rglob("*.class")):
+            jar.write(path, path.relative_to(classes).as_posix())
+    shutil.rmtree(classes)
+    _unsigned_copy(saxon, kit.saxon)
 
 
 def _unsigned_copy(jar: Path, copy: Path) -> None:
