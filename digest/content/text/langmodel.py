@@ -76,5 +76,5 @@ def _stdlib(table: np.ndarray) -> array:
     if table.dtype.kind != "u":
         raise ValueError(f"unexpected {table.dtype} table in the language model")
     copied = array(TYPECODES[table.dtype.itemsize])
-    copied.frombytes(memoryview(np.ascontiguousarray(table)).cast("B"))
+    copied.frombytes(np.ascontiguousarray(table).data.cast("B"))
     return copied
