@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject
 
 from digest.core.errors import ExtractionError
-from digest.ingest.linkmeta import page_metadata
+from digest.ingest import linkmeta
+from digest.ingest.linkmeta import LinkMetadata, page_metadata
 
 PAGES = Path(__file__).parent / "data" / "pages" / "linkmeta"
 
@@ -135,3 +137,20 @@ def test_the_page_count_is_the_one_the_page_tree_declares_not_a_walk_of_every_pa
 
     assert with_count(40_000) == 40_000  # a walk would have found 2
     assert with_count(0) is None and with_count(None) is None
+
+
+@pytest.mark.parametrize(("limit", "value", "said"), [
+    ("PDF_SECONDS", 0.05, "longer than 0.05 s"),  # under a python start-up: as a parser loop would be
+    ("PDF_MEMORY", 20_000_000, "PDF metadata not read"),  # under what pypdf needs: as a bomb would be
+])
+def test_a_pdf_read_past_its_time_or_memory_limit_is_a_pdf_without_metadata(monkeypatch, caplog, limit, value, said):
+    """The metadata is read in a child process with both limits, so a hostile PDF costs its
+    description only, and the link keeps its own title."""
+    monkeypatch.setattr(linkmeta, limit, value)
+    pdf = make_pdf(3, **{"/Title": "Hybrid Cloud Networking"})
+    with caplog.at_level(logging.INFO, logger="digest.ingest.linkmeta"):
+        meta = page_metadata(pdf, "application/pdf", "https://example.com/hostile.pdf")
+    assert meta == LinkMetadata(kind_hint="pdf")
+    assert said in caplog.text and "https://example.com/hostile.pdf" in caplog.text
+    monkeypatch.undo()
+    assert page_metadata(pdf, "application/pdf", "https://example.com/hostile.pdf").title == "Hybrid Cloud Networking"

@@ -7,16 +7,25 @@ give what they have; only a body that is neither HTML nor PDF is an error.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from digest.core.errors import ExtractionError
+from digest.core.external import run_external
 from digest.core.urls import absolute_url
 
 log = logging.getLogger(__name__)
+
+PDF_SECONDS = 20
+"""Time limit for reading one PDF link's metadata, process start included."""
+PDF_MEMORY = 1_500_000_000
+"""Address-space limit (bytes) of the process that reads it."""
 
 HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*"
                         rb"<(!doctype\s+html|html|head|body|title|meta|link|p|div)\b", re.IGNORECASE | re.DOTALL)
@@ -106,22 +115,54 @@ def _text(value) -> str:
 
 
 def _pdf_metadata(body: bytes, url: str) -> LinkMetadata:
-    from pypdf import PdfReader  # imported here: few links are PDFs, and pypdf is slow to import
-
-    title = author = subject = None
-    pages = None
+    """Read in a child process with a time and an address-space limit, as the whitepaper briefs
+    are (digest.content.issue.pdfbrief): a PDF is a program for its parser, pypdf has had loops
+    and bombs in its changelog, and a feed can link any PDF. What cannot be read in time is only
+    a PDF without metadata: the link keeps its own title."""
+    hint = LinkMetadata(kind_hint="pdf")
+    with tempfile.TemporaryDirectory(prefix="digest-linkpdf-") as work:
+        pdf = Path(work) / "link.pdf"
+        pdf.write_bytes(body)
+        try:
+            done = run_external([sys.executable, "-m", __name__, str(pdf), str(PDF_MEMORY)], timeout=PDF_SECONDS)
+        except subprocess.TimeoutExpired:
+            log.info("%s: PDF metadata not read: longer than %s s", url, PDF_SECONDS)
+            return hint
     try:
-        reader = PdfReader(io.BytesIO(body))
+        found = json.loads(done.stdout) if done.returncode == 0 else None
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        log.info("%s: PDF metadata not read: %s", url, lines[-1] if lines else f"exit {done.returncode}")
+        return hint
+    if found.get("error"):
+        log.info("%s: PDF partly unreadable: %s", url, found["error"])
+    return LinkMetadata(title=found.get("title"), description=found.get("subject"), kind_hint="pdf",
+                        page_count=found.get("pages"), author=found.get("author"))
+
+
+def _read_pdf(path: str, memory: int) -> dict:
+    """The child's work, in at most ``memory`` bytes of address space: what a PDF's document
+    information and page tree say; what was read before an error is kept, with the error."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    from pypdf import PdfReader
+
+    found: dict = {}
+    try:
+        reader = PdfReader(path)
         if reader.is_encrypted:
             reader.decrypt("")
         info = reader.metadata
         if info is not None:
-            title, author, subject = (_pdf_text(info, key) for key in ("/Title", "/Author", "/Subject"))
-        pages = _page_count(reader)
+            for key in ("title", "author", "subject"):
+                found[key] = _pdf_text(info, f"/{key.title()}")
+        found["pages"] = _page_count(reader)
     except Exception as error:  # pypdf raises many kinds on damaged files; keep what was read
-        log.info("%s: PDF partly unreadable: %s", url, error)
-    return LinkMetadata(title=title or None, description=subject or None, kind_hint="pdf",
-                        page_count=pages, author=author or None)
+        found["error"] = str(error) or type(error).__name__
+    return {key: value for key, value in found.items() if value}
 
 
 def _page_count(reader) -> int | None:
@@ -144,3 +185,7 @@ def _pdf_text(info, key: str) -> str | None:
 
 def _clean(text: str) -> str:
     return " ".join(text.split())
+
+
+if __name__ == "__main__":
+    print(json.dumps(_read_pdf(sys.argv[1], int(sys.argv[2]))))
