@@ -18,6 +18,7 @@ from test_editor_flow import atom_feed
 from test_select import ENGLISH, entry, titles
 
 from digest.cli import cli
+from digest.ingest import gather
 from digest.content.issue.select import cap_text, select_entries
 from digest.core.config import Limits
 from digest.core.configfile import load_config
@@ -103,10 +104,52 @@ def test_a_source_with_ten_thousand_entries_in_the_month_still_publishes(tmp_pat
     manifest = json.loads(next((tmp_path / "dist").rglob("manifest.json")).read_text(encoding="utf-8"))
     assert len(manifest["articles"]) == 100 and line in manifest["notes"]
     assert manifest["articles"][-1]["title"] == "Post 9999"
-    # The record keeps the newest 1,000 (ARCHIVED_PER_READ), and says so once.
+    # The record keeps the newest 1,000 (ARCHIVED_PER_MONTH), and says so once.
     kept = "Big: 10,000 entries in one read: only the newest 1,000 are kept in the record"
     assert [row for row in result.output.splitlines() if "in one read" in row] == [f"  - {kept}"]
     with open_record(load_config(config)) as record:
         rows = record.query("SELECT link FROM entries ORDER BY published")
     assert len(rows) == 1_000 and rows[0]["link"] == "https://blog.example.org/p9000"
     assert elapsed < 480, f"{elapsed:.0f} s"  # generous: about 120 s on a loaded 2-core machine
+
+
+def test_a_feed_with_new_links_at_every_read_keeps_only_a_months_worth_in_the_record(tmp_path, monkeypatch):
+    """A feed that shows fresh items at every read (a spammer's, a CMS that mints new URLs) added
+    them all to the record at each daily fetch. The record keeps a source's newest entries of
+    each month, up to the cap; other months and other sources are untouched."""
+    monkeypatch.setattr(gather, "ARCHIVED_PER_MONTH", 50)
+    january = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def write_feed(read):
+        items = [(f"Read {read} item {n}", f"https://spam.example.org/{read}/{n}",
+                  january + timedelta(days=read, minutes=n), "en") for n in range(30)]
+        if read == 0:  # December's items, few enough to keep
+            items += [(f"December {n}", f"https://spam.example.org/dec/{n}",
+                       january - timedelta(days=1 + n), "en") for n in range(5)]
+        (tmp_path / "spam.atom").write_text(atom_feed(items), encoding="utf-8")
+
+    (tmp_path / "calm.atom").write_text(atom_feed([(f"Calm {n}", f"https://calm.example.org/{n}",
+                                                    january + timedelta(days=n), "en") for n in range(40)]),
+                                        encoding="utf-8")
+    config = write_publication(tmp_path, sources=[{"name": "Spam", "url": "spam.atom", "section": "main"},
+                                                  {"name": "Calm", "url": "calm.atom", "section": "main"}],
+                               limits={"entries_per_source": 1})
+    monkeypatch.chdir(tmp_path)
+    outputs = []
+    for read in range(3):
+        write_feed(read)
+        result = CliRunner().invoke(cli, ["fetch", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    cut = "more than 50 entries dated 2026-01: the record keeps the newest 50"
+    assert [cut in output for output in outputs] == [False, True, True]
+    assert "(10 older left out)" in outputs[1] and "(30 older left out)" in outputs[2]
+    assert not [line for output in outputs for line in output.splitlines() if "Calm" in line and "more than" in line]
+    with open_record(load_config(config)) as record:
+        spam = record.query("SELECT link FROM entries WHERE source = 'Spam' AND published LIKE '2026-01%' "
+                            "ORDER BY published")
+        december = record.query("SELECT link FROM entries WHERE source = 'Spam' AND published LIKE '2025-12%'")
+        calm = record.query("SELECT link FROM entries WHERE source = 'Calm'")
+    assert len(spam) == 50  # 90 seen
+    assert spam[0]["link"] == "https://spam.example.org/1/10" and spam[-1]["link"] == "https://spam.example.org/2/29"
+    assert len(december) == 5 and len(calm) == 40

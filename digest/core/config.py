@@ -198,8 +198,8 @@ class Limits:
 
     entries_per_source: int = 100
     """At most this many of the month's entries from one source, the newest kept (a source's
-    ``max_articles`` can ask for fewer). From one read of a source, the record keeps at most its
-    newest 1,000 entries, or ten times this cap if that is more."""
+    ``max_articles`` can ask for fewer). The record keeps at most a source's newest 1,000
+    entries of a month, or ten times this cap if that is more."""
     articles: int = 250
     """At most this many articles in an issue, the newest kept."""
     article_kb: int = 1000

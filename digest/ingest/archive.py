@@ -39,6 +39,21 @@ def remember_entries(store: Store, entries: Iterable[Entry]) -> int:
     return new
 
 
+def keep_newest_per_month(store: Store, source: str, count: int) -> list[tuple[str, int]]:
+    """Drop ``source``'s archived entries past the newest ``count`` of each month (by their
+    date); returns ("YYYY-MM", how many dropped) for each month cut. Bounds what a feed that
+    shows new links at every read (a spammer's, a broken CMS's) adds to the record."""
+    month = "substr(published, 1, 7)"
+    with store.transaction() as conn:
+        over = [(row[0], row[1] - count) for row in conn.execute(
+            f"SELECT {month}, count(*) FROM entries WHERE source = ? GROUP BY 1 HAVING count(*) > ?",
+            (source, count))]
+        for label, _ in over:
+            conn.execute(f"DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE source = ? AND {month} = ? "
+                         "ORDER BY published DESC, key DESC LIMIT -1 OFFSET ?)", (source, label, count))
+    return over
+
+
 def archived_entries(store: Store, sources: Iterable[str], known: Collection[str] = ()) -> tuple[Entry, ...]:
     """Every archived entry of these sources, in source order, then by date; none whose key
     (entry_key) is ``known`` (the feeds show them: not read back)."""

@@ -12,17 +12,19 @@ from digest.core.errors import SourceError
 from digest.core.models import Entry, Problem
 from digest.core.progress import progress
 from digest.core.store import Store
-from digest.ingest.archive import archived_entries, entry_key, remember_entries
+from digest.ingest.archive import archived_entries, entry_key, keep_newest_per_month, remember_entries
 from digest.ingest.feeds import FeedResult
 
 log = logging.getLogger(__name__)
 
 SourceReader = Callable[[Config, Source], FeedResult]
 MAX_PARALLEL_SOURCES = 8
-ARCHIVED_PER_READ = 1_000
-"""A read of a source puts at most this many of its newest entries into the record (or ten times
-limits.entries_per_source, if more), which must stay small: a feed of 140,000 items fits under
-the fetch cap (19 MB), and a daily fetch archived every one of them."""
+ARCHIVED_PER_MONTH = 1_000
+"""The record keeps at most this many of a source's entries per month, the newest (or ten times
+limits.entries_per_source, if more), and a read puts at most that many of its newest entries in
+it. The record must stay small: a feed of 140,000 items fits under the fetch cap (19 MB), a
+daily fetch archived every one of them, and a feed showing new links at every read would add
+its items every day."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,16 @@ def gather(config: Config, reader: SourceReader, store: Store | None = None) -> 
             continue
         new = 0
         if store is not None:
-            kept = _newest(outcome.entries, max(ARCHIVED_PER_READ, 10 * config.limits.entries_per_source))
+            cap = max(ARCHIVED_PER_MONTH, 10 * config.limits.entries_per_source)
+            kept = _newest(outcome.entries, cap)
             if len(kept) < len(outcome.entries):
                 problems.append(Problem(source.name, f"{len(outcome.entries):,} entries in one read: only the newest "
                                                      f"{len(kept):,} are kept in the record"))
             new = remember_entries(store, kept)
+            if new:
+                problems.extend(Problem(source.name, f"more than {cap:,} entries dated {month}: the record keeps the "
+                                                     f"newest {cap:,} ({dropped:,} older left out)")
+                                for month, dropped in keep_newest_per_month(store, source.name, cap))
         live.extend(outcome.entries)
         problems.extend(outcome.problems)
         reports.append(SourceReport(source.name, len(outcome.entries), new))
