@@ -4,22 +4,51 @@ idle machine measures them again."""
 
 WARM_AND_MEMORY = """## Rebuilds, cold speed and peak memory against issue #22 (2026-12-06)
 
-The tables above come from the `make bench` run of 2026-12-06 12:13-12:24 UTC (10.8 minutes,
-nothing else running). The other figures here were measured by hand the same day with `python -m
-bench.warm --variant feed|pages|real [--articles N --images N] --work NEWDIR --runs N` (one
-cold build, then rebuilds with nothing changed, each a process of its own, Python start-up
-included), or by interleaved A/B runs against one corpus server (several cold builds of each
-variant in turn, each in a new folder), some while other work shared the machine (load given).
+The tables above come from the `make bench` run of 2026-12-06 17:18-17:28 UTC (10.0 minutes,
+nothing else running), after this page's third pass below. The other figures here were
+measured by hand the same day with `python -m bench.warm --variant feed|pages|real [--articles
+N --images N] --work NEWDIR --runs N` (one cold build, then rebuilds with nothing changed, each
+a process of its own, Python start-up included), or by interleaved A/B runs against one corpus
+server (several cold builds of each variant in turn, each in a new folder), some while other
+work shared the machine (load given).
 
 | target (issue #22) | measured | met? |
 |---|---|---|
-| rebuild with nothing changed < 1.0 s, 100-article bench | 0.9 s (feed and pages, `make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
-| rebuild < 1.0 s, 181 real pages | 0.77-0.81 s idle (bench.warm, 4 rebuilds); 1.1 s in the full `make bench` runs | yes by hand; the full bench run's first rebuild measures 1.1 s |
-| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.26 s median (0.25-0.44), template 0.32 s (`make bench`) | yes |
-| cold >= 2.5x calibre on every corpus | this run: feed 1.87x, pages 1.76x, real 3.38x; a feed and pages bench run 20 minutes earlier (11:52): 2.09x and 2.01x | real only |
-| CPU floor stated | feed: 34.0 s of CPU, floor 17.0 s on 2 cores, wall 1.19x the floor; of it, image decode and encode 17.2 s (this run) | stated |
-| peak < 250 MB at 100 articles | 204 MB (feed), 218 MB (pages); real pages 252 MB | yes at 100 bench articles |
-| peak < 300 MB at 1,000 articles | 232 MB with 1 main image an article (`make bench`); 314 MB with 4 (bench.warm, earlier the same day) | with 1 image yes, with 4 no |
+| rebuild with nothing changed < 1.0 s, 100-article bench | 0.8 s (feed and pages, `make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
+| rebuild < 1.0 s, 181 real pages | 0.8 s (`make bench`); 0.77-0.81 s idle (bench.warm, 4 rebuilds) | yes |
+| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.26 s median (0.24-0.34), template 0.29 s (`make bench`) | yes |
+| cold >= 2.5x calibre on every corpus | this run: feed 2.30x, pages 2.21x, real 4.55x; the run of 12:13: 1.87x, 1.76x, 3.38x | real only |
+| CPU floor stated | feed: 24.9 s of CPU, floor 12.4 s on 2 cores, wall 1.22x the floor; of it, image decode and encode 14-15 s (the bench's image line) | stated |
+| peak < 250 MB at 100 articles | 202 MB (feed), 211 MB (pages); 181 real pages 250 MB | yes at 100 bench articles |
+| peak < 300 MB at 1,000 articles | 231 MB with 1 main image an article (`make bench`); 314 MB with 4 (bench.warm, earlier the same day) | with 1 image yes, with 4 no |
+
+Third pass (evening; before -> after, interleaved runs unless said):
+- py3langid's model is unpacked once per machine into the user's cache and mapped from there
+  (digest.content.text.langmodel): a load takes 0.06 s of CPU instead of 0.76, and the
+  selection, which waits for it, ends 0.74 s into a cold feed build instead of 1.38-1.67 s.
+- Tried and not kept: libvips (pyvips 3.2, libvips 8.18) for the resize step only, Pillow
+  still decoding and encoding. For photos (bilinear, same PSNR and JPEG sizes as Pillow's) and
+  screenshots (cubic): feed median 16.08 -> 15.07 s, CPU 26.2 -> 23.8 s, peak 206 -> 242 MB (3
+  runs each); but its cubic changes the sample issue's bytes (its whitepaper figure, drawn
+  1265x1636 by PDFium, is shrunk by one pixel), which #22 keeps fixed. Photos only: 16.99 ->
+  16.22 s, CPU 27.9 -> 26.0 s, peak 220 -> 239 MB. A 21 MB native dependency for 4.5% of the
+  wall time, which does not reach 2.5x either. libvips's JPEG encoder was slower than Pillow's
+  (8.1 against 4.8 ms, 7% larger files).
+- Tried and not kept: a box filter for photos (10.0 against 14.7 ms a camera photo, but 0.6 dB
+  less and JPEGs 10% larger); java's full tiered JIT instead of C1 only (the warm-up book 3.6
+  -> 6.2-6.6 s of CPU, the bench book after it 1.6-1.7 -> 2.1-2.3 s wall); a static class-data
+  archive of EPUBCheck's 5,115 classes (the -Xshare:dump route works on this JDK): 0.2 s less
+  CPU for the warm-up, the same for the book, for a 41 MB file.
+- Where the last 2.3 s of a cold feed build go, after the images (one run, by function): the
+  articles' bodies cleaned with their final image paths 0.24 s, Jing on the bodies 0.13 s (and
+  0.08 s to extract its schema), 19 templates compiled 0.14 s, the EPUB written 0.19 s,
+  EPUBCheck on the finished book 1.3-1.9 s (on one core; the same book with 8x8 images takes
+  1.1 s: the 520 images are 0.2 s of it), the site 0.09 s.
+- What 2.5x needs now, at this run's calibre times and wall/floor ratio (1.22): a feed build of
+  14.0 s, 23.0 s of CPU instead of 24.9; pages 14.6 s, 23.9 s instead of 27.0. libvips for
+  every resize would give about 2.4 s; for photos only, which keeps the sample's bytes, 1.9 s.
+  The rest is EPUBCheck's java (about 5.5 s of CPU a cold build, 1.3-1.9 s of it alone at the
+  end) and Pillow's decode and encode, each at its library's floor.
 
 **The machine's speed moved during the day, and the ratio with it.** The bench's image line
 (decode and encode of the same 520 images in one process, fixed work) read 15.4 s of CPU in a
