@@ -20,7 +20,7 @@ work shared the machine (load given).
 | cold >= 2.5x calibre on every corpus | this run: feed 2.30x, pages 2.21x, real 4.55x; the run of 12:13: 1.87x, 1.76x, 3.38x | real only |
 | CPU floor stated | feed: 24.9 s of CPU, floor 12.4 s on 2 cores, wall 1.22x the floor; of it, image decode and encode 14-15 s (the bench's image line) | stated |
 | peak < 250 MB at 100 articles | 202 MB (feed), 211 MB (pages); 181 real pages 250 MB | yes at 100 bench articles |
-| peak < 300 MB at 1,000 articles | 231 MB with 1 main image an article (`make bench`); 314 MB with 4 (bench.warm, earlier the same day) | with 1 image yes, with 4 no |
+| peak < 300 MB at 1,000 articles | 231 MB with 1 main image an article (`make bench`); with 4, 314 MB earlier the same day and 300 MB at 18:09 (bench.warm, cold 269 s, rebuild 8.9 s); 165 MB with none | with 1 image yes, with 4 at the bound |
 
 Third pass (evening; before -> after, interleaved runs unless said):
 - py3langid's model is unpacked once per machine into the user's cache and mapped from there
