@@ -1,7 +1,9 @@
 """Run an external program (calibre, java) with a time limit that really holds.
 
 The program gets its own process group so that a timeout or an interrupt also stops
-the helpers it spawned; otherwise a hung calibre worker would outlive the build.
+the helpers it spawned; otherwise a hung calibre worker would outlive the build. Parsers of
+hostile input (SVG drawing, PDF reading) run as Python children the same way (run_python),
+each capping its own memory first (limit_memory).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,6 +38,26 @@ def run_external(args: Sequence[str], *, timeout: float,
         with _lock:
             _running.discard(process)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def run_python(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """``python -m module args`` with this process's interpreter, as run_external runs a program."""
+    return run_external([sys.executable, "-m", module, *args], timeout=timeout)
+
+
+def child_failure(done: subprocess.CompletedProcess[bytes]) -> str:
+    """Why a child failed: the last line it wrote on stderr, else its exit status or signal."""
+    lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    if lines:
+        return lines[-1]
+    return f"stopped by signal {-done.returncode}" if done.returncode < 0 else f"exit {done.returncode}"
+
+
+def limit_memory(limit: int) -> None:
+    """Cap this process's address space at ``limit`` bytes (a child's first step: run_python)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def start_external(args: Sequence[str]) -> subprocess.Popen[bytes]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.core.errors import ExtractionError
-from digest.core.external import run_external
+from digest.core.external import child_failure, limit_memory, run_python
 from digest.core.urls import absolute_url
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def _pdf_metadata(body: bytes, url: str) -> LinkMetadata:
         pdf = Path(work) / "link.pdf"
         pdf.write_bytes(body)
         try:
-            done = run_external([sys.executable, "-m", __name__, str(pdf), str(PDF_MEMORY)], timeout=PDF_SECONDS)
+            done = run_python(__name__, str(pdf), str(PDF_MEMORY), timeout=PDF_SECONDS)
         except subprocess.TimeoutExpired:
             log.info("%s: PDF metadata not read: longer than %s s", url, PDF_SECONDS)
             return hint
@@ -133,8 +133,7 @@ def _pdf_metadata(body: bytes, url: str) -> LinkMetadata:
     except ValueError:
         found = None
     if not isinstance(found, dict):
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        log.info("%s: PDF metadata not read: %s", url, lines[-1] if lines else f"exit {done.returncode}")
+        log.info("%s: PDF metadata not read: %s", url, child_failure(done))
         return hint
     if found.get("error"):
         log.info("%s: PDF partly unreadable: %s", url, found["error"])
@@ -145,9 +144,7 @@ def _pdf_metadata(body: bytes, url: str) -> LinkMetadata:
 def _read_pdf(path: str, memory: int) -> dict:
     """The child's work, in at most ``memory`` bytes of address space: what a PDF's document
     information and page tree say; what was read before an error is kept, with the error."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    limit_memory(memory)
     from pypdf import PdfReader
 
     found: dict = {}

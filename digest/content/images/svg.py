@@ -22,7 +22,7 @@ from lxml import etree
 from PIL import Image
 
 from digest.core.errors import ImageError
-from digest.core.external import run_external
+from digest.core.external import child_failure, limit_memory, run_python
 from digest.core.theme import FONTS
 from digest.core.vocabulary import MB, size_text
 
@@ -63,14 +63,12 @@ def rasterise_svg(data: bytes, box: tuple[int, int], *, source: str = "") -> byt
     with tempfile.TemporaryDirectory(prefix="digest-svg-") as work:
         drawing, picture = Path(work) / "drawing.svg", Path(work) / "drawing.png"
         drawing.write_bytes(etree.tostring(root, encoding="utf-8"))
-        args = [sys.executable, "-m", "digest.content.images.svg", str(drawing), str(picture), repr(zoom)]
         try:
-            done = run_external(args, timeout=DRAW_SECONDS)
+            done = run_python(__name__, str(drawing), str(picture), repr(zoom), timeout=DRAW_SECONDS)
         except subprocess.TimeoutExpired:
             raise ImageError(source, f"SVG took longer than {DRAW_SECONDS} s to draw") from None
         if done.returncode != 0 or not picture.is_file():
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise ImageError(source, f"SVG could not be drawn: {lines[-1] if lines else f'exit {done.returncode}'}")
+            raise ImageError(source, f"SVG could not be drawn: {child_failure(done)}")
         png = picture.read_bytes()
     with Image.open(io.BytesIO(png)) as drawn:
         low, high = drawn.convert("L").getextrema()
@@ -142,11 +140,9 @@ def _length(value: str | None) -> float | None:
 
 def _draw(drawing: str, picture: str, zoom: float) -> None:
     """The child process: draw with the bundled fonts only, on white, within the memory limit."""
-    import resource
-
     import resvg_py
 
-    resource.setrlimit(resource.RLIMIT_AS, (DRAW_MEMORY, DRAW_MEMORY))
+    limit_memory(DRAW_MEMORY)
     fonts = sorted(str(path) for path in FONTS.glob("*.ttf"))
     png = resvg_py.svg_to_bytes(svg_path=drawing, zoom=zoom, background="white", skip_system_fonts=True,
                                 font_files=fonts, font_family="DejaVu Sans", serif_family="DejaVu Serif",

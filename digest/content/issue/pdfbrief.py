@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from digest.core.errors import ExtractionError
-from digest.core.external import run_external
+from digest.core.external import child_failure, limit_memory, run_python
 
 READ_SECONDS = 30
 """Time limit for reading one PDF and drawing its figure, process start included."""
@@ -71,16 +71,14 @@ def read_pdf(data: bytes, *, box: tuple[int, int], max_pages: int, source: str =
         pdf, out = Path(work) / "paper.pdf", Path(work) / "out"
         pdf.write_bytes(data)
         out.mkdir()
-        args = [sys.executable, "-m", "digest.content.issue.pdfbrief", str(pdf), str(out), str(max_pages),
-                str(box[0]), str(box[1])]
         try:
-            done = run_external(args, timeout=READ_SECONDS)
+            done = run_python(__name__, str(pdf), str(out), str(max_pages), str(box[0]), str(box[1]),
+                              timeout=READ_SECONDS)
         except subprocess.TimeoutExpired:
             raise ExtractionError(source, f"PDF took longer than {READ_SECONDS} s to read") from None
         found = out / "brief.json"
         if done.returncode != 0 or not found.is_file():
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise ExtractionError(source, f"PDF could not be read: {lines[-1] if lines else _exit(done.returncode)}")
+            raise ExtractionError(source, f"PDF could not be read: {child_failure(done)}")
         brief = json.loads(found.read_text(encoding="utf-8"))
         figure = out / "figure.png"
         png = figure.read_bytes() if figure.is_file() else b""
@@ -102,16 +100,10 @@ def _what_it_is(data: bytes) -> str:
     return f"starts with {data[:8]!r}"
 
 
-def _exit(code: int) -> str:
-    return f"stopped by signal {-code}" if code < 0 else f"exit {code}"
-
-
 # The child process ---------------------------------------------------------------------------
 
 def _analyse(pdf_path: str, out_dir: str, max_pages: int, box: tuple[int, int]) -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (READ_MEMORY, READ_MEMORY))
+    limit_memory(READ_MEMORY)
     from pypdf import PdfReader
 
     out = Path(out_dir)
