@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from digest.core.models import Article, CuratedLink, Entry
@@ -18,14 +18,33 @@ def entry_key(entry: Entry) -> str:
     return canonical_url(entry.link) if entry.link else entry.guid
 
 
-def remember_entries(store: Store, entries: Iterable[Entry]) -> int:
-    """Add or refresh entries; returns how many were new. first_seen never changes.
+@dataclass(frozen=True)
+class Remembered:
+    """What one read of a source did to the record (remember_entries)."""
 
-    When two sources carry the same post, the archive keeps the first source's copy.
+    new: int
+    """Entries the record had not seen before."""
+    left_out: int
+    """Entries of the read past the bound, older than the ones kept: not put in the record."""
+    cut: tuple[tuple[str, int], ...]
+    """("YYYY-MM", entries dropped) for each month of the source over the bound."""
+
+
+def remember_entries(store: Store, source: str, entries: Sequence[Entry], per_month: int) -> Remembered:
+    """Add or refresh what one read of ``source`` gave; first_seen never changes. When two sources
+    carry the same post, the archive keeps the first source's copy.
+
+    The record must stay small, so it takes at most the read's newest ``per_month`` entries
+    (a feed of 140,000 items fits under the fetch cap) and, after a read that brought new ones,
+    keeps at most the source's newest ``per_month`` of each month (a feed that shows new links at
+    every read, a spammer's or a broken CMS's, would add them every day).
     """
+    kept = entries
+    if len(kept) > per_month:
+        kept = sorted(entries, key=lambda entry: entry.date, reverse=True)[:per_month]
     stamp, new = now(), 0
     with store.transaction() as conn:
-        for entry in entries:
+        for entry in kept:
             key, data = entry_key(entry), deflate(json.dumps(entry_to_json(entry), sort_keys=True))
             if conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone():
                 conn.execute("UPDATE entries SET data = ?, published = ?, last_seen = ? WHERE key = ? AND source = ?",
@@ -36,21 +55,18 @@ def remember_entries(store: Store, entries: Iterable[Entry]) -> int:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, entry.source, entry.guid, entry.link, entry.date.isoformat(), data, stamp, stamp))
             new += 1
-    return new
+        cut = _keep_newest_per_month(conn, source, per_month) if new else ()
+    return Remembered(new, len(entries) - len(kept), cut)
 
 
-def keep_newest_per_month(store: Store, source: str, count: int) -> list[tuple[str, int]]:
-    """Drop ``source``'s archived entries past the newest ``count`` of each month (by their
-    date); returns ("YYYY-MM", how many dropped) for each month cut. Bounds what a feed that
-    shows new links at every read (a spammer's, a broken CMS's) adds to the record."""
+def _keep_newest_per_month(conn, source: str, count: int) -> tuple[tuple[str, int], ...]:
+    """Drop ``source``'s archived entries past the newest ``count`` of each month (by their date)."""
     month = "substr(published, 1, 7)"
-    with store.transaction() as conn:
-        over = [(row[0], row[1] - count) for row in conn.execute(
-            f"SELECT {month}, count(*) FROM entries WHERE source = ? GROUP BY 1 HAVING count(*) > ?",
-            (source, count))]
-        for label, _ in over:
-            conn.execute(f"DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE source = ? AND {month} = ? "
-                         "ORDER BY published DESC, key DESC LIMIT -1 OFFSET ?)", (source, label, count))
+    over = tuple((row[0], row[1] - count) for row in conn.execute(
+        f"SELECT {month}, count(*) FROM entries WHERE source = ? GROUP BY 1 HAVING count(*) > ?", (source, count)))
+    for label, _ in over:
+        conn.execute(f"DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE source = ? AND {month} = ? "
+                     "ORDER BY published DESC, key DESC LIMIT -1 OFFSET ?)", (source, label, count))
     return over
 
 

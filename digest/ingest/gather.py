@@ -12,7 +12,7 @@ from digest.core.errors import SourceError
 from digest.core.models import Entry, Problem
 from digest.core.progress import progress
 from digest.core.store import Store
-from digest.ingest.archive import archived_entries, entry_key, keep_newest_per_month, remember_entries
+from digest.ingest.archive import archived_entries, entry_key, remember_entries
 from digest.ingest.feeds import FeedResult
 
 log = logging.getLogger(__name__)
@@ -20,11 +20,8 @@ log = logging.getLogger(__name__)
 SourceReader = Callable[[Config, Source], FeedResult]
 MAX_PARALLEL_SOURCES = 8
 ARCHIVED_PER_MONTH = 1_000
-"""The record keeps at most this many of a source's entries per month, the newest (or ten times
-limits.entries_per_source, if more), and a read puts at most that many of its newest entries in
-it. The record must stay small: a feed of 140,000 items fits under the fetch cap (19 MB), a
-daily fetch archived every one of them, and a feed showing new links at every read would add
-its items every day."""
+"""The record's bound per source and month, and per read (archive.remember_entries), or ten times
+limits.entries_per_source if that is more."""
 
 
 @dataclass(frozen=True)
@@ -65,15 +62,14 @@ def gather(config: Config, reader: SourceReader, store: Store | None = None) -> 
         new = 0
         if store is not None:
             cap = max(ARCHIVED_PER_MONTH, 10 * config.limits.entries_per_source)
-            kept = _newest(outcome.entries, cap)
-            if len(kept) < len(outcome.entries):
+            remembered = remember_entries(store, source.name, outcome.entries, cap)
+            new = remembered.new
+            if remembered.left_out:
                 problems.append(Problem(source.name, f"{len(outcome.entries):,} entries in one read: only the newest "
-                                                     f"{len(kept):,} are kept in the record"))
-            new = remember_entries(store, kept)
-            if new:
-                problems.extend(Problem(source.name, f"more than {cap:,} entries dated {month}: the record keeps the "
-                                                     f"newest {cap:,} ({dropped:,} older left out)")
-                                for month, dropped in keep_newest_per_month(store, source.name, cap))
+                                                     f"{cap:,} are kept in the record"))
+            problems.extend(Problem(source.name, f"more than {cap:,} entries dated {month}: the record keeps the "
+                                                 f"newest {cap:,} ({dropped:,} older left out)")
+                            for month, dropped in remembered.cut)
         live.extend(outcome.entries)
         problems.extend(outcome.problems)
         reports.append(SourceReport(source.name, len(outcome.entries), new))
@@ -84,12 +80,6 @@ def gather(config: Config, reader: SourceReader, store: Store | None = None) -> 
         rank = {s.name: i for i, s in enumerate(config.sources)}
         entries = sorted([*live, *archived], key=lambda e: rank[e.source])
     return Gathered(tuple(entries), tuple(problems), tuple(reports))
-
-
-def _newest(entries: tuple[Entry, ...], count: int) -> tuple[Entry, ...]:
-    if len(entries) <= count:
-        return entries
-    return tuple(sorted(entries, key=lambda entry: entry.date, reverse=True)[:count])
 
 
 def _read(reader: SourceReader, config: Config, source: Source) -> FeedResult | SourceError:
