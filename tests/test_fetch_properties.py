@@ -103,3 +103,20 @@ def test_an_honest_compressed_body_comes_back_whole(served, payload, codings):
         # The cap counts the bytes received too: at least the compressed size.
         cap = max(len(payload), len(body))
         assert fetching.get(server.url("/thing"), max_bytes=cap, conditional=False).body == payload
+
+
+def test_a_copy_kept_under_a_larger_cap_is_not_returned_over_a_smaller_one(served):
+    """A 304 used to return the stored copy whatever its size: a body kept under one cap came
+    back from a call with a smaller one (found by the property above, when an earlier example had
+    left a 4-byte body and the next asked for at most 1 byte)."""
+    server, script, cache = served
+    script.status, script.body, script.close = 200, b"0123456789", False
+    script.headers = lines([("Content-Length", "10"), ("ETag", '"ten"')])
+    with fetcher(cache) as fetching:
+        assert fetching.get(server.url("/thing"), max_bytes=100).body == b"0123456789"
+    script.status, script.body = 304, b""
+    script.headers = lines([("ETag", '"ten"'), ("Content-Length", "0")])
+    with fetcher(cache) as fetching:
+        assert fetching.get(server.url("/thing"), max_bytes=100).not_modified  # the copy, under its cap
+        with pytest.raises(SourceError, match="HTTP 304"):  # asked afresh: the server has nothing new to say
+            fetching.get(server.url("/thing"), max_bytes=4)

@@ -165,8 +165,11 @@ class Fetcher:
         """
         if problem := url_problem(url):
             raise SourceError(url, problem)
+        limit = max_bytes or self.policy.max_bytes
         cached = self.cache.lookup(url) if (self.cache and conditional) else None
-        if cached is not None and not revalidate and len(cached.body) <= (max_bytes or self.policy.max_bytes):
+        if cached is not None and len(cached.body) > limit:
+            cached = None  # kept under a larger cap: asked for afresh, within this one, even on a 304
+        if cached is not None and not revalidate:
             log.debug("stored copy, not revalidated: %s", url)
             return cached
         headers = conditional_headers(cached.headers) if cached else {}
@@ -175,7 +178,7 @@ class Fetcher:
             self._admit(url, host)
             deadline = time.monotonic() + self.policy.total_timeout
             with self.clock.until(deadline):
-                response = self._exchange(url, host, headers, max_bytes or self.policy.max_bytes, deadline)
+                response = self._exchange(url, host, headers, limit, deadline)
         if response.status == 304 and cached is not None:
             log.debug("not modified: %s", url)
             return Response(url, cached.final_url, 304, cached.body, cached.headers, not_modified=True)
