@@ -33,8 +33,9 @@ def fingerprint(*parts: bytes | Path) -> str:
     hashed = []
     for part in parts:
         if isinstance(part, Path):
-            stat = part.resolve().stat()
-            part = f"{part.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+            path = part.resolve()
+            stat = path.stat()
+            part = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
         hashed.append(part)
     return hashlib.sha256(b"\0\0".join(hashed)).hexdigest()[:16]
 
