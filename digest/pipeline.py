@@ -88,6 +88,8 @@ def build_issue(config: Config, month: Month, *, strict: bool = False,
             if java_wanted(stores.cache, month, inputs):
                 checkers.start_ahead()
 
+        if java_wanted(stores.cache, month):  # a month never built: java warms up while the feeds are read
+            checkers.start_ahead()
         restore_record(config, stores.record)  # a lost record: no published article is carried again
         composition = compose_issue(config, month, strict=strict, allow_empty=allow_empty,
                                     fetcher=fetcher, record=stores.record, cache=stores.cache, jing=checkers.jing,

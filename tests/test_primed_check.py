@@ -15,6 +15,7 @@ from digest.ebook.check import check_epub, run_epubcheck
 from digest.ebook.primed import WarmJava, primed_checkers
 from digest.core.configfile import load_config
 from digest.core.month import Month
+from digest import pipeline
 from digest.ebook import check, primed, validate
 from digest.pipeline import build_issue
 from digest.ebook.validate import fragment_errors
@@ -99,8 +100,12 @@ def test_java_is_started_ahead_only_when_the_inputs_differ_from_the_last_builds(
     start = primed.start_external
     started = []
     monkeypatch.setattr(primed, "start_external", lambda args: started.append(args) or start(args))
+    before_the_feeds = []
+    gather = pipeline.gather
+    monkeypatch.setattr(pipeline, "gather", lambda *args: before_the_feeds.append(len(started)) or gather(*args))
     first = build_issue(config, Month(2018, 1))
-    assert len(started) == 1  # a first build: java warms up while the images are fitted
+    # A month never built: java warms up from the start, while the feeds are read and the images fitted.
+    assert len(started) == 1 and before_the_feeds == [1]
 
     started.clear()
     again = build_issue(config, Month(2018, 1))  # the same inputs: everything java checked is remembered
@@ -108,8 +113,10 @@ def test_java_is_started_ahead_only_when_the_inputs_differ_from_the_last_builds(
 
     note = project_copy / "issues" / "2018-01.md"
     note.write_text(note.read_text(encoding="utf-8") + "\nOne more line from the editor.\n", encoding="utf-8")
+    before_the_feeds.clear()
     edited = build_issue(config, Month(2018, 1))  # java checks the new book
-    assert len(started) == 1 and edited.epub.is_file()
+    # A month built before: java is started once the feeds show its inputs changed.
+    assert len(started) == 1 and before_the_feeds == [0] and edited.epub.is_file()
 
 
 def test_equal_inputs_have_one_digest_however_their_strings_are_shared(project_copy):

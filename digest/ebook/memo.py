@@ -95,12 +95,15 @@ def link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def java_wanted(cache: Cache, month: Month, inputs: str) -> bool:
+def java_wanted(cache: Cache, month: Month, inputs: str | None = None) -> bool:
     """Whether to start EPUBCheck's java ahead (see digest.ebook.primed): unless the last
     completed build of ``month`` had the same ``inputs``, when everything java would check
-    (the bodies, the book) is remembered and a rebuild asks it nothing. A guess either way
-    costs time only: java not started ahead starts when first asked."""
-    return cache.recall(BOOK_INPUTS, str(month)) != inputs
+    (the bodies, the book) is remembered and a rebuild asks it nothing. Without ``inputs``
+    (before the feeds are read): only when no build of ``month`` completed yet, so java will
+    surely be asked. A guess either way costs time only: java not started ahead starts when
+    first asked."""
+    remembered = cache.recall(BOOK_INPUTS, str(month))
+    return remembered is None if inputs is None else remembered != inputs
 
 
 def remember_inputs(cache: Cache, month: Month, inputs: str) -> None:

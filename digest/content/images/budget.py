@@ -38,10 +38,12 @@ Processor = Callable[..., ProcessedImage]
 Recall = Callable[[str, ImageProfile], "ProcessedImage | None"]
 """A source's image as ``process`` fitted it to a profile in an earlier build, found without
 reading the original; None when it is not known."""
-# Three per core: a worker spends part of its time waiting on the network (a slow host answers
-# in seconds). On the bench (2 cores, 520 images, 20 on a slow host) 3, 4, 6 and 8 workers
-# built in 20.5, 18.5, 17.0 and 17.2 s; the peak RSS grows with the pictures in flight.
-WORKERS = 3 * (os.cpu_count() or 1)
+# One per core and one more: a worker never waits on the network, since the originals are
+# downloaded ahead of it (digest.content.issue.downloads), only now and then on an original
+# still on its way. On the bench (2 cores, 520 images, 20 on a slow host, 4 interleaved runs
+# each) wall time was 1.17x the CPU floor with 3, 4 or 6 workers, 1.23x before the downloads
+# went ahead with 6; the peak RSS was 182, 210 and 241 MB: it grows with the pictures in flight.
+WORKERS = (os.cpu_count() or 1) + 1
 SAMPLE_FROM = 50        # below this many images every step is simply tried in full
 SAMPLE_EVERY = 10
 ESTIMATE_MARGIN = 1.1   # a sample may misjudge by some percent: skip only clear overshoots
@@ -142,8 +144,7 @@ def _process_all(originals: Mapping[str, bytes], sources: list[str], profile: Im
         except ImageError as error:
             return error
 
-    # Pillow releases the GIL while it decodes and resizes, and a lazy original may wait on
-    # the network: a few workers per core keep both busy (see WORKERS).
+    # Pillow releases the GIL while it decodes and resizes: threads keep every core busy (see WORKERS).
     with progress("images", len(sources)) as advance, ThreadPoolExecutor(max_workers=WORKERS) as pool:
         outcomes = {}
         for source, outcome in zip(sources, pool.map(one, sources)):

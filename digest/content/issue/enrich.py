@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from digest.content.images.budget import fit_budget
+from digest.content.images.budget import BudgetFit, fit_budget
 from digest.content.images.cache import ImageCache
 from digest.content.images.fit import ImageProfile, ProcessedImage
+from digest.content.issue.downloads import Downloads
 from digest.content.issue.policy import image_profile
 from digest.content.text.cleanmemo import Cleaner
 from digest.content.text.extract import Extracted, extract_article, needs_full_text
@@ -24,10 +25,10 @@ from digest.content.text.language import Detector, detect_entry, entry_language
 from digest.content.text.sanitize import clean_html
 from digest.core.cache import memo_key
 from digest.core.config import Config
-from digest.core.errors import ExtractionError, ImageError, SourceError
+from digest.core.errors import ExtractionError, SourceError
 from digest.core.models import Entry, Problem
 from digest.ingest.failures import problems_by_host
-from digest.ingest.fetch import Fetcher, StoredBody
+from digest.ingest.fetch import Fetcher
 from digest.ingest.sniffing import sniff
 
 log = logging.getLogger(__name__)
@@ -146,45 +147,13 @@ def content_image_urls(entries: Iterable[Entry], clean: Cleaner = clean_html) ->
     return list(dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))))
 
 
-class _Downloads(Mapping[str, bytes]):
-    """Image URL -> bytes, fetched only when asked for and never held: the store keeps the
-    copy (a second read, e.g. at a lower budget step, makes no request)."""
-
-    def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int):
-        self._urls, self._fetcher, self._max_bytes = urls, fetcher, max_bytes
-        self._stored: dict[str, StoredBody | None] = {}
-        self.failed: dict[str, SourceError] = {}
-        """The downloads that failed, for one report line per host."""
-
-    def stored(self, url: str) -> StoredBody | None:
-        """The hash and size of the bytes ``self[url]`` would give from the store without a request
-        (looked up once, until ``self[url]`` is read)."""
-        if url not in self._stored:
-            self._stored[url] = self._fetcher.stored(url, max_bytes=self._max_bytes)
-        return self._stored[url]
-
-    def __getitem__(self, url: str) -> bytes:
-        self._stored.pop(url, None)
-        try:
-            return self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False).body
-        except SourceError as exc:
-            self.failed[url] = exc
-            raise ImageError(url, f"not downloaded: {exc.reason}") from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._urls)
-
-    def __len__(self) -> int:
-        return len(self._urls)
-
-
-def _recall(downloads: _Downloads, fitted: ImageCache, url: str, profile: ImageProfile) -> ProcessedImage | None:
+def _recall(downloads: Downloads, fitted: ImageCache, url: str, profile: ImageProfile) -> ProcessedImage | None:
     """The image fitted earlier from the very bytes ``downloads[url]`` would give, without reading them."""
     stored = downloads.stored(url)
     return None if stored is None else fitted.remembered(stored.sha256, stored.size, profile)
 
 
-def _budget_inputs(downloads: _Downloads, profile: ImageProfile, budget_bytes: int,
+def _budget_inputs(downloads: Downloads, profile: ImageProfile, budget_bytes: int,
                    fixed_bytes: int) -> tuple[str, bool]:
     """What fit_budget's outcome depends on (the originals by their stored hashes, the profile,
     the room), as a digest; and whether every original was stored (else fitting them stores them
@@ -195,6 +164,24 @@ def _budget_inputs(downloads: _Downloads, profile: ImageProfile, budget_bytes: i
     return key, None not in stored.values()
 
 
+def _fitted(downloads: Downloads, profile: ImageProfile, budget_bytes: int, fixed_bytes: int,
+            fitted: ImageCache | None) -> BudgetFit:
+    """fit_budget over ``downloads``, each original downloaded ahead of the worker that fits it;
+    with ``fitted``, what earlier builds fitted is recalled and the step they settled at kept."""
+    if fitted is None:
+        with downloads.ahead():
+            return fit_budget(downloads, profile, budget_bytes=budget_bytes, fixed_bytes=fixed_bytes)
+    inputs, complete = _budget_inputs(downloads, profile, budget_bytes, fixed_bytes)
+    with downloads.ahead():
+        fit = fit_budget(downloads, profile, budget_bytes=budget_bytes, fixed_bytes=fixed_bytes,
+                         process=fitted.process, recall=functools.partial(_recall, downloads, fitted),
+                         start=fitted.settled(inputs))
+    if not complete:  # the next build finds the originals this one downloaded
+        inputs, _ = _budget_inputs(downloads, profile, budget_bytes, fixed_bytes)
+    fitted.settle(inputs, fit.profile)
+    return fit
+
+
 def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher: Fetcher,
             fixed_bytes: int, fitted: ImageCache | None) -> tuple[dict[str, ProcessedImage], list[Problem]]:
     if not urls:
@@ -202,17 +189,8 @@ def _images(config: Config, entries: tuple[Entry, ...], urls: list[str], fetcher
     profile = image_profile(config)
     budget_bytes = int(config.images.budget_mb * 1_000_000)
     fixed_bytes += sum(len(e.content) for e in entries) // TEXT_COMPRESSION
-    downloads = _Downloads(urls, fetcher, profile.max_bytes)
-    if fitted is None:
-        fit = fit_budget(downloads, profile, budget_bytes=budget_bytes, fixed_bytes=fixed_bytes)
-    else:
-        inputs, complete = _budget_inputs(downloads, profile, budget_bytes, fixed_bytes)
-        fit = fit_budget(downloads, profile, budget_bytes=budget_bytes, fixed_bytes=fixed_bytes,
-                         process=fitted.process, recall=functools.partial(_recall, downloads, fitted),
-                         start=fitted.settled(inputs))
-        if not complete:  # the next build finds the originals this one downloaded
-            inputs, _ = _budget_inputs(downloads, profile, budget_bytes, fixed_bytes)
-        fitted.settle(inputs, fit.profile)
+    downloads = Downloads(urls, fetcher, profile.max_bytes)
+    fit = _fitted(downloads, profile, budget_bytes, fixed_bytes, fitted)
     unfetched = {url: downloads.failed[url] for url in urls if url in downloads.failed}
     problems = problems_by_host(unfetched, "image", "alt text kept")
     problems += [Problem(url, f"image dropped: {error.reason}") for url, error in fit.failures.items()
