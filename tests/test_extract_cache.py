@@ -81,3 +81,40 @@ def test_a_rebuild_takes_remembered_articles_without_reading_the_stored_pages(sa
     assert again == first and again_problems == first_problems
     assert "steady pace" in again[0].content and "no main content" in again_problems[0].reason
     assert read == [] and len(server.requests) == requests == 2  # neither asked for nor read from the store
+
+
+def test_a_page_is_extracted_while_a_slower_one_still_downloads(sample_config, tmp_path, monkeypatch):
+    import threading
+    from datetime import datetime, timezone
+
+    from loopback import LoopbackServer, Reply
+
+    from digest.content.issue import enrich
+    from digest.core.models import Entry
+    from digest.ingest.fetch import Fetcher, FetchPolicy
+    from digest.ingest.httpcache import StoreCache
+
+    extracted, order = threading.Event(), []
+    extract = enrich.extract_article
+    monkeypatch.setattr(enrich, "extract_article",
+                        lambda body, url: order.append(("extracted", url)) or extracted.set() or extract(body, url))
+
+    def slow(handler):
+        order.append(("slow page answered", extracted.wait(20)))
+        return Reply(200, PAGE.replace(b"a queue absorbs", b"a stream absorbs"), {"Content-Type": "text/html; charset=utf-8"})
+
+    def entry(link: str) -> Entry:
+        return Entry(source="AWS Architecture Blog", section="architecture", guid=link, title=link, link=link,
+                     authors=(), published=datetime(2018, 1, 10, tzinfo=timezone.utc), updated=None,
+                     summary="", content="<p>A short summary. Read more</p>", categories=(), language="en")
+
+    with LoopbackServer() as server, open_cache(tmp_path / "s.sqlite3") as store:
+        server.routes["/slow"] = slow
+        server.routes["/quick"] = Reply(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        entries = (entry(server.url("/slow")), entry(server.url("/quick")))
+        with Fetcher(FetchPolicy(retries=0, allow_private_hosts=(server.host,)), StoreCache(store)) as fetcher:
+            articles, problems = enrich.full_text(sample_config, entries, fetcher)
+    # The slow page answered only once the quick one, listed after it, had been extracted.
+    assert order == [("extracted", server.url("/quick")), ("slow page answered", True),
+                     ("extracted", server.url("/slow"))]
+    assert problems == [] and "a stream absorbs" in articles[0].content and "steady pace" in articles[1].content

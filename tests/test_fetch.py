@@ -175,3 +175,40 @@ def test_requests_identify_themselves():
 ])
 def test_sniffing_trusts_bytes_over_labels(body, header, kind):
     assert sniff(body, header) == kind
+
+
+def test_get_each_gives_each_outcome_as_it_comes_and_a_caller_that_stops_leaves_nothing_queued():
+    released = threading.Event()
+
+    def slow(handler):
+        released.wait(20)
+        return Reply(200, b"slow")
+
+    with LoopbackServer() as server:
+        server.routes["/slow"] = slow
+        for n in range(6):
+            server.routes[f"/{n}"] = Reply(200, str(n).encode())
+        server.routes["/gone"] = Reply(404, b"")
+        urls = [server.url("/slow"), server.url("/gone"), *(server.url(f"/{n}") for n in range(6))]
+        with Fetcher(FetchPolicy(retries=0, workers=3, per_host=3, allow_private_hosts=(server.host,))) as fetcher:
+            outcomes = []
+            for url, outcome in fetcher.get_each(urls):
+                outcomes.append(url)
+                if len(outcomes) == len(urls) - 1:
+                    released.set()  # every other URL came while the first was still on its way
+                if isinstance(outcome, SourceError):
+                    assert outcome.reason == "HTTP 404" and url == server.url("/gone")
+                else:
+                    assert outcome.body == (b"slow" if url == server.url("/slow") else url[-1].encode())
+            assert outcomes[-1] == server.url("/slow") and sorted(outcomes) == sorted(urls)
+
+            server.requests.clear()
+            released.clear()
+            for n in range(6):
+                server.routes[f"/held{n}"] = slow
+            each = fetcher.get_each([server.url("/0"), *(server.url(f"/held{n}") for n in range(6))])
+            assert next(each)[0] == server.url("/0")
+            threading.Timer(0.5, released.set).start()
+            each.close()  # what a caller that stops early does: those in flight end, the rest never start
+        # /0 and the three in flight when it came (the pool's 3 workers); the others were never asked for.
+        assert len(server.requests) <= 4

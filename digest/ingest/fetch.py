@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -209,18 +209,30 @@ class Fetcher:
     def get_all(self, urls: Iterable[str], *, label: str = "fetching", **kwargs) -> dict[str, Response | SourceError]:
         """Fetch many URLs concurrently (within the per-host limit); failures are returned, not raised."""
         unique = list(dict.fromkeys(urls))
-        with progress(label, len(unique)) as advance:
+        outcomes = dict(self.get_each(unique, label=label, **kwargs))
+        return {url: outcomes[url] for url in unique}
 
-            def one(url: str) -> Response | SourceError:
-                try:
-                    return self.get(url, **kwargs)
-                except SourceError as exc:
-                    return exc
-                finally:
+    def get_each(self, urls: Iterable[str], *, label: str = "fetching",
+                 **kwargs) -> Iterator[tuple[str, Response | SourceError]]:
+        """As get_all, each URL with its outcome as soon as it is known (in the order they finish),
+        so a caller works on one while the others download."""
+        unique = list(dict.fromkeys(urls))
+
+        def one(url: str) -> Response | SourceError:
+            try:
+                return self.get(url, **kwargs)
+            except SourceError as exc:
+                return exc
+
+        pool = ThreadPoolExecutor(max_workers=self.policy.workers)
+        try:
+            with progress(label, len(unique)) as advance:
+                futures = {pool.submit(one, url): url for url in unique}
+                for done in as_completed(futures):
                     advance()
-
-            with ThreadPoolExecutor(max_workers=self.policy.workers) as pool:
-                return dict(zip(unique, pool.map(one, unique)))
+                    yield futures[done], done.result()
+        finally:  # a caller that stops early leaves nothing queued
+            pool.shutdown(cancel_futures=True)
 
     def _host_slot(self, host: str) -> threading.Semaphore:
         with self._hosts_lock:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from digest.content.images.budget import BudgetFit, fit_budget
@@ -28,7 +28,7 @@ from digest.core.config import Config
 from digest.core.errors import ExtractionError, SourceError
 from digest.core.models import Entry, Problem
 from digest.ingest.failures import problems_by_host
-from digest.ingest.fetch import Fetcher
+from digest.ingest.fetch import Fetcher, Response
 from digest.ingest.sniffing import sniff
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,10 @@ def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | Non
     on it (by ``languages``). The build passes ``extraction``, which remembers each page's
     article: a page it knows by its stored hash is not even read.
 
-    As each page's article is found, the hosts of its images (found by ``clean``, the build's
-    memo, so enrich asks it again for nothing) start being looked up: on the real pages those
-    lookups take seconds, now spent while the other pages are extracted.
+    Each page is extracted as soon as it is downloaded, while the others still download. As each
+    page's article is found, the hosts of its images (found by ``clean``, the build's memo, so
+    enrich asks it again for nothing) start being looked up: on the real pages those lookups
+    take seconds, now spent while the other pages are extracted.
     """
     if fetcher is None:
         return entries, []
@@ -82,38 +83,54 @@ def full_text(config: Config, entries: tuple[Entry, ...], fetcher: Fetcher | Non
     if not wanted:
         return entries, []
     known = _remembered_articles(fetcher, extraction, wanted) if extraction is not None else {}
-    # A published post's page does not change between runs: a stored copy is not re-asked for.
-    pages = fetcher.get_all((e.link for e in wanted if e.link not in known), label="full text", revalidate=False)
     extract = extraction.extract if extraction is not None else extract_article
-    replaced: dict[str, Entry] = {}
-    # Pages that could not be downloaded are told per host (a dead blog is one line); pages
-    # that came but hold no article are told per article.
-    unfetched = {url: page for url, page in pages.items() if isinstance(page, SourceError)}
-    problems = problems_by_host(unfetched, "article page", "kept the summary")
+    by_link: dict[str, list[Entry]] = {}
     for entry in wanted:
-        page = pages.get(entry.link)
+        by_link.setdefault(entry.link, []).append(entry)
+    replaced: dict[str, Entry] = {}
+    unfetched: dict[str, SourceError] = {}
+    no_article: dict[str, SourceError] = {}
+
+    def take(link: str, found: Extracted | SourceError) -> None:
+        if isinstance(found, SourceError):
+            no_article[link] = found
+            return
+        for entry in by_link[link]:
+            if needs_full_text(entry.content, found.text_length) or entry.source in summary_only:
+                replaced[entry.guid] = dataclasses.replace(
+                    entry, content=found.html, authors=entry.authors or found.authors,
+                    language=entry_language(entry.title, found.html, entry.language, languages))
+                fetcher.look_up_ahead(content_image_urls((replaced[entry.guid],), clean))
+
+    for link, remembered in known.items():
+        take(link, remembered)
+    # A published post's page does not change between runs: a stored copy is not re-asked for.
+    # Each page's article is found as soon as the page is there, while the others download.
+    for link, page in fetcher.get_each((link for link in by_link if link not in known), label="full text",
+                                       revalidate=False):
         if isinstance(page, SourceError):
-            continue
-        try:
-            if page is None:
-                remembered = known[entry.link]
-                if isinstance(remembered, ExtractionError):
-                    raise remembered
-                extracted = remembered
-            elif sniff(page.body, page.content_type) != "html":
-                raise ExtractionError(entry.link, f"not an HTML page ({page.content_type or 'no type'})")
-            else:
-                extracted = extract(page.body, page.final_url)
-        except SourceError as exc:
-            problems.append(Problem(exc.where, f"full text of {entry.title!r}: {exc.reason}; kept the summary"))
-            continue
-        if needs_full_text(entry.content, extracted.text_length) or entry.source in summary_only:
-            replaced[entry.guid] = dataclasses.replace(
-                entry, content=extracted.html, authors=entry.authors or extracted.authors,
-                language=entry_language(entry.title, extracted.html, entry.language, languages))
-            fetcher.look_up_ahead(content_image_urls((replaced[entry.guid],), clean))
+            unfetched[link] = page
+        else:
+            take(link, _article(page, extract))
+    # Pages that could not be downloaded are told per host (a dead blog is one line); pages
+    # that came but hold no article are told per article. Both in the feeds' order.
+    problems = problems_by_host({link: unfetched[link] for link in by_link if link in unfetched},
+                                "article page", "kept the summary")
+    problems += [Problem(no_article[e.link].where,
+                         f"full text of {e.title!r}: {no_article[e.link].reason}; kept the summary")
+                 for e in wanted if e.link in no_article]
     log.info("full text fetched for %d of %d summary-only entries", len(replaced), len(wanted))
     return tuple(replaced.get(e.guid, e) for e in entries), problems
+
+
+def _article(page: Response, extract: Callable[[bytes, str], Extracted]) -> Extracted | SourceError:
+    """The article of a downloaded page, or why it has none."""
+    try:
+        if sniff(page.body, page.content_type) != "html":
+            raise ExtractionError(page.url, f"not an HTML page ({page.content_type or 'no type'})")
+        return extract(page.body, page.final_url)
+    except SourceError as exc:
+        return exc
 
 
 def _remembered_articles(fetcher: Fetcher, extraction: ExtractionCache,
