@@ -5,7 +5,7 @@ from __future__ import annotations
 from digest.content.images.fit import ImageProfile
 from digest.core.config import Config
 from digest.core.vocabulary import MB
-from digest.ingest.fetch import FetchPolicy
+from digest.ingest.fetchpolicy import FetchPolicy
 
 
 def fetch_policy(config: Config) -> FetchPolicy:
