@@ -4,8 +4,8 @@ idle machine measures them again."""
 
 WARM_AND_MEMORY = """## Rebuilds, cold speed and peak memory against issue #22 (2026-12-06)
 
-The tables above come from the `make bench` run of 2026-12-06 17:18-17:28 UTC (10.0 minutes,
-nothing else running), after this page's third pass below. The other figures here were
+The tables above come from the `make bench` run of 2026-12-06 20:14-20:24 UTC (9.9 minutes,
+nothing else running), after this page's fourth pass below. The other figures here were
 measured by hand the same day with `python -m bench.warm --variant feed|pages|real [--articles
 N --images N] --work NEWDIR --runs N` (one cold build, then rebuilds with nothing changed, each
 a process of its own, Python start-up included), or by interleaved A/B runs against one corpus
@@ -15,12 +15,46 @@ work shared the machine (load given).
 | target (issue #22) | measured | met? |
 |---|---|---|
 | rebuild with nothing changed < 1.0 s, 100-article bench | 0.8 s (feed and pages, `make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
-| rebuild < 1.0 s, 181 real pages | 0.8 s (`make bench`); 0.77-0.81 s idle (bench.warm, 4 rebuilds) | yes |
-| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.26 s median (0.24-0.34), template 0.29 s (`make bench`) | yes |
-| cold >= 2.5x calibre on every corpus | this run: feed 2.30x, pages 2.21x, real 4.55x; the run of 12:13: 1.87x, 1.76x, 3.38x | real only |
-| CPU floor stated | feed: 24.9 s of CPU, floor 12.4 s on 2 cores, wall 1.22x the floor; of it, image decode and encode 14-15 s (the bench's image line) | stated |
-| peak < 250 MB at 100 articles | 202 MB (feed), 211 MB (pages); 181 real pages 250 MB | yes at 100 bench articles |
-| peak < 300 MB at 1,000 articles | 231 MB with 1 main image an article (`make bench`); with 4, 314 MB earlier the same day and 300 MB at 18:09 (bench.warm, cold 269 s, rebuild 8.9 s); 165 MB with none | with 1 image yes, with 4 at the bound |
+| rebuild < 1.0 s, 181 real pages | 1.0 s in this run (`make bench`, the machine 20-30% slower than at 17:18, when it read 0.8 s); by bench.warm at 20:45, 0.92-1.22 s before this pass and 1.11-1.14 s after (3 rebuilds each); 0.77-0.81 s earlier in the day | at a fast hour only |
+| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.28 s median (0.25-0.34), template 0.28 s (`make bench`) | yes |
+| cold >= 2.5x calibre on every corpus | this run: feed 2.39x, pages 2.36x, real 3.86x; the run of 17:18, before the fourth pass: 2.30x, 2.21x, 4.55x | real only |
+| CPU floor stated | feed: 24.7 s of CPU, floor 12.4 s on 2 cores, wall 1.19x the floor (1.22x before the fourth pass); of it, image decode and encode 12.3 s (the bench's image line) | stated |
+| peak < 250 MB at 100 articles | 200 MB (feed), 231 MB (pages); 181 real pages 250 MB | yes |
+| peak < 300 MB at 1,000 articles | 212 MB with 1 main image an article (`make bench`); with 4, 265 MB (bench.warm at 20:06: cold 263 s, rebuild 8.8 s; 271 MB at 19:57 before libvips, 300-314 MB before the fourth pass); 165 MB with none | yes |
+
+Fourth pass (late evening; before -> after, interleaved runs unless said):
+- The originals are downloaded ahead of the workers that fit them (digest.content.issue.downloads),
+  into the cache, in reading order, on the fetcher's own threads. A slow host (1 s) used to
+  hold a fitting worker while it answered: a CPU monitor showed both cores idle for 0.5 s at
+  the end of the image pass, and 1.75-1.8 of 2 cores busy before it. With no network wait the
+  workers go from 3 per core to 1 per core plus one. Feed, 4 runs each, wall over CPU floor:
+  1.23 before; 1.17, 1.16 and 1.17 after with 3, 4 and 6 workers (the machine's speed moved
+  the seconds by 15% within the runs, the ratio by 1%); peak 220 MB before, 182, 210 and 241
+  MB after. 3 workers kept.
+- Full text: each page is extracted as soon as it is downloaded (Fetcher.get_each). Before,
+  all 100 of the pages corpus were downloaded (0.9 s) before the first was extracted. Pages, 3
+  runs each: wall over floor 1.19 -> 1.16.
+- A month never built starts EPUBCheck's java at once, not after its feeds: the feeds and the
+  selection (0.7 s) left a core idle. Not measured apart.
+- libvips (pyvips 3.2 and the pyvips-binary 8.18 wheel) shrinks photographs, decided this time
+  (digest.content.images.shrink). Pillow still decodes and encodes, and drawn pictures keep
+  Pillow's bicubic: the sample issue resizes no photograph (its whitepaper figure is drawn), so
+  its bytes are unchanged. A camera photo's resize 15 -> 9 ms, a WebP photo's 14 -> 11 ms, at
+  the same PSNR and JPEG size. Feed, 3 runs each: 16.35 -> 15.20 s, CPU 28.1 -> 26.0 s, peak 176
+  -> 213 MB (libvips adds 16 MB to a process; it is loaded on the first photograph to shrink, so
+  a rebuild does without). 1,000 articles with 4 images (bench.warm, one cold build each): 283
+  -> 263 s, peak 271 -> 265 MB.
+- Tried and not kept: the cache's SQLite with a 20,000-page WAL checkpoint, or synchronous=OFF
+  (3 runs each, within the noise).
+- EPUBCheck on the finished book, profiled in the warm java (Java Flight Recorder, 7 checks of
+  the bench book): 60% of its samples in Saxon (the XHTML Schematron), 25% in Jing's RELAX NG
+  validation, document after document on one thread. A warmer java does not help: the same
+  book checked a second and a third time took 1.86 and 1.70 s.
+- What 2.5x needs now, at this run's calibre times and wall over floor (1.19 feed, 1.18 pages):
+  feed 14.0 s, 23.6 s of CPU instead of 24.7; pages 15.0 s, 25.5 s instead of 27.0. The
+  bench's image line (its 520 images fitted in one process) read 12.3 s with libvips in this
+  run, 14-15 s with Pillow at 17:18. The rest of the CPU is EPUBCheck's java (about 5.5 s),
+  extraction (pages: 2.3 s) and Pillow's decode and encode.
 
 Third pass (evening; before -> after, interleaved runs unless said):
 - py3langid's model is unpacked once per machine into the user's cache and mapped from there
