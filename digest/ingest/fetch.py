@@ -20,9 +20,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,6 +49,7 @@ from digest.ingest.wire import BadRedirect, check_redirect, conditional_headers,
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -183,22 +185,44 @@ class Fetcher:
         """As get_all, each URL with its outcome as soon as it is known (in the order they finish),
         so a caller works on one while the others download."""
         unique = list(dict.fromkeys(urls))
+        with progress(label, len(unique)) as advance, \
+                self._in_background(unique, lambda url: self._outcome(url, kwargs)) as futures:
+            urls_of = {future: url for url, future in futures.items()}
+            for done in as_completed(urls_of):
+                advance()
+                yield urls_of[done], done.result()
 
-        def one(url: str) -> Response | SourceError:
-            try:
-                return self.get(url, **kwargs)
-            except SourceError as exc:
-                return exc
+    @contextmanager
+    def ahead(self, urls: Iterable[str], **kwargs) -> Iterator[dict[str, Future[SourceError | None]]]:
+        """Download ``urls`` into the cache in the background while the block runs, as ``get`` with
+        ``kwargs`` would; by URL, a future of its failure (or None). No body is held: the cache
+        keeps them. Without a cache nothing is downloaded ahead (no futures), so nothing twice."""
+        if self.cache is None:
+            yield {}
+            return
 
+        def store(url: str) -> SourceError | None:
+            outcome = self._outcome(url, kwargs)
+            return outcome if isinstance(outcome, SourceError) else None
+
+        with self._in_background(urls, store) as futures:
+            yield futures
+
+    @contextmanager
+    def _in_background(self, urls: Iterable[str], call: Callable[[str], T]) -> Iterator[dict[str, Future[T]]]:
+        """``call`` on each URL on the fetcher's threads, in order; when the block ends those in
+        flight finish and the rest never start (a caller may stop early)."""
         pool = ThreadPoolExecutor(max_workers=self.policy.workers)
         try:
-            with progress(label, len(unique)) as advance:
-                futures = {pool.submit(one, url): url for url in unique}
-                for done in as_completed(futures):
-                    advance()
-                    yield futures[done], done.result()
-        finally:  # a caller that stops early leaves nothing queued
+            yield {url: pool.submit(call, url) for url in dict.fromkeys(urls)}
+        finally:
             pool.shutdown(cancel_futures=True)
+
+    def _outcome(self, url: str, kwargs: dict) -> Response | SourceError:
+        try:
+            return self.get(url, **kwargs)
+        except SourceError as exc:
+            return exc
 
     def _host_slot(self, host: str) -> threading.Semaphore:
         with self._hosts_lock:

@@ -2,16 +2,16 @@
 
 Fitting an image takes a core; downloading one mostly waits (a slow host answers in seconds).
 ``Downloads`` is the mapping fit_budget reads originals from. Inside ``ahead()`` the originals
-not stored yet are downloaded in the background, in reading order, by the fetcher's own number
-of threads, into the cache: a worker that reads one then finds it stored, and a slow host holds
-a download thread instead of a core. Nothing is held in memory: the cache keeps each copy.
+not stored yet are downloaded in the background, in reading order, into the cache
+(Fetcher.ahead): a worker that reads one then finds it stored, and a slow host holds a
+download thread instead of a core. Nothing is held in memory: the cache keeps each copy.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from digest.core.errors import ImageError, SourceError
 from digest.ingest.fetch import Fetcher, StoredBody
@@ -24,7 +24,7 @@ class Downloads(Mapping[str, bytes]):
     def __init__(self, urls: list[str], fetcher: Fetcher, max_bytes: int):
         self._urls, self._fetcher, self._max_bytes = urls, fetcher, max_bytes
         self._stored: dict[str, StoredBody | None] = {}
-        self._ahead: dict[str, Future[None]] = {}
+        self._ahead: dict[str, Future[SourceError | None]] = {}
         self.failed: dict[str, SourceError] = {}
         """The downloads that failed, for one report line per host."""
 
@@ -37,32 +37,21 @@ class Downloads(Mapping[str, bytes]):
 
     @contextlib.contextmanager
     def ahead(self) -> Iterator[None]:
-        """Download every original not stored yet in the background while the block runs (those
-        in flight are finished when it ends). Without a cache to keep them in, each original is
-        downloaded when it is read, as outside the block."""
-        if self._fetcher.cache is None:
-            yield
-            return
-        pool = ThreadPoolExecutor(max_workers=self._fetcher.policy.workers, thread_name_prefix="download")
-        try:
-            for url in self._urls:
-                if self.stored(url) is None:
-                    self._ahead[url] = pool.submit(self._download, url)
-            yield
-        finally:
-            pool.shutdown(cancel_futures=True)
-            self._ahead.clear()
-
-    def _download(self, url: str) -> None:
-        try:
-            self._fetcher.get(url, max_bytes=self._max_bytes, revalidate=False)
-        except SourceError as exc:
-            self.failed[url] = exc
+        """Download every original not stored yet in the background while the block runs (see
+        Fetcher.ahead: without a cache, each is downloaded when it is read, as outside the block)."""
+        missing = [url for url in self._urls if self.stored(url) is None]
+        with self._fetcher.ahead(missing, max_bytes=self._max_bytes, revalidate=False) as pending:
+            self._ahead = pending
+            try:
+                yield
+            finally:
+                self._ahead = {}
 
     def __getitem__(self, url: str) -> bytes:
         ahead = self._ahead.pop(url, None)
-        if ahead is not None and not ahead.cancelled():
-            ahead.result()  # downloaded (or failed) by then
+        failure = ahead.result() if ahead is not None and not ahead.cancelled() else None
+        if failure is not None:
+            self.failed[url] = failure
         if url in self.failed:
             raise ImageError(url, f"not downloaded: {self.failed[url].reason}")
         self._stored.pop(url, None)
