@@ -37,10 +37,9 @@ def _libvips() -> ModuleType:
 def shrink_photo(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     """``image`` ("RGB" or "L") resampled to ``size`` by a bilinear filter (Pillow's for other modes)."""
     bands = BANDS.get(image.mode)
-    if bands is None:
-        return image.resize(size, Image.Resampling.BILINEAR)
-    pixels = _libvips().Image.new_from_memory(image.tobytes(), image.width, image.height, bands, "uchar")
-    shrunk = pixels.resize(size[0] / image.width, vscale=size[1] / image.height, kernel="linear")
-    if (shrunk.width, shrunk.height) != size:  # a rounding libvips does otherwise: Pillow's, to the pixel
-        return image.resize(size, Image.Resampling.BILINEAR)
-    return Image.frombytes(image.mode, size, shrunk.write_to_memory())
+    if bands is not None:
+        pixels = _libvips().Image.new_from_memory(image.tobytes(), image.width, image.height, bands, "uchar")
+        shrunk = pixels.resize(size[0] / image.width, vscale=size[1] / image.height, kernel="linear")
+        if (shrunk.width, shrunk.height) == size:  # else a rounding of libvips's: Pillow's, to the pixel
+            return Image.frombytes(image.mode, size, shrunk.write_to_memory())
+    return image.resize(size, Image.Resampling.BILINEAR)
