@@ -19,6 +19,16 @@ class Reply:
 Route = Reply | Callable[[BaseHTTPRequestHandler], Reply | None]
 
 
+def held(until: threading.Event, reply: Reply, seconds: float = 20) -> Route:
+    """A route that answers ``reply`` only once ``until`` is set (or after ``seconds``): a slow host."""
+
+    def handler(_: BaseHTTPRequestHandler) -> Reply:
+        until.wait(seconds)
+        return reply
+
+    return handler
+
+
 class _QuietServer(ThreadingHTTPServer):
     """A client that hangs up mid-reply (digest refusing a body at its cap) is what the tests
     provoke, not a server error: no traceback for it in the test output."""

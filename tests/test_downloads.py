@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from loopback import LoopbackServer, Reply
+from loopback import LoopbackServer, Reply, held
 
 from digest.content.issue.downloads import Downloads
 from digest.core.errors import ImageError
@@ -63,12 +63,7 @@ def test_every_original_is_asked_for_before_any_is_read_and_only_once(served, tm
 
 def test_a_slow_original_does_not_hold_back_those_after_it(served, tmp_path):
     released = threading.Event()
-
-    def slow(handler):
-        released.wait(30)
-        return Reply(200, b"slow" * 100, {"Content-Type": "image/png"})
-
-    served.routes["/slow.png"] = slow
+    served.routes["/slow.png"] = held(released, Reply(200, b"slow" * 100, {"Content-Type": "image/png"}), seconds=30)
     urls = [served.url("/slow.png"), *(served.url(path) for path in BODIES)]
     with open_cache(tmp_path / "cache.sqlite3") as cache, fetcher_for(served, StoreCache(cache)) as fetcher:
         downloads = Downloads(urls, fetcher, max_bytes=10_000)

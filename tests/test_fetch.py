@@ -16,7 +16,7 @@ from digest.ingest.sniffing import sniff
 from digest.ingest.httpcache import StoreCache
 from digest.core.cache import memory_cache
 from digest.core.store import open_store
-from loopback import LoopbackServer, Reply
+from loopback import LoopbackServer, Reply, held
 
 # The servers here are on loopback, which the fetch layer refuses unless the host is named.
 LOOPBACK = ("127.0.0.1",)
@@ -120,13 +120,8 @@ def test_gzip_and_brotli_bodies_are_decoded():
 
 def test_a_server_that_never_answers_times_out():
     release = threading.Event()
-
-    def hang(handler):
-        release.wait(10)
-        return Reply(200, b"late")
-
     with LoopbackServer() as server:
-        server.routes["/hang"] = hang
+        server.routes["/hang"] = held(release, Reply(200, b"late"), seconds=10)
         with Fetcher(FetchPolicy(read_timeout=0.5, retries=1, backoff=0.01, allow_private_hosts=LOOPBACK)) as fetcher:
             with pytest.raises(SourceError, match="timed out"):
                 fetcher.get(server.url("/hang"))
@@ -179,11 +174,7 @@ def test_sniffing_trusts_bytes_over_labels(body, header, kind):
 
 def test_get_each_gives_each_outcome_as_it_comes_and_a_caller_that_stops_leaves_nothing_queued():
     released = threading.Event()
-
-    def slow(handler):
-        released.wait(20)
-        return Reply(200, b"slow")
-
+    slow = held(released, Reply(200, b"slow"))
     with LoopbackServer() as server:
         server.routes["/slow"] = slow
         for n in range(6):
