@@ -25,6 +25,7 @@ from digest.content.issue.select import cap_text, drop_short, select_entries
 from digest.content.text.cleanmemo import CleanBodies
 from digest.content.text.extractcache import ExtractionCache
 from digest.content.text.language import StoredLanguages, language_model, model_ahead, remember_month
+from digest.content.text.textmemo import StoredTextSizes
 from digest.core.cache import Cache, memory_cache
 from digest.core.config import Config
 from digest.core.errors import BuildError
@@ -178,8 +179,9 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     problems = (*gathered.problems, *text_problems, *link_problems, *papers.problems, *enriched.problems)
     if strict and problems:
         raise BuildError("strict mode: " + "; ".join(f"{p.where}: {p.reason}" for p in problems))
-    long_enough = drop_short(config, spec, enriched.entries)
-    within_caps = cap_text(config, long_enough.articles)
+    measure = StoredTextSizes(cache).size
+    long_enough = drop_short(config, spec, enriched.entries, measure)
+    within_caps = cap_text(config, long_enough.articles, measure)
     capped = (*selection.capped, *within_caps.capped)
     for line in capped:
         log.info("%s", line)  # the build report shows it

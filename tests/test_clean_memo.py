@@ -46,3 +46,19 @@ def test_other_answers_or_another_prefix_sanitize_again(tmp_path):
     assert "[Image: A burst]" in missing.xhtml
     assert moved == clean_html(BODY, base_url=BASE, id_prefix="a02", resolve_image=resolver(answers, []))
     assert 'id="a02' in moved.xhtml
+
+
+def test_a_bodys_text_size_comes_back_without_parsing_and_the_selection_is_the_same(tmp_path, monkeypatch):
+    from digest.content.text import textmemo
+    from digest.content.text.textmemo import StoredTextSizes, text_size
+
+    direct = text_size(BODY)
+    assert direct.words == len("Queues A queue absorbs bursts. Up".split())  # the script's words do not count
+    with open_cache(tmp_path / "cache.sqlite3") as cache:
+        first = StoredTextSizes(cache).size(BODY)
+        monkeypatch.setattr(textmemo, "html_text", lambda html: pytest.fail("parsed again"))
+        again = StoredTextSizes(cache).size(BODY)
+        other = BODY.replace("bursts", "bursts and spikes")
+        with pytest.raises(pytest.fail.Exception, match="parsed again"):
+            StoredTextSizes(cache).size(other)  # another body is measured, not taken for this one
+    assert first == again == direct and direct.utf8_bytes == len("Queues A queue absorbs bursts. Up")

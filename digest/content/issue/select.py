@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from digest.content.text.language import Detector, detect_entry, entry_language, primary
-from digest.content.text.sanitize import html_text
+from digest.content.text.textmemo import TextSizer, text_size
 from digest.core.config import Config, Source
 from digest.core.models import Entry, IssueSpec, Selection, Skipped
 from digest.core.urls import canonical_url
@@ -79,13 +79,14 @@ def select_entries(config: Config, spec: IssueSpec, entries: Iterable[Entry],
     return Selection(tuple(kept), tuple(skipped), (*capped, *issue_cap))
 
 
-def cap_text(config: Config, entries: tuple[Entry, ...]) -> Selection:
+def cap_text(config: Config, entries: tuple[Entry, ...], size: TextSizer = text_size) -> Selection:
     """Leave out articles whose text is over ``limits.article_kb``, then the oldest ones past
-    ``limits.issue_text_mb`` in all; run on full texts (after enrichment)."""
+    ``limits.issue_text_mb`` in all; run on full texts (after enrichment). ``size`` measures a
+    body's text (the build's remembers it: StoredTextSizes)."""
     limits = config.limits
     # The words a reader gets, not the markup: a whole web page as an entry's content carries
     # scripts and attributes many times the size of its text, and the cleaner drops them.
-    sizes = {id(entry): len(html_text(entry.content or entry.summary).encode("utf-8")) for entry in entries}
+    sizes = {id(entry): size(entry.content or entry.summary).utf8_bytes for entry in entries}
     too_long = [entry for entry in entries if sizes[id(entry)] > limits.article_kb * 1000]
     short_enough = [entry for entry in entries if sizes[id(entry)] <= limits.article_kb * 1000]
     capped = []
@@ -107,17 +108,18 @@ def cap_text(config: Config, entries: tuple[Entry, ...]) -> Selection:
     return Selection(tuple(sorted(kept, key=reading_order)), (), tuple(capped))
 
 
-def drop_short(config: Config, spec: IssueSpec, entries: tuple[Entry, ...]) -> Selection:
+def drop_short(config: Config, spec: IssueSpec, entries: tuple[Entry, ...],
+               size: TextSizer = text_size) -> Selection:
     """Entries with fewer words than their source's ``min_words`` are left out and reported.
 
     Run on full texts (after enrichment), so a summary-only feed is judged by its articles;
-    a pinned entry is kept whatever its length.
+    a pinned entry is kept whatever its length. ``size`` as in cap_text.
     """
     limits = {s.name: s.min_words for s in config.sources}
     pinned = {pin_key(k) for k in spec.pinned}
     kept, skipped = [], []
     for entry in entries:
-        words = len(html_text(entry.content or entry.summary).split())
+        words = size(entry.content or entry.summary).words
         limit = limits.get(entry.source, 0)
         if words < limit and not {entry.guid, canonical_url(entry.link)} & pinned:
             skipped.append(Skipped(entry.source, entry.title, entry.link,

@@ -56,7 +56,7 @@ class CleanBodies:
 
 
 def _body_key(html: str, base_url: str) -> str:
-    return memo_key([hashlib.sha256(html.encode("utf-8")).hexdigest(), base_url, _fingerprint()])
+    return memo_key([hashlib.sha256(html.encode("utf-8")).hexdigest(), base_url, sanitizer_fingerprint()])
 
 
 def _fragment_key(body: str, id_prefix: str, answers: list[str | None]) -> str:
@@ -64,5 +64,6 @@ def _fragment_key(body: str, id_prefix: str, answers: list[str | None]) -> str:
 
 
 @cache
-def _fingerprint() -> str:
+def sanitizer_fingerprint() -> str:
+    """A hash of the sanitizer's code (and digest's version), for memos of what it makes."""
     return code_fingerprint((sanitize, normalize, htmlparse, treeops, urls), __version__)
