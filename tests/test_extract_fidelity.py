@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import lxml.html
+import pytest
 from lxml import etree
 
 from bench.extraction import score_page
@@ -96,7 +98,25 @@ def test_readability_takes_over_only_when_trafilatura_kept_one_block_of_a_longer
                   for n in range(12)]
     html = ("<html><body><nav>Home · About · Archive</nav><div class='post'>"
             + "".join(f"<p>{text}</p>" for text in paragraphs) + "</div><footer>Footer</footer></body></html>")
-    taken = longer_article(html, paragraphs[0])
+    page = lxml.html.document_fromstring(html)
+    taken = longer_article(page, paragraphs[0])
     assert taken is not None and "Paragraph 11 explains" in " ".join(taken.itertext())
-    assert longer_article(html, " ".join(paragraphs)) is None  # trafilatura had it all
-    assert longer_article(html, "An unrelated newsletter box about our conference, with a form. " * 40) is None
+    assert longer_article(page, " ".join(paragraphs)) is None  # trafilatura had it all
+    assert longer_article(page, "An unrelated newsletter box about our conference, with a form. " * 40) is None
+
+
+def test_readability_is_not_run_on_a_page_without_twice_trafilaturas_words_outside_scripts(monkeypatch):
+    import readability
+
+    from digest.content.text.fallback import longer_article
+
+    paragraphs = [f"Paragraph {n} explains how queue number {n} drains its backlog. " * 3 for n in range(4)]
+    script = "<script>" + "var words = 'many words that no reader sees'; " * 200 + "</script>"
+    page = lxml.html.document_fromstring(
+        "<html><head><style>p { margin: 0 }</style></head><body>" + script
+        + "".join(f"<p>{text}</p>" for text in paragraphs) + "</body></html>")
+    ran = []
+    monkeypatch.setattr(readability, "Document", lambda *a, **k: ran.append(1) or pytest.fail("readability ran"))
+    assert longer_article(page, " ".join(paragraphs[:3])) is None and not ran  # 4 paragraphs < 2 x 3
+    with pytest.raises(pytest.fail.Exception, match="readability ran"):
+        longer_article(page, paragraphs[0])  # 4 paragraphs >= 2 x 1: readability may find more

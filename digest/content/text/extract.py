@@ -110,7 +110,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     # The plain-text extraction is the more precise: it decides which blocks are the article.
     reference = trafilatura.extract(copy.deepcopy(tree), url=url, include_comments=False, include_tables=True,
                                     favor_precision=True, with_metadata=False) or ""
-    longer = longer_article(etree.tostring(tree, encoding="unicode", method="html"), reference)
+    longer = longer_article(tree, reference)
     document: Any = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_images=True,
         include_links=True, include_tables=True, include_formatting=True, favor_precision=True,
