@@ -22,13 +22,13 @@ import hashlib
 import io
 import logging
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, features
 
 from digest.content.images.decoding import DECODE_BUDGET, MAX_JPEG_SCANS, jpeg_scans
+from digest.content.images.encode import jpeg_bytes, png_bytes
 from digest.content.images.keep import PNG_SIGNATURE, lossless_copy
 from digest.content.images.shrink import shrink_photo
 from digest.content.images.svg import rasterise_svg
@@ -311,18 +311,7 @@ def _save(image: Image.Image, image_format: str, profile: ImageProfile) -> bytes
     # Pillow copies some of image.info (ICC profile, JPEG comment) into what it writes:
     # emptying it is what strips the metadata.
     image.info = {}
-    if image_format == "JPEG":
-        # Into a file, not a BytesIO: Pillow then encodes in one call that releases the GIL, so
-        # the fitting workers' JPEGs are encoded on every core at once (into a BytesIO its JPEG
-        # encoder holds the GIL: a third of a bench build's GIL time). The same bytes.
-        with tempfile.TemporaryFile() as file:
-            image.save(file, "JPEG", quality=profile.jpeg_quality, optimize=True, progressive=False)
-            file.seek(0)
-            return file.read()
-    buffer = io.BytesIO()
-    # zlib level 8, not 9 (Pillow's optimize): on a shrunk screenshot 10 ms instead of 23, 0.2% larger.
-    image.save(buffer, "PNG", compress_level=8)
-    return buffer.getvalue()
+    return jpeg_bytes(image, profile.jpeg_quality) if image_format == "JPEG" else png_bytes(image)
 
 
 def _unidentified(data: bytes) -> str:
