@@ -4,8 +4,10 @@ idle machine measures them again."""
 
 WARM_AND_MEMORY = """## Rebuilds, cold speed and peak memory against issue #22 (2026-12-06)
 
-The tables above come from the `make bench` run of 2026-12-06 20:14-20:24 UTC (9.9 minutes,
-nothing else running), after this page's fourth pass below. The other figures here were
+The tables above come from the `make bench` run of 2026-12-06 22:40-22:50 UTC (9.4 minutes,
+nothing else running), after this page's fifth pass below (on `2993b48`; after it, only where
+a JPEG is encoded moved: into a memfd instead of an unnamed temporary file, the same encoder
+call). The other figures here were
 measured by hand the same day with `python -m bench.warm --variant feed|pages|real [--articles
 N --images N] --work NEWDIR --runs N` (one cold build, then rebuilds with nothing changed, each
 a process of its own, Python start-up included), or by interleaved A/B runs against one corpus
@@ -14,13 +16,47 @@ work shared the machine (load given).
 
 | target (issue #22) | measured | met? |
 |---|---|---|
-| rebuild with nothing changed < 1.0 s, 100-article bench | 0.8 s (feed and pages, `make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
-| rebuild < 1.0 s, 181 real pages | 1.0 s in this run (`make bench`, the machine 20-30% slower than at 17:18, when it read 0.8 s); by bench.warm at 20:45, 0.92-1.22 s before this pass and 1.11-1.14 s after (3 rebuilds each); 0.77-0.81 s earlier in the day | at a fast hour only |
+| rebuild with nothing changed < 1.0 s, 100-article bench | 0.8 s feed, 0.9 s pages (`make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
+| rebuild < 1.0 s, 181 real pages | 0.8 s in this run (`make bench`); 10 interleaved rebuilds: median 0.86 s before the fifth pass, 0.69 s after (0.67-0.77); 1.0 s in the 20:14 run, when the machine was 20-30% slower | yes |
 | note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.28 s median (0.25-0.34), template 0.28 s (`make bench`) | yes |
-| cold >= 2.5x calibre on every corpus | this run: feed 2.39x, pages 2.36x, real 3.86x; the run of 17:18, before the fourth pass: 2.30x, 2.21x, 4.55x | real only |
-| CPU floor stated | feed: 24.7 s of CPU, floor 12.4 s on 2 cores, wall 1.19x the floor (1.22x before the fourth pass); of it, image decode and encode 12.3 s (the bench's image line) | stated |
-| peak < 250 MB at 100 articles | 200 MB (feed), 231 MB (pages); 181 real pages 250 MB | yes |
-| peak < 300 MB at 1,000 articles | 212 MB with 1 main image an article (`make bench`); with 4, 265 MB (bench.warm at 20:06: cold 263 s, rebuild 8.8 s; 271 MB at 19:57 before libvips, 300-314 MB before the fourth pass); 165 MB with none | yes |
+| cold >= 2.5x calibre on every corpus | this run: feed 2.50x, pages 2.30x, real 5.03x; a shorter run just before it (feed and pages only): 2.56x, 2.39x; the 20:14 run, before the fifth pass: 2.39x, 2.36x, 3.86x | feed and real; pages not |
+| CPU floor stated | feed: 24.4 s of CPU, floor 12.2 s on 2 cores, wall 1.16x the floor (1.19x before the fifth pass); pages 26.9 s, wall 1.15x the floor; of it, image decode and encode 12.3 s (the bench's image line) | stated |
+| peak < 250 MB at 100 articles | 196 MB (feed), 214 MB (pages); 181 real pages 248 MB | yes |
+| peak < 300 MB at 1,000 articles | 211 MB with 1 main image an article (`make bench`); with 4, 265 MB (bench.warm at 20:06: cold 263 s, rebuild 8.8 s; 271 MB at 19:57 before libvips, 300-314 MB before the fourth pass); 165 MB with none | yes |
+
+Fifth pass (night; before -> after, interleaved runs unless said):
+- Where the image workers' threads held the GIL (py-spy --gil over a cold feed build): 6.4 s
+  in all, 1.85 s of it in Pillow's JPEG encoder, which holds the GIL when it writes into a
+  BytesIO and releases it when it is given a file (ImageFile._save's encode_to_file). JPEGs are
+  now encoded into an unnamed in-memory file (digest.content.images.encode; memfd on Linux;
+  through memory when none can be made): the same bytes. Two threads encoding a 1264-pixel
+  photo 10 times each: 0.14 s into a BytesIO (one thread, 20 times: 0.15 s), 0.07 s now. Feed,
+  6 runs each: wall over CPU floor 1.19 -> 1.16, median 15.95 -> 15.58 s. Still held: getcolors
+  0.66 s, WebP decoding 0.67 s, allocating images 0.32 s.
+- readability-lxml (the second opinion of digest.content.text.fallback) is run only on a page
+  whose words outside scripts and styles are at least twice trafilatura's: its article is made
+  of those words (it drops scripts and styles first), so on a page with fewer it cannot take
+  over. Skipped on every page of the bench's pages corpus and 86 of the 181 real pages; the same
+  extraction on all 281 pages (a hash of every result). The 281 pages' CPU 13.5 -> 12.0 s.
+  Pages, in two shorter `make bench` runs (feed and pages only) before and after it: 15.9 s
+  and 27.9 s of CPU (2.24x calibre) -> 14.4 s and 25.2 s (2.39x).
+- The size of each body's visible text (words for `min_words`, bytes for the text caps) is
+  remembered in the cache by the body's hash (digest.content.text.textmemo): a rebuild parsed
+  every article for them. Real pages' rebuild, 10 runs each: median 0.86 -> 0.69 s.
+- Tried and not kept: trafilatura's `fast` mode (no external fallback) for the plain-text pass
+  that decides the blocks: the same F1 on the 181 pages (0.965) and 0.9 s less CPU over the 281
+  pages, but shorter reference texts let readability take over 2 pages it did not before and
+  bring a site's breadcrumbs into a third; for the structured pass, F1 0.965 -> 0.937. A
+  dynamic class-data archive (-XX:ArchiveClassesAtExit) with a larger young generation for
+  EPUBCheck's java: 0.46 s less CPU for the warm-up book alone, but pages builds, 4 runs each,
+  15.22 and 15.14 s: within the noise. Importing rich only when a terminal shows progress:
+  httpx imports it anyway (its command-line module). Keeping Pillow's freed memory blocks: the
+  allocator already reuses them (3 page faults a round of 24 images).
+- What 2.5x on pages needs now, at this run's calibre time (35.5 s) and wall over floor (1.15):
+  14.2 s, 24.7 s of CPU instead of 26.9. The pages corpus costs 2.5 s of CPU more than the feed
+  corpus: extraction (trafilatura twice, readability where it may take over), language
+  detection and the first sanitizing of each extracted body, while EPUBCheck's java warms up on
+  the other core; both cores are busy throughout, so only less CPU shortens it.
 
 Fourth pass (late evening; before -> after, interleaved runs unless said):
 - The originals are downloaded ahead of the workers that fit them (digest.content.issue.downloads),
