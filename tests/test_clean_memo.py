@@ -48,7 +48,7 @@ def test_other_answers_or_another_prefix_sanitize_again(tmp_path):
     assert 'id="a02' in moved.xhtml
 
 
-def test_a_bodys_text_size_comes_back_without_parsing_and_the_selection_is_the_same(tmp_path, monkeypatch):
+def test_a_bodys_text_size_comes_back_without_parsing(tmp_path, monkeypatch):
     from digest.content.text import textmemo
     from digest.content.text.textmemo import StoredTextSizes, text_size
 

@@ -58,6 +58,8 @@ def longer_article(page, trafilatura_text: str):
 
 
 def _words_outside_scripts(page) -> int:
+    """The words of ``page``'s text, the insides of its scripts and styles left out (comments count:
+    an upper bound is all that is needed)."""
     pieces = []
     for element in page.iter():
         if element.text and element.tag not in ("script", "style"):
