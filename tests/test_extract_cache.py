@@ -118,3 +118,31 @@ def test_a_page_is_extracted_while_a_slower_one_still_downloads(sample_config, t
     assert order == [("extracted", server.url("/quick")), ("slow page answered", True),
                      ("extracted", server.url("/slow"))]
     assert problems == [] and "a stream absorbs" in articles[0].content and "steady pace" in articles[1].content
+
+
+def test_a_memos_code_fingerprint_changes_with_a_module_the_code_uses_however_far_down(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from digest.core.cache import code_fingerprint
+
+    def module(name: str, source: str, **names) -> types.ModuleType:
+        path = tmp_path / f"{name.rpartition('.')[2]}.py"
+        path.write_text(source, encoding="utf-8")
+        made = types.ModuleType(name)
+        made.__file__ = str(path)
+        vars(made).update(names)
+        monkeypatch.setitem(sys.modules, name, made)
+        return made
+
+    def helper():
+        return "deepest"
+
+    helper.__module__ = "digest.fp_deepest"
+    module("digest.fp_deepest", "LIMIT = 1\n")
+    middle = module("digest.fp_middle", "from digest.fp_deepest import helper\n", helper=helper)
+    top = module("digest.fp_top", "from digest import fp_middle\n", fp_middle=middle)
+    before = code_fingerprint((top,), "1.0")
+    assert code_fingerprint((top,), "1.0") == before
+    (tmp_path / "fp_deepest.py").write_text("LIMIT = 2\n", encoding="utf-8")  # two imports down
+    assert code_fingerprint((top,), "1.0") != before

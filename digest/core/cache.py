@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -208,10 +209,28 @@ def memo_key(parts: list) -> str:
 
 
 def code_fingerprint(modules: Iterable[ModuleType], salt: str) -> str:
-    """A short hash of these modules' source and ``salt`` (digest's version, a library's):
+    """A short hash of the source of these modules and of every digest module they use (what
+    their names come from, followed to the end), and ``salt`` (digest's version, a library's):
     a memo keyed by it is redone when the code that made it changes."""
-    source = b"".join(Path(str(module.__file__)).read_bytes() for module in modules)
+    source = b"".join(Path(str(module.__file__)).read_bytes() for module in _digest_modules(modules))
     return hashlib.sha256(salt.encode() + source).hexdigest()[:16]
+
+
+def _digest_modules(modules: Iterable[ModuleType]) -> list[ModuleType]:
+    """``modules`` and the digest modules they import at load time, by name (sorted)."""
+    found: dict[str, ModuleType] = {}
+    pending = list(modules)
+    while pending:
+        module = pending.pop()
+        if module.__name__ in found:
+            continue
+        found[module.__name__] = module
+        for value in vars(module).values():
+            used = value if isinstance(value, ModuleType) else sys.modules.get(getattr(value, "__module__", None) or "")
+            # Not a package: its attributes are whichever submodules happen to be loaded.
+            if used is not None and used.__name__.startswith("digest.") and not hasattr(used, "__path__"):
+                pending.append(used)
+    return [found[name] for name in sorted(found)]
 
 
 def memory_cache() -> Cache:

@@ -18,9 +18,8 @@ from collections.abc import Callable
 from functools import cache
 
 from digest import __version__
-from digest.content.text import htmlparse, normalize, sanitize, treeops
+from digest.content.text import sanitize
 from digest.content.text.sanitize import Fragment, ImageResolver, clean_html
-from digest.core import urls
 from digest.core.cache import Cache, code_fingerprint, memo_key
 
 # clean_html's signature: (html, *, base_url, id_prefix, resolve_image) -> Fragment.
@@ -65,5 +64,6 @@ def _fragment_key(body: str, id_prefix: str, answers: list[str | None]) -> str:
 
 @cache
 def sanitizer_fingerprint() -> str:
-    """A hash of the sanitizer's code (and digest's version), for memos of what it makes."""
-    return code_fingerprint((sanitize, normalize, htmlparse, treeops, urls), __version__)
+    """A hash of the sanitizer's code (sanitize and every digest module it uses) and digest's
+    version, for memos of what it makes."""
+    return code_fingerprint((sanitize,), __version__)

@@ -1,8 +1,9 @@
 """Extracted articles remembered in the cache, so a rebuild does not extract unchanged pages again.
 
 A page is keyed by the SHA-256 of its bytes, its URL and a fingerprint of the extractor's
-own source (digest.content.text.extract, the page limits and the sanitizer helpers it uses),
-so a changed extractor re-extracts everything once, even within one version of digest. A page
+own source (digest.content.text.extract and every digest module it uses: the fallback, the
+page limits, the repairs, the sanitizer helpers), so a changed extractor re-extracts
+everything once, even within one version of digest. A page
 without an article is remembered too, with its reason: the same bytes fail the same way, and
 finding that out (readability included) was the slowest part of a rebuild.
 """
@@ -16,7 +17,7 @@ from datetime import date
 from functools import cache
 
 from digest import __version__
-from digest.content.text import accessible, extract, normalize, pagelimits, sanitize
+from digest.content.text import extract
 from digest.content.text.extract import Extracted, extract_article
 from digest.core.cache import Cache, code_fingerprint
 from digest.core.errors import ExtractionError
@@ -58,4 +59,4 @@ class ExtractionCache:
 
 @cache
 def _fingerprint() -> str:
-    return code_fingerprint((extract, pagelimits, sanitize, normalize, accessible), __version__)
+    return code_fingerprint((extract,), __version__)  # and every digest module it uses
