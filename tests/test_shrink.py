@@ -68,19 +68,3 @@ def test_libvips_is_loaded_only_when_a_photo_is_shrunk():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "True"]
 
-
-def test_a_jpeg_is_encoded_through_a_scratch_file_to_the_bytes_pillow_writes_in_memory(monkeypatch):
-    from digest.content.images import encode
-
-    image = scene((640, 427))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=82, optimize=True, progressive=False)
-    assert encode.jpeg_bytes(image, 82) == buffer.getvalue()
-    with encode._scratch_file() as scratch:  # a real descriptor: what lets Pillow encode without the GIL
-        assert scratch.fileno() >= 0
-
-    def no_scratch_file():
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(encode, "_scratch_file", no_scratch_file)
-    assert encode.jpeg_bytes(image, 82) == buffer.getvalue()  # through memory, the same bytes
