@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from digest.core.errors import StoreError
-from digest.core.store import MIGRATIONS, open_store
+from digest.core.store import CACHE_PAGE_SIZE, MIGRATIONS, open_store
 
 TWO = [
     (1, "people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"),
@@ -98,3 +98,18 @@ def test_a_build_store_does_not_wait_for_the_disk_and_the_default_store_does(tmp
         assert durable.query_one("PRAGMA synchronous")[0] == 2  # FULL
         assert build.query_one("PRAGMA synchronous")[0] == 1  # NORMAL
         assert build.query_one("PRAGMA journal_mode")[0] == "wal"
+
+
+def test_a_new_cache_file_has_large_pages_and_an_existing_one_keeps_its_own(tmp_path):
+    """The cache holds bodies of hundreds of kilobytes: 16 KiB pages store them in fewer pieces."""
+    with open_store(tmp_path / "record.sqlite3") as record, \
+            open_store(tmp_path / "cache.sqlite3", durable=False) as cache:
+        assert record.query_one("PRAGMA page_size")[0] == 4096
+        assert cache.query_one("PRAGMA page_size")[0] == CACHE_PAGE_SIZE
+        assert cache.query_one("PRAGMA auto_vacuum")[0] == 2  # INCREMENTAL, so pruning gives pages back
+    old = sqlite3.connect(tmp_path / "old-cache.sqlite3")
+    old.execute("CREATE TABLE earlier (x)")
+    old.commit()
+    old.close()
+    with open_store(tmp_path / "old-cache.sqlite3", durable=False) as reopened:
+        assert reopened.query_one("PRAGMA page_size")[0] == 4096  # not rewritten: it works as it is

@@ -27,6 +27,8 @@ from digest.core.errors import StoreError, UnusableStore
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+CACHE_PAGE_SIZE = 16384
+"""Bytes a page of the cache's file (SQLite's default is 4096)."""
 
 SUBSCRIBERS = """
         CREATE TABLE subscribers (
@@ -267,7 +269,11 @@ def open_store(path: Path | str, *, migrations: Sequence[tuple[int, str, str]] =
         connection.create_function("digest_deflate", 1, deflate, deterministic=True)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
-        # Takes effect in a new file (or at the next VACUUM): pruning can then give pages back.
+        # These two take effect in a new file only, page_size first. The cache's rows are mostly
+        # image and page bodies, which larger pages store in fewer pieces (the bench's cold build:
+        # 144 MB of bodies written in 0.27 s of CPU instead of 0.44). Pruning can give pages back.
+        if not durable:
+            connection.execute(f"PRAGMA page_size = {CACHE_PAGE_SIZE}")
         connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
