@@ -21,7 +21,7 @@ from digest.content.issue.enrich import enrich, full_text
 from digest.content.issue.linkpages import link_pages
 from digest.content.issue.linksources import merge_links, split_links
 from digest.content.issue.policy import fetch_policy
-from digest.content.issue.select import cap_text, drop_short, select_entries
+from digest.content.issue.select import cap_text, drop_short, pin_key, select_entries
 from digest.content.text.cleanmemo import CleanBodies
 from digest.content.text.extractcache import ExtractionCache
 from digest.content.text.language import StoredLanguages, language_model, model_ahead, remember_month
@@ -45,7 +45,7 @@ from digest.ebook.render import Page, Theme, render_pages
 from digest.ebook.templatecode import TemplateCode
 from digest.ebook.validate import JingRunner, fragment_errors
 from digest.ebook.validmemo import ValidatedFragments
-from digest.ingest.archive import published_elsewhere, record_published
+from digest.ingest.archive import month_window, published_elsewhere, record_published
 from digest.ingest.curate import curated_links
 from digest.ingest.feedmemo import ParsedFeeds
 from digest.ingest.feeds import read_source
@@ -148,7 +148,8 @@ def compose_issue(config: Config, month: Month, *, strict: bool = False, allow_e
     with language_model(ahead=model_ahead(cache, month)):
         with showing_stage("feeds"):
             parse = ParsedFeeds(cache).parse
-            gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record)
+            gathered = gather(config, reader or functools.partial(read_source, fetcher=fetcher, parse=parse), record,
+                              month_window(month, map(pin_key, spec.pinned)))
         inputs = book_inputs(config, spec, gathered.entries)
         if inputs_read is not None:
             # Java, at low priority, takes the core the language model's load and the selection leave idle.

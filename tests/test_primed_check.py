@@ -102,7 +102,8 @@ def test_java_is_started_ahead_only_when_the_inputs_differ_from_the_last_builds(
     monkeypatch.setattr(primed, "start_external", lambda args: started.append(args) or start(args))
     before_the_feeds = []
     gather = pipeline.gather
-    monkeypatch.setattr(pipeline, "gather", lambda *args: before_the_feeds.append(len(started)) or gather(*args))
+    monkeypatch.setattr(pipeline, "gather",
+                        lambda *args, **kwargs: before_the_feeds.append(len(started)) or gather(*args, **kwargs))
     first = build_issue(config, Month(2018, 1))
     # A month never built: java warms up from the start, while the feeds are read and the images fitted.
     assert len(started) == 1 and before_the_feeds == [1]

@@ -13,7 +13,7 @@ from digest.core.store import Store
 from digest.core.urls import canonical_url
 from digest.core.vocabulary import LINK_NOUNS
 from digest.editor.issuedraft import Candidate, Draft, continued_numbers, new_issue_path, write_draft
-from digest.ingest.archive import published_elsewhere
+from digest.ingest.archive import month_window, published_elsewhere
 from digest.ingest.feeds import read_source
 from digest.ingest.fetch import Fetcher
 from digest.ingest.gather import gather
@@ -23,7 +23,7 @@ def new_issue(config: Config, month: Month, fetcher: Fetcher | None, store: Stor
     """Read the feeds as a build would, and write the issue file listing their month's articles."""
     new_issue_path(config, month)
     number, volume = continued_numbers(config, month)
-    gathered = gather(config, functools.partial(read_source, fetcher=fetcher), store)
+    gathered = gather(config, functools.partial(read_source, fetcher=fetcher), store, month_window(month))
     earlier = published_elsewhere(store, month) if store is not None else frozenset()
     selection = select_entries(config, IssueSpec(month=month), gathered.entries, earlier)
     zone = config.publication.zone

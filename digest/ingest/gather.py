@@ -12,7 +12,7 @@ from digest.core.errors import SourceError
 from digest.core.models import Entry, Problem
 from digest.core.progress import progress
 from digest.core.store import Store
-from digest.ingest.archive import archived_entries, entry_key, remember_entries
+from digest.ingest.archive import ArchiveWindow, archived_entries, entry_key, remember_entries
 from digest.ingest.feeds import FeedResult
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,11 @@ class Gathered:
     reports: tuple[SourceReport, ...]
 
 
-def gather(config: Config, reader: SourceReader, store: Store | None = None) -> Gathered:
-    """Read all sources; a broken source is a Problem, never an abort."""
+def gather(config: Config, reader: SourceReader, store: Store | None = None,
+           window: ArchiveWindow | None = None) -> Gathered:
+    """Read all sources; a broken source is a Problem, never an abort. With a ``store``, the
+    entries read are remembered, and the remembered ones in ``window`` that no feed shows any
+    more are added (none without a window: `digest fetch` only remembers)."""
     with progress("sources", len(config.sources)) as advance, \
             ThreadPoolExecutor(max_workers=MAX_PARALLEL_SOURCES) as pool:
         outcomes = []
@@ -75,8 +78,8 @@ def gather(config: Config, reader: SourceReader, store: Store | None = None) -> 
         reports.append(SourceReport(source.name, len(outcome.entries), new))
 
     entries = live
-    if store is not None:
-        archived = archived_entries(store, [s.name for s in config.sources], known={entry_key(e) for e in live})
+    if store is not None and window is not None:
+        archived = archived_entries(store, [s.name for s in config.sources], {entry_key(e) for e in live}, window)
         rank = {s.name: i for i, s in enumerate(config.sources)}
         entries = sorted([*live, *archived], key=lambda e: rank[e.source])
     return Gathered(tuple(entries), tuple(problems), tuple(reports))
