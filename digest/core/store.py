@@ -3,11 +3,10 @@
 digest keeps three files (digest.core.stores): the record (``MIGRATIONS``), the private file
 of subscribers and deliveries, and the disposable cache.
 
-Each migration runs in its own transaction together with its row in
-``schema_migrations``, so a database is always at a whole version. Queries live in the
-modules that own the tables (``digest.deliver.subscribers``, ``digest.deliver.ledger``, ...); they
-receive a :class:`Store` and go through its locked ``query``/``query_one``/``execute``/``transaction``;
-nothing outside this module touches the connection.
+Each migration runs in its own transaction together with its row in ``schema_migrations``, so a
+database is always at a whole version. Queries live in the modules that own the tables
+(``digest.deliver.subscribers``, ``digest.deliver.ledger``, ...); they receive a :class:`Store` and go
+through its locked ``query``/``query_one``/``execute``/``transaction``: nothing else touches the connection.
 """
 
 from __future__ import annotations
@@ -27,8 +26,7 @@ from digest.core.errors import StoreError, UnusableStore
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
-CACHE_PAGE_SIZE = 16384
-"""Bytes a page of the cache's file (SQLite's default is 4096)."""
+CACHE_PAGE_SIZE = 16384  # the cache's page and image bodies take 40% less CPU to write than in 4096
 
 SUBSCRIBERS = """
         CREATE TABLE subscribers (
@@ -269,11 +267,8 @@ def open_store(path: Path | str, *, migrations: Sequence[tuple[int, str, str]] =
         connection.create_function("digest_deflate", 1, deflate, deterministic=True)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
-        # These two take effect in a new file only, page_size first. The cache's rows are mostly
-        # image and page bodies, which larger pages store in fewer pieces (the bench's cold build:
-        # 144 MB of bodies written in 0.27 s of CPU instead of 0.44). Pruning can give pages back.
-        if not durable:
-            connection.execute(f"PRAGMA page_size = {CACHE_PAGE_SIZE}")
+        # In a new file only (page_size first): the cache's bodies in fewer pages; pruning gives pages back.
+        connection.execute(f"PRAGMA page_size = {4096 if durable else CACHE_PAGE_SIZE}")
         connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
@@ -334,8 +329,7 @@ def _migrate(store: Store, migrations: Sequence[tuple[int, str, str]]) -> None:
                 continue
             for statement in _statements(script):
                 tx.execute(statement)
-            tx.execute("INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
-                         (number, name, now()))
+            tx.execute("INSERT INTO schema_migrations (number, name, applied_at) VALUES (?,?,?)", (number, name, now()))
         log.info("%s: applied schema migration %d %s", store.path, number, name)
 
 
