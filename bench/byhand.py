@@ -2,13 +2,11 @@
 ``make bench``: kept as written when docs/benchmarks.md is regenerated, until a whole run on an
 idle machine measures them again."""
 
-WARM_AND_MEMORY = """## Rebuilds, cold speed and peak memory against issue #22 (2026-12-06)
+WARM_AND_MEMORY = """## Rebuilds, cold speed and peak memory against issue #22 (2026-12-07)
 
-The tables above come from the `make bench` run of 2026-12-06 22:40-22:50 UTC (9.4 minutes,
-nothing else running), after this page's fifth pass below (on `2993b48`; after it, only where
-a JPEG is encoded moved: into a memfd instead of an unnamed temporary file, the same encoder
-call). The other figures here were
-measured by hand the same day with `python -m bench.warm --variant feed|pages|real [--articles
+The tables above come from the `make bench` run of 2026-12-07 00:23-00:33 UTC (9.7 minutes,
+nothing else running), after this page's sixth pass below (on `cbe533d`). The other figures
+here were measured by hand on 2026-12-06 and 07 with `python -m bench.warm --variant feed|pages|real [--articles
 N --images N] --work NEWDIR --runs N` (one cold build, then rebuilds with nothing changed, each
 a process of its own, Python start-up included), or by interleaved A/B runs against one corpus
 server (several cold builds of each variant in turn, each in a new folder), some while other
@@ -16,13 +14,43 @@ work shared the machine (load given).
 
 | target (issue #22) | measured | met? |
 |---|---|---|
-| rebuild with nothing changed < 1.0 s, 100-article bench | 0.8 s feed, 0.9 s pages (`make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
-| rebuild < 1.0 s, 181 real pages | 0.8 s in this run (`make bench`); 10 interleaved rebuilds: median 0.86 s before the fifth pass, 0.69 s after (0.67-0.77); 1.0 s in the 20:14 run, when the machine was 20-30% slower | yes |
-| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.28 s median (0.25-0.34), template 0.28 s (`make bench`) | yes |
-| cold >= 2.5x calibre on every corpus | this run: feed 2.50x, pages 2.30x, real 5.03x; a shorter run just before it (feed and pages only): 2.56x, 2.39x; the 20:14 run, before the fifth pass: 2.39x, 2.36x, 3.86x | feed and real; pages not |
-| CPU floor stated | feed: 24.4 s of CPU, floor 12.2 s on 2 cores, wall 1.16x the floor (1.19x before the fifth pass); pages 26.9 s, wall 1.15x the floor; of it, image decode and encode 12.3 s (the bench's image line) | stated |
-| peak < 250 MB at 100 articles | 196 MB (feed), 214 MB (pages); 181 real pages 248 MB | yes |
-| peak < 300 MB at 1,000 articles | 211 MB with 1 main image an article (`make bench`); with 4, 265 MB (bench.warm at 20:06: cold 263 s, rebuild 8.8 s; 271 MB at 19:57 before libvips, 300-314 MB before the fourth pass); 165 MB with none | yes |
+| rebuild with nothing changed < 1.0 s, 100-article bench | 0.9 s feed, 0.8 s pages (`make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
+| rebuild < 1.0 s, 181 real pages | 0.8 s in this run and the 22:40 one (`make bench`); 10 interleaved rebuilds: median 0.86 s before the fifth pass, 0.69 s after (0.67-0.77); 1.0 s in the 20:14 run, when the machine was 20-30% slower | yes |
+| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.29 s median (0.26-0.38), template 0.26 s (`make bench`) | yes |
+| cold >= 2.5x calibre on every corpus | this run: feed 2.68x (13.6 s against 36.3), pages 2.61x (15.0 against 39.2), real 4.31x (19.4 against 83.5); the 22:40 run, before the sixth pass: 2.50x, 2.30x, 5.03x, with calibre at 35.4 and 35.5 s on feed and pages | in this run, yes; pages with little margin (see the sixth pass) |
+| CPU floor stated | feed: 23.6 s of CPU, floor 11.8 s on 2 cores, wall 1.15x the floor (24.4 s and 1.16x in the 22:40 run); pages 26.1 s, wall 1.15x the floor (26.9 s before); of it, the images' decode, resize and encode 13.6 s (a thread-time count of process_image in a cold pages build) | stated |
+| peak < 250 MB at 100 articles | 211 MB (feed), 211 MB (pages); 181 real pages 247 MB | yes |
+| peak < 300 MB at 1,000 articles | 214 MB with 1 main image an article (`make bench`; rebuild 4.0 s); with 4, 265 MB (bench.warm at 20:06: cold 263 s, rebuild 8.8 s; 271 MB at 19:57 before libvips, 300-314 MB before the fourth pass); 165 MB with none | yes |
+
+Sixth pass (2026-12-07, after midnight; before -> after):
+- Where a cold pages build's 26-27 s of CPU go (thread time by function, one run): the image
+  workers 16.1-16.4 s, of which fitting the images 13.6 s (decode, resize and encode, bytes
+  fixed by the sample issue), the cache's writes 0.8 s, the downloads 0.7 s; the main thread
+  2.9-3.2 s, of which extraction 1.5 s (0.3 s of it importing trafilatura); EPUBCheck's java
+  5.7-6.2 s (warm-up book 3.4-3.9 s, the finished book 1.8-2.0 s). In the feed corpus the main
+  thread takes 1.3-1.4 s: the 1.7 s between them is the pages' extraction and language checks.
+- The cache's file has 16 KiB pages instead of SQLite's 4 KiB (new files; an existing one keeps
+  its own): 144 MB of the bench's page and image bodies written one transaction each in 0.27 s
+  of CPU instead of 0.44; in cold pages builds the cache's writes 0.82 -> 0.65-0.71 s.
+- A build reads back from the record's archive only its month's entries (two days' margin for
+  the feeds' time zones) and its pins: a record of years no longer inflates every month at every
+  build. No change on these one-month corpora.
+- In this run calibre took 39.2 s on pages (35.5 s at 22:40) and digest 26.1 s of CPU (26.9):
+  2.61x. At the 22:40 run's calibre time the same wall would be 2.37x. Both cores are busy from
+  0.75 s into a cold pages build until its images are fitted; after that, the EPUB, and
+  EPUBCheck on it (1.3-1.6 s on one core), leave one core mostly idle (about 1.5 core-seconds).
+- Measured and not kept: libvips decoding PNGs (14.3 against 17.8-19.5 ms a 1920x1080
+  screenshot, the same pixels), because libvips parses nothing from the web
+  (digest.content.images.shrink); libvips decoding WebP at the fitted scale (32 against 18-21 ms,
+  PSNR against a Lanczos reference 45.5 against 48.7 dB); lxml's element-class lookup for
+  trafilatura's parser replaced by a default one (the same extraction on 281 pages, no less
+  CPU); bytecode verification off for EPUBCheck's java (warm-up 3.75 -> 3.57 s of CPU, within
+  the noise); java's C2 compiler for SHA-256 alone (EPUBCheck hashes every file of the book:
+  0.18 s at C1 speed, 0.015 s with C2's intrinsic), through a compiler directive: every other
+  method then stays in profiled code, and the book took 5.3 s instead of 1.5.
+- The median cut that makes a drawn picture's palette (Pillow's quantize) is the dearest step of
+  a GIF or a few-colour PNG (7.8 ms of 11 for a 640x400 GIF): its palette order depends on each
+  colour's pixel count, so no cheaper route gives the same bytes.
 
 Fifth pass (night; before -> after, interleaved runs unless said):
 - Where the image workers' threads held the GIL (py-spy --gil over a cold feed build): 6.4 s
