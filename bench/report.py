@@ -92,21 +92,30 @@ RECORD_AND_CACHE = """## The record and the cache over months
 month (about 450 words and one 640x400 PNG each, plus an image link that is dead), its feed
 shows only its last 10, `digest fetch` runs three times a month and `digest build` at the
 month's end, with `[cache] max_mb = 1` so that pruning has work to do. Sizes on disk after each
-build (write-ahead logs included), measured on 2026-12-02 on the 2-core machine above:
+build (write-ahead logs included), measured on 2026-12-07 on the 2-core machine above, the whole
+year (`DIGEST_YEAR_MONTHS=12`):
 
 | month | record | cache | pruned by the build |
 |---|---|---|---|
-| 2019-01 | 98 kB | 4.8 MB | 0 |
-| 2019-02 | 98 kB | 4.8 MB | 0.83 MB |
-| 2019-03 | 106 kB | 4.9 MB | 0.75 MB |
-| 2019-04 | 123 kB | 4.9 MB | 0.84 MB |
+| 2019-01 | 98 kB | 5.8 MB | 0 |
+| 2019-02 | 98 kB | 5.8 MB | 0.75 MB |
+| 2019-03 | 106 kB | 5.9 MB | 0.93 MB |
+| 2019-04 | 123 kB | 5.8 MB | 0.71 MB |
+| 2019-05 | 143 kB | 5.8 MB | 0.89 MB |
+| 2019-06 | 168 kB | 5.8 MB | 0.79 MB |
+| 2019-07 | 205 kB | 5.8 MB | 0.93 MB |
+| 2019-08 | 221 kB | 5.8 MB | 0.72 MB |
+| 2019-09 | 242 kB | 5.8 MB | 0.90 MB |
+| 2019-10 | 258 kB | 5.8 MB | 0.80 MB |
+| 2019-11 | 287 kB | 5.9 MB | 0.92 MB |
+| 2019-12 | 307 kB | 5.8 MB | 0.71 MB |
 
-The record grows by the entries seen (bodies deflated: about 0.7 kB a post here, 8 kB a
-month), so a year of such months stays well under 1 MB, and of bench-sized months (100
-posts of full content) in the low megabytes. The cache stays flat: each build drops the
+The record grows by the entries seen (bodies deflated) and what each issue carried: about
+19 kB a month here, so a year of such months stays well under 1 MB (307 kB), and of
+bench-sized months (100 posts of full content) in the low megabytes. The cache stays flat: each build drops the
 least recently used rows (the earlier months' pages and images) down to the bound, but never
 what the build itself used, which is why it holds one month's originals and fitted copies
-(4.8 MB) above the 1 MB bound. The test then deletes the cache and rebuilds the last month
+(5.8 MB, in 16 KiB pages; 4.8 MB in 4 KiB pages on 2026-12-02) above the 1 MB bound. The test then deletes the cache and rebuilds the last month
 (same EPUB bytes), and deletes the record and builds the next month, into which the blog
 re-dated a post the previous issue carried: the manifests give it back, and it is not carried
 twice. `DIGEST_YEAR_MONTHS=12` runs the whole year."""
