@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from digest.content.text.cleanmemo import sanitizer_fingerprint
 from digest.content.text.sanitize import html_text
-from digest.core.cache import Cache
+from digest.core.cache import Cache, memo_key
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class StoredTextSizes:
         self.cache = cache
 
     def size(self, html: str) -> TextSize:
-        key = f"{hashlib.sha256(html.encode('utf-8')).hexdigest()} {sanitizer_fingerprint()}"
+        key = memo_key([hashlib.sha256(html.encode("utf-8")).hexdigest(), sanitizer_fingerprint()])
         remembered = self.cache.recall("text-size", key)
         if remembered is not None:
             words, utf8_bytes = remembered.split()
