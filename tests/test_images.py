@@ -256,6 +256,18 @@ def test_grayscale_profile_gives_grey_images(camera_jpeg):
         assert red == green == blue
 
 
+def test_grey_pictures_become_grey_and_one_colour_pixel_keeps_the_colour():
+    # One red pixel off the 8-pixel grid that the first look samples keeps a grey picture in
+    # colour: the whole picture is compared when the sample is grey.
+    picture = Image.new("RGB", (640, 400), (200, 200, 200))
+    ImageDraw.Draw(picture).rectangle((100, 100, 300, 200), fill=(40, 40, 40))
+    grey = process_image(encode(picture, "PNG"), PROFILE)
+    assert rgb_at(grey.data, (150, 150)) == (40, 40, 40)
+    picture.putpixel((13, 27), (255, 0, 0))
+    coloured = process_image(encode(picture, "PNG"), PROFILE)
+    assert rgb_at(coloured.data, (13, 27)) == (255, 0, 0)
+
+
 # --- refusals -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("data,reason", [

@@ -256,11 +256,13 @@ def _srgb() -> ImageCms.ImageCmsProfile:
 def _is_grey(image: Image.Image) -> bool:
     """Whether every pixel has equal red, green and blue.
 
-    Asked of an 8x-reduced copy first: reduce averages each channel of a block alike, so a grey
-    picture stays grey and a colour pixel in the copy proves a colour picture. That settles a
-    colour photo on 1/64 of the pixels: 1.2 ms instead of 3.3 (1264x843), most of it off the GIL.
+    Asked first of every 8th pixel of every 8th row (a nearest-neighbour copy): a colour pixel
+    there is one of the picture's, so a colour photo is settled on 1/64 of its pixels, and only
+    a picture grey there is compared whole. The copy used to be reduce(8)'s block averages, which
+    read every pixel: 300 bench pictures took 0.51 s of CPU for it, 0.05 s now; same verdicts.
     """
-    return _channels_equal(image.reduce(8)) and _channels_equal(image)
+    sample = image.resize((max(1, image.width // 8), max(1, image.height // 8)), Image.Resampling.NEAREST)
+    return _channels_equal(sample) and _channels_equal(image)
 
 
 def _channels_equal(image: Image.Image) -> bool:
