@@ -4,8 +4,8 @@ idle machine measures them again."""
 
 WARM_AND_MEMORY = """## Rebuilds, cold speed and peak memory against issue #22 (2026-12-07)
 
-The tables above come from the `make bench` run of 2026-12-07 00:23-00:33 UTC (9.7 minutes,
-nothing else running), after this page's sixth pass below (on `cbe533d`). The other figures
+The tables above come from the `make bench` run of 2026-12-07 02:25-02:34 UTC (9.3 minutes,
+nothing else running), after this page's seventh pass below (on `3ba9e78`). The other figures
 here were measured by hand on 2026-12-06 and 07 with `python -m bench.warm --variant feed|pages|real [--articles
 N --images N] --work NEWDIR --runs N` (one cold build, then rebuilds with nothing changed, each
 a process of its own, Python start-up included), or by interleaved A/B runs against one corpus
@@ -14,13 +14,37 @@ work shared the machine (load given).
 
 | target (issue #22) | measured | met? |
 |---|---|---|
-| rebuild with nothing changed < 1.0 s, 100-article bench | 0.9 s feed, 0.8 s pages (`make bench`); 0.74-0.96 s by bench.warm at load 3 | yes |
-| rebuild < 1.0 s, 181 real pages | 0.8 s in this run and the 22:40 one (`make bench`); 10 interleaved rebuilds: median 0.86 s before the fifth pass, 0.69 s after (0.67-0.77); 1.0 s in the 20:14 run, when the machine was 20-30% slower | yes |
-| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.29 s median (0.26-0.38), template 0.26 s (`make bench`) | yes |
-| cold >= 2.5x calibre on every corpus | this run: feed 2.68x (13.6 s against 36.3), pages 2.61x (15.0 against 39.2), real 4.31x (19.4 against 83.5); the 22:40 run, before the sixth pass: 2.50x, 2.30x, 5.03x, with calibre at 35.4 and 35.5 s on feed and pages | in this run, yes; not robustly: two shorter runs of the same code (feed and pages only) 13 and 40 minutes later read feed 2.19x and 2.52x, pages 2.16x and 2.17x (digest's CPU 28.9 and 28.1 s on pages against 26.1) |
-| CPU floor stated | feed: 23.6 s of CPU, floor 11.8 s on 2 cores, wall 1.15x the floor (24.4 s and 1.16x in the 22:40 run); pages 26.1 s, wall 1.15x the floor (26.9 s before); of it, the images' decode, resize and encode 13.6 s (a thread-time count of process_image in a cold pages build) | stated |
-| peak < 250 MB at 100 articles | 211 MB (feed), 211 MB (pages); 181 real pages 247 MB | yes |
-| peak < 300 MB at 1,000 articles | 214 MB with 1 main image an article (`make bench`; rebuild 4.0 s); with 4, 265 MB (bench.warm at 20:06: cold 263 s, rebuild 8.8 s; 271 MB at 19:57 before libvips, 300-314 MB before the fourth pass); 165 MB with none | yes |
+| rebuild with nothing changed < 1.0 s, 100-article bench | 0.8 s feed, 0.7 s pages (`make bench`); 0.8-0.9 s in two shorter runs after it; 1.1 s (feed) in a run at 02:08, when calibre too was 12% slower; 0.74-0.96 s by bench.warm at load 3 | yes |
+| rebuild < 1.0 s, 181 real pages | 0.8 s in this run (`make bench`), 1.0 s at 02:08; 10 interleaved rebuilds: median 0.86 s before the fifth pass, 0.69 s after (0.67-0.77) | yes |
+| note or template edit to the preview's page < 1 s (median of 10 saves, Chromium, real pages) | 0.26 s median (0.24-0.37), template 0.27 s (`make bench`) | yes |
+| cold >= 2.5x calibre on every corpus | this run: feed 2.63x (13.1 s against 34.6), pages 2.55x (13.8 against 35.1), real 5.00x (16.8 against 84.2); the 02:08 run of the same code: 2.61x, 2.56x, 4.34x (calibre 38.9, 42.4, 84.6 s) | feed and real, yes; pages at the edge: two shorter runs (feed and pages only) at 02:19 and 02:36 read feed 2.82x and 2.72x, pages 2.32x and 2.46x (digest's CPU 26.5 and 25.2 s on pages against 24.0; calibre 35.6 and 35.7 s). Before this pass pages read 2.16-2.39x in four runs of five |
+| CPU floor stated | feed: 22.8 s of CPU, floor 11.4 s on 2 cores, wall 1.15x the floor (23.6 s before the seventh pass); pages 24.0 s, wall 1.15x the floor (26.1 s before); of it, the images' decode, resize and encode 13.7 s (a thread-time count of process_image in a cold pages build) | stated |
+| peak < 250 MB at 100 articles | 216 MB (feed), 227 MB (pages) (211 and 211 before the seventh pass: each malloc arena may now keep 64 MB free); 181 real pages 253 MB: 248-252 MB in 3 runs before the seventh pass, 248-251 after; the Python process alone 250 MB, with up to 68 MB of it py3langid's model mapped from the user's cache (file pages, shared) | yes at 100 articles |
+| peak < 300 MB at 1,000 articles | 251 MB with 1 main image an article (`make bench`; cold 109.4 s, rebuild 3.9 s; 214 MB before the seventh pass); with 4, 265 MB (bench.warm at 20:06 on 2026-12-06, before it: cold 263 s, rebuild 8.8 s); 165 MB with none | yes |
+
+Seventh pass (2026-12-07, 01:40-02:40 UTC; before -> after):
+- perf stat over a cold pages build: 570,000-930,000 page faults and 2.9-3.8 s of system time;
+  perf record put them in memmove and memset of the image workers (WebP frames copied out of
+  libwebp, PNG rows decoded, image copies). digest fixes malloc's mmap threshold at 16 MB
+  (digest.core.memory), and glibc then keeps its trim threshold at 128 KB: every freed picture
+  that left more than that free at the top of an arena was given back to the kernel, and the
+  next picture faulted it in again, zeroed. Arenas now keep up to 64 MB free: 95,000 page
+  faults, 1.6-1.9 s of system time. 4 interleaved pages builds each: every one faster, 1.0-2.3 s
+  less CPU, 0.6-1.3 s less time; peak 201-234 -> 223-228 MB (32 MB: the same time and peak;
+  256 MB: no faster).
+- Grey pictures are told from colour ones on every 8th pixel of every 8th row first
+  (nearest-neighbour) instead of reduce(8)'s block averages, which read every pixel: the same
+  verdicts, 300 bench pictures 0.51 -> 0.05 s of CPU.
+- Where the rest goes (perf record, one cold pages build, by library): Pillow's C code 19%
+  (bicubic resampling of drawn pictures 9%), the Python interpreter 13% (extraction, glue),
+  EPUBCheck's java 21% (its code 13%, the C1 compiler 5%), libjpeg 11%, zlib 9% (PNG decoding
+  and encoding), libc 6%, the kernel 5% (mostly thread switches), libwebp 3%, libvips 3%.
+- Looked at and not changed: the first check of the finished bench book in a warm java takes
+  1.9 s (2.3 s of CPU), a third one 1.45 s: the book's own work (EPUBCheck hashes every file,
+  parses and validates every page), not warm-up, so a bigger warm-up book would not shorten the
+  tail. trafilatura's two passes take 1.07 s of CPU on the 100 bench pages, 0.23 s of it its
+  readability comparison (kept: see the fifth pass). Compiling the templates (0.14 s on one
+  core after the images) earlier would save under 0.1 s.
 
 Sixth pass (2026-12-07, after midnight; before -> after):
 - Where a cold pages build's 26-27 s of CPU go (thread time by function, one run): the image
