@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import threading
 import time
+import weakref
 
 import brotli
 import pytest
@@ -170,6 +172,21 @@ def test_requests_identify_themselves():
 ])
 def test_sniffing_trusts_bytes_over_labels(body, header, kind):
     assert sniff(body, header) == kind
+
+
+def test_get_each_holds_no_outcome_it_has_given():
+    # A caller that extracts each page as it comes holds one body at a time, not every one so far.
+    with LoopbackServer() as server:
+        for n in range(4):
+            server.routes[f"/{n}"] = Reply(200, b"x" * 1000 + str(n).encode())
+        with Fetcher(FetchPolicy(retries=0, workers=2, allow_private_hosts=(server.host,))) as fetcher:
+            given = []
+            for _url, outcome in fetcher.get_each(server.url(f"/{n}") for n in range(4)):
+                gc.collect()
+                assert all(earlier() is None for earlier in given)
+                given.append(weakref.ref(outcome))
+                del outcome
+            assert len(given) == 4
 
 
 def test_get_each_gives_each_outcome_as_it_comes_and_a_caller_that_stops_leaves_nothing_queued():

@@ -183,14 +183,16 @@ class Fetcher:
     def get_each(self, urls: Iterable[str], *, label: str = "fetching",
                  **kwargs) -> Iterator[tuple[str, Response | SourceError]]:
         """As get_all, each URL with its outcome as soon as it is known (in the order they finish),
-        so a caller works on one while the others download."""
+        so a caller works on one while the others download. Only the caller holds an outcome once
+        it is given: 181 real pages' bodies (31 MB) were all held until the last one came."""
         unique = list(dict.fromkeys(urls))
         with progress(label, len(unique)) as advance, \
                 self._in_background(unique, lambda url: self._outcome(url, kwargs)) as futures:
             urls_of = {future: url for url, future in futures.items()}
+            futures.clear()
             for done in as_completed(urls_of):
                 advance()
-                yield urls_of[done], done.result()
+                yield urls_of.pop(done), done.result()
 
     @contextmanager
     def ahead(self, urls: Iterable[str], **kwargs) -> Iterator[dict[str, Future[SourceError | None]]]:
