@@ -11,10 +11,9 @@ import pytest
 # A worker thread allocates and frees a picture-sized buffer (8 MB, under the mmap threshold)
 # 40 times, touching every page, and reports the page faults it cost.
 ROUNDS_SCRIPT = """
-import json, resource, sys, threading
+import json, resource, threading
 from digest.core.memory import limit_malloc_arenas
-if sys.argv[1] == "limited":
-    limit_malloc_arenas()
+limit_malloc_arenas()
 faults = []
 def work():
     before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
@@ -31,8 +30,8 @@ print(json.dumps(faults[0]))
 PAGES_PER_ROUND = (8 << 20) // 4096
 
 
-def faults(mode: str) -> int:
-    done = subprocess.run([sys.executable, "-c", ROUNDS_SCRIPT, mode], capture_output=True, text=True, check=True)
+def faults() -> int:
+    done = subprocess.run([sys.executable, "-c", ROUNDS_SCRIPT], capture_output=True, text=True, check=True)
     return int(json.loads(done.stdout))
 
 
@@ -41,4 +40,4 @@ def test_freed_pictures_are_kept_for_the_next_one_not_faulted_in_again():
     # The memory of one round is faulted in once and reused by the other 39. With the fixed
     # mmap threshold alone, glibc's trim threshold stayed at 128 KB: every round faulted its
     # 2,048 pages in again (80,700 faults; 2,050 with it).
-    assert faults("limited") < 3 * PAGES_PER_ROUND
+    assert faults() < 3 * PAGES_PER_ROUND

@@ -14,7 +14,7 @@ picture left more than that free at the top of an arena, glibc gave the memory b
 next picture faulted it in again, zeroed (570,000-930,000 page faults a cold bench build of
 the pages corpus, 2.9-3.8 s of system time). Letting an arena keep up to 64 MB free: 95,000
 page faults, 1.9 s; 4 interleaved runs each, every one faster, 1.0-2.3 s less CPU and 0.6-1.3 s
-less time, peak RSS 201-234 -> 223-228 MB.
+less time, peak RSS 201-234 -> 223-228 MB (1,000 bench articles: 214 -> 251 MB).
 """
 
 from __future__ import annotations
