@@ -6,6 +6,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from digest.core.models import Article, CuratedLink, Entry
 from digest.core.month import Month
@@ -87,28 +88,22 @@ ZONE_MARGIN = timedelta(days=2)
 def month_window(month: Month, keys: Iterable[str] = ()) -> ArchiveWindow:
     """The window of ``month``, wide enough for whatever zones the feeds and the publication date
     their moments in, plus the entries ``keys`` name (an issue file's pins, whatever their date)."""
-    after = month.next()
-    return ArchiveWindow(date(month.year, month.month, 1) - ZONE_MARGIN,
-                         date(after.year, after.month, 1) + ZONE_MARGIN, frozenset(keys))
+    start, end = (moment.date() for moment in month.bounds(ZoneInfo("UTC")))
+    return ArchiveWindow(start - ZONE_MARGIN, end + ZONE_MARGIN, frozenset(keys))
 
 
-def archived_entries(store: Store, sources: Iterable[str], known: Collection[str] = (),
-                     window: ArchiveWindow | None = None) -> tuple[Entry, ...]:
-    """The archived entries of these sources (only those in ``window``, when given), in source
-    order, then by date; none whose key (entry_key) is ``known`` (the feeds show them: not read back).
-
-    Read back with a window, a build inflates its month's entries only, however many months the
-    record holds."""
-    wanted = list(sources)
-    where, params = f"source IN ({','.join('?' * len(wanted))})", [*wanted]
-    if window is not None:
-        keys = sorted(window.keys)
-        marks = ",".join("?" * len(keys))
-        named = f" OR key IN ({marks}) OR guid IN ({marks})" if keys else ""
-        # Dates are stored as ISO text, so the index on published answers the range.
-        where += f" AND (published >= ? AND published < ?{named})"
-        params += [window.start.isoformat(), window.end.isoformat(), *keys, *keys]
-    rows = store.query(f"SELECT key, data FROM entries WHERE {where} ORDER BY published, key", params)
+def archived_entries(store: Store, sources: Iterable[str], known: Collection[str],
+                     window: ArchiveWindow) -> tuple[Entry, ...]:
+    """The archived entries of these sources in ``window``, in source order, then by date; none
+    whose key (entry_key) is ``known`` (the feeds show them: not read back). A build inflates
+    its month's entries only, however many months the record holds."""
+    wanted, keys = list(sources), sorted(window.keys)
+    marks = ",".join("?" * len(keys))
+    named = f" OR key IN ({marks}) OR guid IN ({marks})" if keys else ""
+    # Dates are stored as ISO text, so the index on published answers the range.
+    rows = store.query(f"SELECT key, data FROM entries WHERE source IN ({','.join('?' * len(wanted))}) "
+                       f"AND (published >= ? AND published < ?{named}) ORDER BY published, key",
+                       [*wanted, window.start.isoformat(), window.end.isoformat(), *keys, *keys])
     entries = [entry_from_json(json.loads(inflate(row["data"]))) for row in rows if row["key"] not in known]
     rank = {name: i for i, name in enumerate(wanted)}
     return tuple(sorted(entries, key=lambda e: rank[e.source]))
