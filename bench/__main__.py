@@ -8,6 +8,11 @@
 The generated corpus is served by three loopback hosts: the blog, a slow image host and a
 port that refuses connections (plus image links to a host that does not resolve). The
 second corpus is the 181 real pages beside the checkout (bench.realcorpus), when present.
+
+Cold builds are repeated, digest's and calibre's in turn (3 of each on the generated corpus,
+``--repeats``), and each tool's median kept: on this kind of shared VM the same build's CPU
+time drifts by up to a fifth from one minute to the next, and one pair of runs could land a
+ratio anywhere in that spread.
 """
 
 from __future__ import annotations
@@ -23,7 +28,18 @@ from bench import preview, realcorpus, treebuild
 from bench.corpus import IMAGE_KINDS, Web, build_corpus
 from bench.report import machine, markdown, ratios, table
 from bench.serve import CorpusServer, refused_base
-from bench.tools import ROOT, Run, calibre_recipe, digest_project, image_floor, run_calibre, run_digest
+from bench.tools import (
+    ROOT,
+    Run,
+    calibre_recipe,
+    digest_project,
+    image_floor,
+    median_run,
+    run_calibre,
+    run_digest,
+    time_calibre,
+    time_digest,
+)
 
 SLOW_HOST_DELAY = 1.0  # seconds before the slow image host answers
 
@@ -35,6 +51,9 @@ def main() -> None:
     parser.add_argument("--variants", default="feed,pages", help="variants of the generated corpus")
     parser.add_argument("--real", type=int, default=-1,
                         help="pages of the real corpus to use (default all, 0 to leave it out)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="cold runs of each tool on the generated corpus, in turn; the median is kept")
+    parser.add_argument("--real-repeats", type=int, default=1, help="the same on the real pages")
     parser.add_argument("--sweep", default="10,100,1000", help="article counts of the sweep ('' for none)")
     parser.add_argument("--sweep-images", type=int, default=1, help="images per article in the 1000-article step")
     parser.add_argument("--write-docs", action="store_true", help="write docs/benchmarks.md")
@@ -59,14 +78,15 @@ def main() -> None:
               f"({server.corpus.image_bytes / 1e6:.0f} MB of originals) and {server.corpus.dead_links} dead image "
               f"links, served at {server.base} (slow host {slow.base}); {image_floor(server.corpus)}", flush=True)
         variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-        runs = compare(work, server, args.articles, variants, requests, calibre=args.calibre)
+        runs = compare(work, server, args.articles, variants, requests, calibre=args.calibre,
+                       repeats=max(args.repeats, 1))
         real_runs = []
         if args.real and realcorpus.available():
             server.corpus = realcorpus.build_real_corpus(server.base, max(args.real, 0))
             print(f"real corpus: {server.corpus.articles} pages with {server.corpus.dead_links} <img> tags, "
                   "none of them downloadable", flush=True)
             real_runs = compare(work / "real", server, server.corpus.articles, ["real"], requests,
-                                calibre=args.calibre)
+                                calibre=args.calibre, repeats=max(args.real_repeats, 1))
         elif args.real:
             print(f"real corpus: not found at {realcorpus.CORPUS}, left out", flush=True)
         print(table(runs + real_runs), flush=True)
@@ -99,20 +119,32 @@ def main() -> None:
 
 
 def compare(work: Path, server: CorpusServer, articles: int, variants: list[str],
-            requests: Callable[[], Counter], *, calibre: bool = True) -> list[Run]:
-    """Each tool on each variant; digest cold (empty store) then warm (same store, nothing changed)."""
+            requests: Callable[[], Counter], *, calibre: bool = True, repeats: int = 1) -> list[Run]:
+    """Each tool on each variant: ``repeats`` cold runs of each, in turn (digest, calibre, digest,
+    ...; digest's each in a new folder: empty store and output), each tool's median kept; then
+    digest warm on its last cold run's store (nothing changed)."""
     runs = []
     for name in variants:
         pages = name != "feed"
-        config = digest_project(work / f"digest-{name}", server.base, pages=pages)
-        requests()
-        for state in ("cold", "warm"):
-            runs.append(run_digest(config, f"{name}, {state}", articles, requests))
-            print(runs[-1].summary(), flush=True)
-        if calibre:
-            recipe = calibre_recipe(work / f"calibre-{name}", server.base, pages=pages, real=name == "real")
-            runs.append(run_calibre(recipe, {"feed": "embedded"}.get(name, name), articles, requests))
-            print(runs[-1].summary(), flush=True)
+        colds, calibres = [], []
+        for repeat in range(repeats):
+            config = digest_project(work / f"digest-{name}-{repeat}", server.base, pages=pages)
+            requests()
+            colds.append(time_digest(config, f"{name}, cold", articles, requests))
+            print(f"  {name}, repeat {repeat + 1} of {repeats}: digest cold {colds[-1].result['wall']:.1f} s",
+                  end="", flush=True)
+            if calibre:
+                recipe = calibre_recipe(work / f"calibre-{name}-{repeat}", server.base, pages=pages,
+                                        real=name == "real")
+                calibres.append(time_calibre(recipe, {"feed": "embedded"}.get(name, name), articles, requests))
+                print(f", calibre {calibres[-1].result['wall']:.1f} s", end="", flush=True)
+            print(flush=True)
+        runs.append(median_run(colds))
+        runs.append(run_digest(config, f"{name}, warm", articles, requests))
+        if calibres:
+            runs.append(median_run(calibres))
+        for run in runs[-3 if calibres else -2:]:
+            print(run.summary(), flush=True)
     return runs
 
 

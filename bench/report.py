@@ -154,8 +154,18 @@ def ratios(runs: list[Run]) -> str:
         if base and not run.failed and run.wall:
             lines.append(f"{run.label}: {run.wall:.1f} s vs calibre's {base.wall:.1f} s: "
                          f"{base.wall / run.wall:.2f}x as fast, {run.peak_rss_mb:.0f} MB peak; "
-                         f"{cpu_floor(run.wall, run.cpu)}")
+                         f"{cpu_floor(run.wall, run.cpu)}" + _repeats(run, base))
     return "\n".join(lines)
+
+
+def _repeats(run: Run, base: Run) -> str:
+    """The walls of every repeat when both runs are medians (compare), else nothing."""
+    if len(run.walls) < 2 or len(base.walls) < 2:
+        return ""
+    ratios = sorted(b / d for d, b in zip(run.walls, base.walls))
+    return (f"\n  medians of {len(run.walls)} runs each, in turn: digest {', '.join(f'{w:.1f}' for w in run.walls)} s; "
+            f"calibre {', '.join(f'{w:.1f}' for w in base.walls)} s; pair by pair "
+            f"{ratios[0]:.2f}-{ratios[-1]:.2f}x")
 
 
 def _calibre_for(run: Run, runs: list[Run]) -> Run | None:
@@ -215,6 +225,9 @@ def markdown(runs: list[Run], real_runs: list[Run], sweep: list[Run], args: argp
               "images can be downloaded here: absolute image URLs point at hosts that do not resolve, relative "
               "ones are 404s on loopback.", "",
               "Cold: empty store and output. Warm: the same store and output, nothing changed on the server. "
+              f"Cold runs on the generated corpus are repeated {args.repeats} times and on the real pages "
+              f"{args.real_repeats} time(s), digest's and calibre's in turn, and each tool's median is kept (the "
+              "table's row is that run); the ratios list every repeat. "
               "digest builds EPUB only (`formats = [\"epub\"]`) and runs EPUBCheck as part of every build "
               "(skipped when the identical book already passed); calibre's run does not include EPUBCheck. "
               "Peak memory is the largest RSS of any process of the tree (getrusage RUSAGE_CHILDREN), "

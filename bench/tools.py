@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import compileall
+import dataclasses
 import functools
 import json
 import os
@@ -44,6 +45,8 @@ class Run:
     book_images: int
     requests: int = 0
     failed: str = ""
+    walls: tuple[float, ...] = ()
+    """Every repeat's wall time when this run is the median of several (``wall`` is the median)."""
 
     @property
     def label(self) -> str:
@@ -52,7 +55,10 @@ class Run:
     def summary(self) -> str:
         if self.failed:
             return f"{self.label}, {self.articles} articles: FAILED after {self.wall:.1f} s: {self.failed}"
-        return (f"{self.label}, {self.articles} articles: {self.wall:.1f} s ({cpu_floor(self.wall, self.cpu)}), "
+        repeats = (f" (median of {len(self.walls)}: {', '.join(f'{w:.1f}' for w in self.walls)} s)"
+                   if len(self.walls) > 1 else "")
+        return (f"{self.label}, {self.articles} articles: {self.wall:.1f} s{repeats} "
+                f"({cpu_floor(self.wall, self.cpu)}), "
                 f"{self.peak_rss_mb:.0f} MB peak, "
                 f"{self.epub_bytes / 1e6:.1f} MB EPUB, {self.epubcheck_errors} EPUBCheck errors, "
                 f"{self.book_articles} articles, {self.book_images} images, {self.requests} requests")
@@ -143,11 +149,38 @@ def digest_project(work: Path, base: str, *, pages: bool, templates: str = "") -
     return work / "digest.toml"
 
 
+@dataclass(frozen=True)
+class Timed:
+    """One measured command, its book not looked into yet (see ``median_run``)."""
+
+    tool: str
+    variant: str
+    articles: int
+    result: dict
+    epub: Path | None
+    requests: int
+
+
 def run_digest(config: Path, variant: str, articles: int, requests: Callable[[], Counter]) -> Run:
+    return median_run([time_digest(config, variant, articles, requests)])
+
+
+def time_digest(config: Path, variant: str, articles: int, requests: Callable[[], Counter]) -> Timed:
     month = "%04d-%02d" % MONTH
     result = measured([str(DIGEST), "-q", "build", "--config", str(config), "--month", month])
     epub = config.parent / "out" / "bench" / month / f"bench-{month}.epub"
-    return _run("digest", variant, articles, result, epub if result["returncode"] == 0 else None, requests()["requests"])
+    return Timed("digest", variant, articles, result, epub if result["returncode"] == 0 else None,
+                 requests()["requests"])
+
+
+def median_run(timed: list[Timed]) -> Run:
+    """The run of median wall time among repeats of one command (the lower middle of an even
+    count); a failed repeat is the run instead. Only that run's book is looked into (EPUBCheck
+    on each book takes seconds)."""
+    failed = [t for t in timed if t.epub is None or not t.epub.is_file()]
+    chosen = failed[0] if failed else sorted(timed, key=lambda t: t.result["wall"])[(len(timed) - 1) // 2]
+    run = _run(chosen.tool, chosen.variant, chosen.articles, chosen.result, chosen.epub, chosen.requests)
+    return dataclasses.replace(run, walls=tuple(t.result["wall"] for t in timed)) if len(timed) > 1 else run
 
 
 RECIPE = '''from calibre.web.feeds.news import BasicNewsRecipe
@@ -192,10 +225,15 @@ def calibre_recipe(work: Path, base: str, *, pages: bool, real: bool = False) ->
 
 
 def run_calibre(recipe: Path, variant: str, articles: int, requests: Callable[[], Counter]) -> Run:
+    return median_run([time_calibre(recipe, variant, articles, requests)])
+
+
+def time_calibre(recipe: Path, variant: str, articles: int, requests: Callable[[], Counter]) -> Timed:
     epub = recipe.parent / "calibre.epub"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CALIBRE_CONFIG_DIRECTORY": str(recipe.parent / "config")}
     result = measured(["ebook-convert", str(recipe), str(epub)], env=env)
-    return _run("calibre", variant, articles, result, epub if result["returncode"] == 0 else None, requests()["requests"])
+    return Timed("calibre", variant, articles, result, epub if result["returncode"] == 0 else None,
+                 requests()["requests"])
 
 
 def _run(tool: str, variant: str, articles: int, result: dict, epub: Path | None, requests: int) -> Run:
