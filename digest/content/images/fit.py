@@ -30,7 +30,7 @@ from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, feat
 from digest.content.images.decoding import DECODE_BUDGET, MAX_JPEG_SCANS, jpeg_scans
 from digest.content.images.encode import jpeg_bytes, png_bytes
 from digest.content.images.keep import PNG_SIGNATURE, lossless_copy
-from digest.content.images.shrink import shrink_photo
+from digest.content.images.shrink import shrink_drawn, shrink_photo
 from digest.content.images.svg import rasterise_svg
 from digest.core.errors import ImageError
 from digest.core.models import ImageData, data_bytes, data_size
@@ -285,9 +285,9 @@ def _fit(image: Image.Image, profile: ImageProfile, drawn: bool) -> Image.Image:
         # Lanczos reference, a class diagram saved as JPEG 5 dB once encoded). Photographs:
         # bilinear took 38% less time than bicubic in Pillow (15.7 against 25.1 ms a camera photo,
         # the largest CPU step of a cold build) for 0.6 dB less once saved as JPEG (37.2 against
-        # 37.8 dB for camera JPEGs, 39.9 against 40.5 for WebP photos) and 6% smaller files;
-        # libvips's bilinear gives the same in 9-11 ms (digest.content.images.shrink).
-        image = image.resize(size, Image.Resampling.BICUBIC) if drawn else shrink_photo(image, size)
+        # 37.8 dB for camera JPEGs, 39.9 against 40.5 for WebP photos) and 6% smaller files.
+        # Both mostly by libvips (digest.content.images.shrink).
+        image = shrink_drawn(image, size) if drawn else shrink_photo(image, size)
     if profile.grayscale and image.mode != "L":
         image = image.convert("L")
     return image
