@@ -30,6 +30,7 @@ from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageOps, feat
 from digest.content.images.decoding import DECODE_BUDGET, MAX_JPEG_SCANS, jpeg_scans
 from digest.content.images.encode import jpeg_bytes, png_bytes
 from digest.content.images.keep import PNG_SIGNATURE, lossless_copy
+from digest.content.images.palette import indexed_exactly
 from digest.content.images.shrink import shrink_drawn, shrink_photo
 from digest.content.images.svg import rasterise_svg
 from digest.core.errors import ImageError
@@ -301,8 +302,7 @@ def _encode(image: Image.Image, photo: bool, profile: ImageProfile) -> tuple[byt
     # Grey images always fit 256 entries; past 16 greys (what e-ink shows) octree pays off.
     colours = image.getcolors(256 if image.mode == "RGB" else 16)
     if colours:
-        # Median cut is exact when there are no more colours than palette entries.
-        indexed = image.quantize(len(colours), Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        indexed = indexed_exactly(image, colours)
     else:
         indexed = image.convert("RGB").quantize(256, Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     png = _save(indexed, "PNG", profile)
