@@ -10,7 +10,7 @@ port that refuses connections (plus image links to a host that does not resolve)
 second corpus is the 181 real pages beside the checkout (bench.realcorpus), when present.
 
 Cold builds are repeated, digest's and calibre's in turn (3 of each on the generated corpus,
-``--repeats``), and each tool's median kept: on this kind of shared VM the same build's CPU
+``--repeats``), and each tool's median kept (digest's rebuilds too): on this kind of shared VM the same build's CPU
 time drifts by up to a fifth from one minute to the next, and one pair of runs could land a
 ratio anywhere in that spread.
 """
@@ -122,7 +122,7 @@ def compare(work: Path, server: CorpusServer, articles: int, variants: list[str]
             requests: Callable[[], Counter], *, calibre: bool = True, repeats: int = 1) -> list[Run]:
     """Each tool on each variant: ``repeats`` cold runs of each, in turn (digest, calibre, digest,
     ...; digest's each in a new folder: empty store and output), each tool's median kept; then
-    digest warm on its last cold run's store (nothing changed)."""
+    ``repeats`` warm runs of digest on its last cold run's store (nothing changed), the median kept."""
     runs = []
     for name in variants:
         pages = name != "feed"
@@ -140,7 +140,7 @@ def compare(work: Path, server: CorpusServer, articles: int, variants: list[str]
                 print(f", calibre {calibres[-1].result['wall']:.1f} s", end="", flush=True)
             print(flush=True)
         runs.append(median_run(colds))
-        runs.append(run_digest(config, f"{name}, warm", articles, requests))
+        runs.append(median_run([time_digest(config, f"{name}, warm", articles, requests) for _ in range(repeats)]))
         if calibres:
             runs.append(median_run(calibres))
         for run in runs[-3 if calibres else -2:]:
