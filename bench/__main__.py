@@ -10,9 +10,9 @@ port that refuses connections (plus image links to a host that does not resolve)
 second corpus is the 181 real pages beside the checkout (bench.realcorpus), when present.
 
 Cold builds are repeated, digest's and calibre's in turn (3 of each on the generated corpus,
-``--repeats``), and each tool's median kept (digest's rebuilds too): on this kind of shared VM the same build's CPU
-time drifts by up to a fifth from one minute to the next, and one pair of runs could land a
-ratio anywhere in that spread.
+``--repeats``), and each tool's median kept (digest's rebuilds too): on this kind of shared VM
+the same build's CPU time drifts by up to a third within the hour, and one pair of runs could
+land a ratio anywhere in that spread.
 """
 
 from __future__ import annotations
