@@ -24,23 +24,24 @@ def indexed_exactly(image: Image.Image, colours: Sequence[tuple[int, Any]]) -> I
     getcolors(): every colour it has, at most 256), most frequent first."""
     import numpy as np  # imported on the first such picture: a rebuild from the cache fits none
 
-    if image.mode == "RGB":
-        keys = np.array([(r << 16) | (g << 8) | b for _, (r, g, b) in colours], dtype=np.uint32)
-    else:
-        keys = np.array([value for _, value in colours], dtype=np.uint32)
-    counts = np.array([count for count, _ in colours], dtype=np.int64)
-    ranked = keys[np.lexsort((keys, -counts))]
+    rgb = image.mode == "RGB"
+    entries = np.array([colour for _, colour in colours], dtype=np.uint32)  # (n, 3) or (n,) greys
+    keys = _packed(entries, rgb)
+    order = np.lexsort((keys, -np.array([count for count, _ in colours])))
+    ranked = keys[order]
     sorter = np.argsort(ranked)
     pixels = np.asarray(image)
     indices = np.empty(pixels.shape[:2], dtype=np.uint8)
     for top in range(0, pixels.shape[0], ROWS_AT_ONCE):
-        rows = pixels[top:top + ROWS_AT_ONCE].astype(np.uint32)
-        found = (rows[..., 0] << 16) | (rows[..., 1] << 8) | rows[..., 2] if image.mode == "RGB" else rows
+        found = _packed(pixels[top:top + ROWS_AT_ONCE].astype(np.uint32), rgb)
         indices[top:top + ROWS_AT_ONCE] = sorter[np.searchsorted(ranked, found, sorter=sorter)]
     indexed = Image.frombytes("P", image.size, indices.tobytes())
-    if image.mode == "RGB":
-        rgb = np.stack([(ranked >> 16) & 255, (ranked >> 8) & 255, ranked & 255], axis=1)
-    else:
-        rgb = np.repeat(ranked[:, None], 3, axis=1)
-    indexed.putpalette(rgb.astype(np.uint8).tobytes())
+    palette = entries[order] if rgb else np.repeat(entries[order][:, None], 3, axis=1)
+    indexed.putpalette(palette.astype(np.uint8).tobytes())
     return indexed
+
+
+def _packed(values: Any, rgb: bool) -> Any:
+    """Each colour of ``values`` (numpy, uint32) as one number: red, green and blue in 24 bits
+    (the last axis), or the grey itself."""
+    return (values[..., 0] << 16) | (values[..., 1] << 8) | values[..., 2] if rgb else values

@@ -29,7 +29,7 @@ from types import ModuleType
 
 from PIL import Image
 
-BANDS = {"RGB": 3, "L": 1}
+BANDS = {"RGB": 3, "L": 1}  # the modes libvips is handed, and their bands
 
 
 @functools.cache
@@ -43,21 +43,20 @@ def _libvips() -> ModuleType:
 
 def shrink_photo(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     """``image`` ("RGB" or "L") resampled to ``size`` by a bilinear filter (Pillow's for other modes)."""
-    return _by_libvips(image, size, "linear", BANDS) or image.resize(size, Image.Resampling.BILINEAR)
+    return _by_libvips(image, size, "linear", ("RGB", "L")) or image.resize(size, Image.Resampling.BILINEAR)
 
 
 def shrink_drawn(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     """``image`` resampled to ``size`` by a bicubic filter: libvips's for "RGB", Pillow's for other modes."""
-    return _by_libvips(image, size, "cubic", {"RGB": 3}) or image.resize(size, Image.Resampling.BICUBIC)
+    return _by_libvips(image, size, "cubic", ("RGB",)) or image.resize(size, Image.Resampling.BICUBIC)
 
 
-def _by_libvips(image: Image.Image, size: tuple[int, int], kernel: str, modes: dict[str, int]) -> Image.Image | None:
-    """``image`` resampled by libvips's ``kernel`` when its mode is one of ``modes`` (mode -> bands);
-    else, or when libvips rounds to another size, None."""
-    bands = modes.get(image.mode)
-    if bands is None:
+def _by_libvips(image: Image.Image, size: tuple[int, int], kernel: str, modes: tuple[str, ...]) -> Image.Image | None:
+    """``image`` resampled by libvips's ``kernel`` when its mode is one of ``modes``; else, or
+    when libvips rounds to another size, None."""
+    if image.mode not in modes:
         return None
-    pixels = _libvips().Image.new_from_memory(image.tobytes(), image.width, image.height, bands, "uchar")
+    pixels = _libvips().Image.new_from_memory(image.tobytes(), image.width, image.height, BANDS[image.mode], "uchar")
     shrunk = pixels.resize(size[0] / image.width, vscale=size[1] / image.height, kernel=kernel)
     if (shrunk.width, shrunk.height) != size:  # a rounding of libvips's: Pillow's, to the pixel
         return None
