@@ -139,12 +139,10 @@ def compare(work: Path, server: CorpusServer, articles: int, variants: list[str]
                 calibres.append(time_calibre(recipe, {"feed": "embedded"}.get(name, name), articles, requests))
                 print(f", calibre {calibres[-1].result['wall']:.1f} s", end="", flush=True)
             print(flush=True)
-        runs.append(median_run(colds))
-        runs.append(median_run([time_digest(config, f"{name}, warm", articles, requests) for _ in range(repeats)]))
-        if calibres:
-            runs.append(median_run(calibres))
-        for run in runs[-3 if calibres else -2:]:
-            print(run.summary(), flush=True)
+        warms = [time_digest(config, f"{name}, warm", articles, requests) for _ in range(repeats)]
+        for timed in (colds, warms, calibres) if calibres else (colds, warms):
+            runs.append(median_run(timed))
+            print(runs[-1].summary(), flush=True)
     return runs
 
 

@@ -162,10 +162,10 @@ def _repeats(run: Run, base: Run) -> str:
     """The walls of every repeat when both runs are medians (compare), else nothing."""
     if len(run.walls) < 2 or len(base.walls) < 2:
         return ""
-    ratios = sorted(b / d for d, b in zip(run.walls, base.walls))
+    pairs = sorted(b / d for d, b in zip(run.walls, base.walls))
     return (f"\n  medians of {len(run.walls)} runs each, in turn: digest {', '.join(f'{w:.1f}' for w in run.walls)} s; "
             f"calibre {', '.join(f'{w:.1f}' for w in base.walls)} s; pair by pair "
-            f"{ratios[0]:.2f}-{ratios[-1]:.2f}x")
+            f"{pairs[0]:.2f}-{pairs[-1]:.2f}x")
 
 
 def _calibre_for(run: Run, runs: list[Run]) -> Run | None:
